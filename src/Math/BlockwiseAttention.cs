@@ -1,0 +1,533 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using RingActors.Math.Kernels;
+using RingActors.Math.Masks;
+
+namespace RingActors.Math;
+
+/// <summary>
+/// Exact blockwise attention (FlashAttention-style tiling with the online-softmax merge): the partial result of a
+/// query chunk against one key/value block, merged into a running <see cref="PartialAttention"/>.
+/// Tiles of 64 queries × 128 keys; per tile pair the mask decides skip (empty), no mask (full) or a per-element mask (partial).
+/// Vector512 micro-kernels (4 rows × 4 vectors) where the processor has them, Vector256 otherwise; padding handles any N and d.
+/// Large buffers are rented from the shared pool and returned, never allocated per call (ANCHORS.md §5).
+/// </summary>
+public static class BlockwiseAttention
+{
+    public const int QueryTile = 64;
+    public const int KeyTile = 128;
+    private const int RowStep = 4;
+    private const int ColumnAlign = 16;
+
+    /// <summary>
+    /// Computes the attention of <paramref name="queries"/> over <paramref name="block"/> and merges it into <paramref name="into"/>.
+    /// Rows that the mask leaves with nothing to attend in this block are left as they were (the merge identity).
+    /// </summary>
+    public static BlockWork Accumulate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into)
+    {
+        Validate(queries, block, heads, options, into);
+        if (queries.Tokens == 0 || block.Tokens == 0)
+        {
+            return new BlockWork(0, 0, 0, heads.HeadDim);
+        }
+
+        return Vector512.IsHardwareAccelerated
+            ? new Run<Simd512, Vector512<float>>(queries, block, heads, options, into).Execute()
+            : new Run<Simd256, Vector256<float>>(queries, block, heads, options, into).Execute();
+    }
+
+    /// <summary>Convenience: the whole attention of a problem computed as one block, returned as (output, lse).</summary>
+    public static (PartialAttention Result, BlockWork Work) Compute(AttentionInput input, AttentionOptions options)
+    {
+        var shape = input.Shape;
+        var positions = Enumerable.Range(0, shape.SeqLen).ToArray();
+        var result = new PartialAttention(shape.Batch, shape.Heads, shape.SeqLen, shape.HeadDim);
+        var work = Accumulate(new QueryChunk(input.Q, positions), new KeyValueBlock(input.K, input.V, positions), AttentionHeads.Of(shape), options, result);
+        return (result, work);
+    }
+
+    private static void Validate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into)
+    {
+        heads.WithTokens(1).Validate();
+        Guard.Positive(options.Threads, nameof(options.Threads));
+        if (options.Scale is { } scale && !float.IsFinite(scale))
+        {
+            throw new ArgumentException($"scale must be finite, got {scale}", nameof(options));
+        }
+
+        Guard.Length(queries.Data, (long)heads.Batch * heads.Heads * queries.Tokens * heads.HeadDim, nameof(queries));
+        Guard.Length(block.Keys, (long)heads.Batch * heads.KvHeads * block.Tokens * heads.HeadDim, "keys");
+        Guard.Length(block.Values, (long)heads.Batch * heads.KvHeads * block.Tokens * heads.HeadDim, "values");
+        if (into.Batch != heads.Batch || into.Heads != heads.Heads || into.Tokens != queries.Tokens || into.HeadDim != heads.HeadDim)
+        {
+            throw new ArgumentException(
+                $"partial is [{into.Batch},{into.Heads},{into.Tokens},{into.HeadDim}], queries are [{heads.Batch},{heads.Heads},{queries.Tokens},{heads.HeadDim}]",
+                nameof(into));
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Per-thread tiles; small enough that renting them per call costs nothing measurable.</summary>
+    private sealed class Scratch : IDisposable
+    {
+        public Scratch(int headDim, int paddedDim)
+        {
+            Queries = ArrayPool<float>.Shared.Rent(QueryTile * headDim);
+            Scores = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
+            Output = ArrayPool<float>.Shared.Rent(QueryTile * paddedDim);
+            RowLse = ArrayPool<float>.Shared.Rent(QueryTile);
+            RowInverseSum = ArrayPool<float>.Shared.Rent(QueryTile);
+        }
+
+        public float[] Queries { get; }
+
+        public float[] Scores { get; }
+
+        public float[] Output { get; }
+
+        public float[] RowLse { get; }
+
+        public float[] RowInverseSum { get; }
+
+        public long Pairs { get; set; }
+
+        public long Tiles { get; set; }
+
+        public long Skipped { get; set; }
+
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(Queries);
+            ArrayPool<float>.Shared.Return(Scores);
+            ArrayPool<float>.Shared.Return(Output);
+            ArrayPool<float>.Shared.Return(RowLse);
+            ArrayPool<float>.Shared.Return(RowInverseSum);
+        }
+    }
+
+    private sealed class Run<TOps, TVec>
+        where TOps : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        private readonly QueryChunk _queries;
+        private readonly KeyValueBlock _block;
+        private readonly AttentionHeads _heads;
+        private readonly AttentionOptions _options;
+        private readonly PartialAttention _into;
+        private readonly int _d;
+        private readonly int _paddedDim;
+        private readonly int _queryTokens;
+        private readonly int _keyTokens;
+        private readonly int _paddedKeys;
+        private readonly int _queryTiles;
+        private readonly int _keyTiles;
+        private readonly float _scale;
+        private readonly IAttentionMask? _sharedMask;
+        private readonly BlockCoverage[]? _sharedCoverage;
+        private float[] _keysTransposed = [];
+        private float[] _values = [];
+        private int _batch;
+        private int _kvHead;
+
+        public Run(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into)
+        {
+            _queries = queries;
+            _block = block;
+            _heads = heads;
+            _options = options;
+            _into = into;
+            _d = heads.HeadDim;
+            _paddedDim = RoundUp(_d, ColumnAlign);
+            _queryTokens = queries.Tokens;
+            _keyTokens = block.Tokens;
+            _paddedKeys = RoundUp(_keyTokens, ColumnAlign);
+            _queryTiles = (_queryTokens + QueryTile - 1) / QueryTile;
+            _keyTiles = (_keyTokens + KeyTile - 1) / KeyTile;
+            _scale = options.Scale ?? 1f / MathF.Sqrt(_d);
+            if (options.SameMaskForAllHeads)
+            {
+                // One classification per tile pair serves every head.
+                _sharedMask = options.MaskFor(0, 0);
+                _sharedCoverage = _sharedMask is null ? null : ClassifyAll(_sharedMask);
+            }
+        }
+
+        public BlockWork Execute()
+        {
+            _keysTransposed = ArrayPool<float>.Shared.Rent(_d * _paddedKeys);
+            _values = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
+            long pairs = 0, tiles = 0, skipped = 0;
+            try
+            {
+                var items = _heads.GroupSize * _queryTiles;
+                for (_batch = 0; _batch < _heads.Batch; _batch++)
+                {
+                    for (_kvHead = 0; _kvHead < _heads.KvHeads; _kvHead++)
+                    {
+                        PackKeyValueHead();
+                        if (_options.Threads > 1 && items > 1)
+                        {
+                            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Threads };
+                            Parallel.For(
+                                0,
+                                items,
+                                parallel,
+                                () => new Scratch(_d, _paddedDim),
+                                (item, _, scratch) =>
+                                {
+                                    ComputeItem(item, scratch);
+                                    return scratch;
+                                },
+                                scratch =>
+                                {
+                                    Interlocked.Add(ref pairs, scratch.Pairs);
+                                    Interlocked.Add(ref tiles, scratch.Tiles);
+                                    Interlocked.Add(ref skipped, scratch.Skipped);
+                                    scratch.Dispose();
+                                });
+                        }
+                        else
+                        {
+                            using var scratch = new Scratch(_d, _paddedDim);
+                            for (var item = 0; item < items; item++)
+                            {
+                                ComputeItem(item, scratch);
+                            }
+
+                            pairs += scratch.Pairs;
+                            tiles += scratch.Tiles;
+                            skipped += scratch.Skipped;
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(_keysTransposed);
+                ArrayPool<float>.Shared.Return(_values);
+            }
+
+            return new BlockWork(pairs, tiles, skipped, _d);
+        }
+
+        private BlockCoverage[] ClassifyAll(IAttentionMask mask)
+        {
+            var coverage = new BlockCoverage[_queryTiles * _keyTiles];
+            for (var qt = 0; qt < _queryTiles; qt++)
+            {
+                var qPositions = QueryPositions(qt);
+                for (var kt = 0; kt < _keyTiles; kt++)
+                {
+                    coverage[(qt * _keyTiles) + kt] = mask.Classify(qPositions, KeyPositions(kt));
+                }
+            }
+
+            return coverage;
+        }
+
+        private ReadOnlySpan<int> QueryPositions(int queryTile)
+        {
+            var start = queryTile * QueryTile;
+            return _queries.Positions.AsSpan(start, System.Math.Min(QueryTile, _queryTokens - start));
+        }
+
+        private ReadOnlySpan<int> KeyPositions(int keyTile)
+        {
+            var start = keyTile * KeyTile;
+            return _block.Positions.AsSpan(start, System.Math.Min(KeyTile, _keyTokens - start));
+        }
+
+        /// <summary>Kᵀ as [d][paddedKeys] so a score row is a sum of broadcast q·(row of Kᵀ); V as [paddedKeys][paddedDim]; padding zeroed.</summary>
+        private void PackKeyValueHead()
+        {
+            var offset = ((_batch * _heads.KvHeads) + _kvHead) * _keyTokens * _d;
+            var keys = _block.Keys.AsSpan(offset, _keyTokens * _d);
+            var values = _block.Values.AsSpan(offset, _keyTokens * _d);
+            for (var c = 0; c < _d; c++)
+            {
+                var row = _keysTransposed.AsSpan(c * _paddedKeys, _paddedKeys);
+                for (var j = 0; j < _keyTokens; j++)
+                {
+                    row[j] = keys[(j * _d) + c];
+                }
+
+                row[_keyTokens..].Clear();
+            }
+
+            for (var j = 0; j < _keyTokens; j++)
+            {
+                var row = _values.AsSpan(j * _paddedDim, _paddedDim);
+                values.Slice(j * _d, _d).CopyTo(row);
+                row[_d..].Clear();
+            }
+
+            _values.AsSpan(_keyTokens * _paddedDim, (_paddedKeys - _keyTokens) * _paddedDim).Clear();
+        }
+
+        private void ComputeItem(int item, Scratch scratch)
+        {
+            var group = item / _queryTiles;
+            var queryTile = item % _queryTiles;
+            var head = (_kvHead * _heads.GroupSize) + group;
+            var firstRow = queryTile * QueryTile;
+            var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
+            var paddedRows = RoundUp(rows, RowStep);
+            var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
+
+            // Scaled query tile, padded with zero rows up to a multiple of the micro-kernel height.
+            var source = _queries.Data.AsSpan(rowBase * _d, rows * _d);
+            VectorMath.Scale(source, _scale, scratch.Queries.AsSpan(0, rows * _d));
+            scratch.Queries.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
+
+            var mask = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
+            var qPositions = QueryPositions(queryTile);
+            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
+            {
+                var coverage = mask is null ? BlockCoverage.Full
+                    : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
+                    : mask.Classify(qPositions, KeyPositions(keyTile));
+                if (coverage == BlockCoverage.Empty)
+                {
+                    scratch.Skipped++;
+                    continue;
+                }
+
+                var firstKey = keyTile * KeyTile;
+                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                var paddedColumns = RoundUp(columns, ColumnAlign);
+                scratch.Tiles++;
+                scratch.Pairs += (long)rows * columns;
+
+                ScoreTile(scratch.Queries, paddedRows, firstKey, paddedColumns, scratch.Scores);
+                SoftmaxRows(scratch, rows, qPositions, firstKey, columns, paddedColumns, coverage == BlockCoverage.Partial ? mask : null);
+                WeightValues(scratch.Scores, paddedRows, firstKey, paddedColumns, scratch.Output);
+                for (var r = 0; r < rows; r++)
+                {
+                    var outputRow = rowBase + r;
+                    SoftmaxMerge.MergeRow(
+                        _into.Output.AsSpan(outputRow * _d, _d),
+                        ref _into.Lse[outputRow],
+                        scratch.Output.AsSpan(r * _paddedDim, _d),
+                        scratch.RowLse[r],
+                        scratch.RowInverseSum[r]);
+                }
+            }
+        }
+
+        private void SoftmaxRows(Scratch scratch, int rows, ReadOnlySpan<int> qPositions, int firstKey, int columns, int paddedColumns, IAttentionMask? mask)
+        {
+            var kPositions = _block.Positions.AsSpan(firstKey, columns);
+            for (var r = 0; r < rows; r++)
+            {
+                var row = scratch.Scores.AsSpan(r * KeyTile, paddedColumns);
+                if (mask is not null)
+                {
+                    var query = qPositions[r];
+                    for (var j = 0; j < columns; j++)
+                    {
+                        if (!mask.Allows(query, kPositions[j]))
+                        {
+                            row[j] = float.NegativeInfinity;
+                        }
+                    }
+                }
+
+                row[columns..].Fill(float.NegativeInfinity);
+                var max = VectorMath.Max<TOps, TVec>(row);
+                if (float.IsNegativeInfinity(max))
+                {
+                    // Nothing to attend in this tile: the identity partial, and zero weights for P·V.
+                    row.Clear();
+                    scratch.RowLse[r] = float.NegativeInfinity;
+                    scratch.RowInverseSum[r] = 0f;
+                    continue;
+                }
+
+                var sum = VectorMath.ExpSubtractSum<TOps, TVec>(row, max, row);
+                scratch.RowLse[r] = max + MathF.Log(sum);
+                scratch.RowInverseSum[r] = 1f / sum;
+            }
+        }
+
+        /// <summary>S[r, c] = q_r · k_c for a tile: 4 query rows × 4 vectors of keys per micro-kernel step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ScoreTile(float[] queries, int paddedRows, int firstKey, int paddedColumns, float[] scores)
+        {
+            var w = TOps.Count;
+            var d = _d;
+            var stride = (nuint)_paddedKeys;
+            ref var q = ref MemoryMarshal.GetArrayDataReference(queries);
+            ref var kt = ref MemoryMarshal.GetArrayDataReference(_keysTransposed);
+            ref var s = ref MemoryMarshal.GetArrayDataReference(scores);
+            for (var r = 0; r < paddedRows; r += RowStep)
+            {
+                ref var q0 = ref Unsafe.Add(ref q, r * d);
+                ref var q1 = ref Unsafe.Add(ref q0, d);
+                ref var q2 = ref Unsafe.Add(ref q1, d);
+                ref var q3 = ref Unsafe.Add(ref q2, d);
+                var s0 = (nuint)(r * KeyTile);
+                var s1 = s0 + KeyTile;
+                var s2 = s1 + KeyTile;
+                var s3 = s2 + KeyTile;
+                var c = 0;
+                for (; c + (4 * w) <= paddedColumns; c += 4 * w)
+                {
+                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
+                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
+                    TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
+                    TVec a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
+                    var offset = (nuint)(firstKey + c);
+                    for (var k = 0; k < d; k++, offset += stride)
+                    {
+                        var k0 = TOps.Load(ref kt, offset);
+                        var k1 = TOps.Load(ref kt, offset + (nuint)w);
+                        var k2 = TOps.Load(ref kt, offset + (nuint)(2 * w));
+                        var k3 = TOps.Load(ref kt, offset + (nuint)(3 * w));
+                        var b0 = TOps.Broadcast(Unsafe.Add(ref q0, k));
+                        a00 = TOps.MultiplyAdd(b0, k0, a00);
+                        a01 = TOps.MultiplyAdd(b0, k1, a01);
+                        a02 = TOps.MultiplyAdd(b0, k2, a02);
+                        a03 = TOps.MultiplyAdd(b0, k3, a03);
+                        var b1 = TOps.Broadcast(Unsafe.Add(ref q1, k));
+                        a10 = TOps.MultiplyAdd(b1, k0, a10);
+                        a11 = TOps.MultiplyAdd(b1, k1, a11);
+                        a12 = TOps.MultiplyAdd(b1, k2, a12);
+                        a13 = TOps.MultiplyAdd(b1, k3, a13);
+                        var b2 = TOps.Broadcast(Unsafe.Add(ref q2, k));
+                        a20 = TOps.MultiplyAdd(b2, k0, a20);
+                        a21 = TOps.MultiplyAdd(b2, k1, a21);
+                        a22 = TOps.MultiplyAdd(b2, k2, a22);
+                        a23 = TOps.MultiplyAdd(b2, k3, a23);
+                        var b3 = TOps.Broadcast(Unsafe.Add(ref q3, k));
+                        a30 = TOps.MultiplyAdd(b3, k0, a30);
+                        a31 = TOps.MultiplyAdd(b3, k1, a31);
+                        a32 = TOps.MultiplyAdd(b3, k2, a32);
+                        a33 = TOps.MultiplyAdd(b3, k3, a33);
+                    }
+
+                    var col = (nuint)c;
+                    Store4(a00, a01, a02, a03, ref s, s0 + col, w);
+                    Store4(a10, a11, a12, a13, ref s, s1 + col, w);
+                    Store4(a20, a21, a22, a23, ref s, s2 + col, w);
+                    Store4(a30, a31, a32, a33, ref s, s3 + col, w);
+                }
+
+                for (; c < paddedColumns; c += w)
+                {
+                    TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+                    var offset = (nuint)(firstKey + c);
+                    for (var k = 0; k < d; k++, offset += stride)
+                    {
+                        var kv = TOps.Load(ref kt, offset);
+                        a0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q0, k)), kv, a0);
+                        a1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q1, k)), kv, a1);
+                        a2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q2, k)), kv, a2);
+                        a3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q3, k)), kv, a3);
+                    }
+
+                    var col = (nuint)c;
+                    TOps.Store(a0, ref s, s0 + col);
+                    TOps.Store(a1, ref s, s1 + col);
+                    TOps.Store(a2, ref s, s2 + col);
+                    TOps.Store(a3, ref s, s3 + col);
+                }
+            }
+        }
+
+        /// <summary>O[r, :] = Σ_c P[r, c] · V[c, :] for a tile: 4 rows × 4 vectors of the head dimension per step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void WeightValues(float[] weights, int paddedRows, int firstKey, int paddedColumns, float[] output)
+        {
+            var w = TOps.Count;
+            var pd = _paddedDim;
+            ref var p = ref MemoryMarshal.GetArrayDataReference(weights);
+            ref var v = ref MemoryMarshal.GetArrayDataReference(_values);
+            ref var o = ref MemoryMarshal.GetArrayDataReference(output);
+            for (var r = 0; r < paddedRows; r += RowStep)
+            {
+                ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
+                ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
+                ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
+                ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
+                var o0 = (nuint)(r * pd);
+                var o1 = o0 + (nuint)pd;
+                var o2 = o1 + (nuint)pd;
+                var o3 = o2 + (nuint)pd;
+                var c = 0;
+                for (; c + (4 * w) <= pd; c += 4 * w)
+                {
+                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
+                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
+                    TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
+                    TVec a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
+                    var offset = (nuint)((firstKey * pd) + c);
+                    for (var j = 0; j < paddedColumns; j++, offset += (nuint)pd)
+                    {
+                        var v0 = TOps.Load(ref v, offset);
+                        var v1 = TOps.Load(ref v, offset + (nuint)w);
+                        var v2 = TOps.Load(ref v, offset + (nuint)(2 * w));
+                        var v3 = TOps.Load(ref v, offset + (nuint)(3 * w));
+                        var b0 = TOps.Broadcast(Unsafe.Add(ref p0, j));
+                        a00 = TOps.MultiplyAdd(b0, v0, a00);
+                        a01 = TOps.MultiplyAdd(b0, v1, a01);
+                        a02 = TOps.MultiplyAdd(b0, v2, a02);
+                        a03 = TOps.MultiplyAdd(b0, v3, a03);
+                        var b1 = TOps.Broadcast(Unsafe.Add(ref p1, j));
+                        a10 = TOps.MultiplyAdd(b1, v0, a10);
+                        a11 = TOps.MultiplyAdd(b1, v1, a11);
+                        a12 = TOps.MultiplyAdd(b1, v2, a12);
+                        a13 = TOps.MultiplyAdd(b1, v3, a13);
+                        var b2 = TOps.Broadcast(Unsafe.Add(ref p2, j));
+                        a20 = TOps.MultiplyAdd(b2, v0, a20);
+                        a21 = TOps.MultiplyAdd(b2, v1, a21);
+                        a22 = TOps.MultiplyAdd(b2, v2, a22);
+                        a23 = TOps.MultiplyAdd(b2, v3, a23);
+                        var b3 = TOps.Broadcast(Unsafe.Add(ref p3, j));
+                        a30 = TOps.MultiplyAdd(b3, v0, a30);
+                        a31 = TOps.MultiplyAdd(b3, v1, a31);
+                        a32 = TOps.MultiplyAdd(b3, v2, a32);
+                        a33 = TOps.MultiplyAdd(b3, v3, a33);
+                    }
+
+                    var col = (nuint)c;
+                    Store4(a00, a01, a02, a03, ref o, o0 + col, w);
+                    Store4(a10, a11, a12, a13, ref o, o1 + col, w);
+                    Store4(a20, a21, a22, a23, ref o, o2 + col, w);
+                    Store4(a30, a31, a32, a33, ref o, o3 + col, w);
+                }
+
+                for (; c < pd; c += w)
+                {
+                    TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+                    var offset = (nuint)((firstKey * pd) + c);
+                    for (var j = 0; j < paddedColumns; j++, offset += (nuint)pd)
+                    {
+                        var vv = TOps.Load(ref v, offset);
+                        a0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p0, j)), vv, a0);
+                        a1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p1, j)), vv, a1);
+                        a2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p2, j)), vv, a2);
+                        a3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p3, j)), vv, a3);
+                    }
+
+                    var col = (nuint)c;
+                    TOps.Store(a0, ref o, o0 + col);
+                    TOps.Store(a1, ref o, o1 + col);
+                    TOps.Store(a2, ref o, o2 + col);
+                    TOps.Store(a3, ref o, o3 + col);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store4(TVec a, TVec b, TVec c, TVec d, ref float destination, nuint offset, int w)
+        {
+            TOps.Store(a, ref destination, offset);
+            TOps.Store(b, ref destination, offset + (nuint)w);
+            TOps.Store(c, ref destination, offset + (nuint)(2 * w));
+            TOps.Store(d, ref destination, offset + (nuint)(3 * w));
+        }
+    }
+}

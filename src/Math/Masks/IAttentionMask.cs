@@ -1,0 +1,86 @@
+namespace RingActors.Math.Masks;
+
+/// <summary>How much of a (query block, key block) pair a mask lets through.</summary>
+public enum BlockCoverage
+{
+    /// <summary>No query in the block may attend any key in the block: the pair is skipped.</summary>
+    Empty,
+
+    /// <summary>Some pairs are allowed: computed with a per-element mask.</summary>
+    Partial,
+
+    /// <summary>Every pair is allowed: computed with no per-element mask.</summary>
+    Full,
+}
+
+/// <summary>
+/// Which keys a query may attend, by global token position, so the answer holds however the sequence is split over devices.
+/// </summary>
+public interface IAttentionMask
+{
+    /// <summary>Whether the query at global position <paramref name="query"/> may attend the key at <paramref name="key"/>.</summary>
+    bool Allows(int query, int key);
+
+    /// <summary>
+    /// Classifies the pair of position sets exactly: Full when every pair is allowed, Empty when none is, Partial otherwise.
+    /// </summary>
+    BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys);
+}
+
+/// <summary>Shared helpers for masks.</summary>
+public static class Coverage
+{
+    /// <summary>Exact classification by testing every pair, stopping as soon as both an allowed and a refused pair are seen.</summary>
+    public static BlockCoverage BruteForce(IAttentionMask mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
+    {
+        if (queries.IsEmpty || keys.IsEmpty)
+        {
+            return BlockCoverage.Empty;
+        }
+
+        var anyAllowed = false;
+        var anyRefused = false;
+        foreach (var q in queries)
+        {
+            foreach (var k in keys)
+            {
+                if (mask.Allows(q, k))
+                {
+                    anyAllowed = true;
+                }
+                else
+                {
+                    anyRefused = true;
+                }
+
+                if (anyAllowed && anyRefused)
+                {
+                    return BlockCoverage.Partial;
+                }
+            }
+        }
+
+        return anyAllowed ? BlockCoverage.Full : BlockCoverage.Empty;
+    }
+
+    /// <summary>Smallest and largest value of a non-empty span.</summary>
+    public static (int Min, int Max) Range(ReadOnlySpan<int> positions)
+    {
+        var min = int.MaxValue;
+        var max = int.MinValue;
+        foreach (var p in positions)
+        {
+            min = System.Math.Min(min, p);
+            max = System.Math.Max(max, p);
+        }
+
+        return (min, max);
+    }
+
+    /// <summary>The intersection of two coverages of the same pair of blocks, without testing pairs when either answer settles it.</summary>
+    public static BlockCoverage Intersect(BlockCoverage a, BlockCoverage b) =>
+        a == BlockCoverage.Empty || b == BlockCoverage.Empty ? BlockCoverage.Empty
+        : a == BlockCoverage.Full ? b
+        : b == BlockCoverage.Full ? a
+        : BlockCoverage.Partial;
+}
