@@ -16,11 +16,11 @@ public static class Program
             console.Profile.Width = 200;
         }
 
-        return Run(args, console);
+        return Run(args, console, Console.Error);
     }
 
     /// <summary>Runs the command line; every user error becomes one line on stderr and exit code 2, never a stack trace.</summary>
-    public static int Run(string[] args, IAnsiConsole console)
+    public static int Run(string[] args, IAnsiConsole console, TextWriter errors)
     {
         var app = new CommandApp();
         app.Configure(config =>
@@ -46,7 +46,7 @@ public static class Program
         }
         catch (Exception error) when (UserError.IsUserError(error))
         {
-            return UserError.Report(error);
+            return UserError.Report(error, errors);
         }
     }
 }

@@ -11,7 +11,7 @@ public static class UserError
         error is ArgumentException or CommandAppException or InvalidDataException or FileNotFoundException
             or DirectoryNotFoundException or UnauthorizedAccessException or IOException or FormatException or UserInputException;
 
-    public static int Report(Exception error)
+    public static int Report(Exception error, TextWriter errors)
     {
         var message = error switch
         {
@@ -19,7 +19,7 @@ public static class UserError
             ArgumentException argument => StripParameterSuffix(argument.Message),
             _ => error.Message,
         };
-        Console.Error.WriteLine($"ringactors: error: {OneLine(message)}");
+        errors.WriteLine($"ringactors: error: {OneLine(message)}");
         return ExitCode;
     }
 
