@@ -32,7 +32,9 @@ public sealed record TransportSettings(
     /// <summary>Reads <c>ring-actors.transport</c>; keys missing from <paramref name="config"/> take the embedded defaults.</summary>
     public static TransportSettings Create(Config config)
     {
-        var section = config.WithFallback(ClusterDefaults.Config).GetConfig("ring-actors.transport");
+        ArgumentNullException.ThrowIfNull(config);
+        var complete = ReferenceEquals(config, ClusterDefaults.Config) ? config : config.WithFallback(ClusterDefaults.Config);
+        var section = complete.GetConfig("ring-actors.transport");
         return new TransportSettings(
             ByteSize(section, "max-message-bytes"),
             ByteSize(section, "max-transfer-bytes"),
