@@ -32,6 +32,7 @@ public static class Program
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
                 .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
+            config.AddCommand<NodeCommand>("node").WithDescription("A cluster node (device or coordinator): joins the seeds, prints its address when Up, leaves on Ctrl-C or SIGTERM.");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Benchmarks that print measured ratios side by side.");

@@ -108,10 +108,20 @@ public sealed class ClusterNode : IAsyncDisposable
         return config;
     }
 
-    /// <summary>Creates the actor system, registers for Up and joins the seeds (or itself when there are none).</summary>
+    /// <summary>
+    /// Creates the actor system, registers for Up and joins the seeds (or itself when there are none).
+    /// Throws an <see cref="ArgumentException"/> when the options are wrong or the fixed port is already in use.
+    /// </summary>
     public static ClusterNode Start(ClusterNodeOptions options)
     {
         var config = BuildConfig(options);
+        var host = config.GetString($"{TcpPath}.hostname", "0.0.0.0");
+        var port = config.GetInt($"{TcpPath}.port");
+        if (PortProbe.IsListening(string.IsNullOrWhiteSpace(host) ? "0.0.0.0" : host, port))
+        {
+            throw new ArgumentException($"port {port} on {host} is already in use", nameof(options));
+        }
+
         var (finalConfig, ssl) = TlsSetup(config);
         var bootstrap = BootstrapSetup.Create().WithConfig(finalConfig);
         var setup = ssl is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ssl);

@@ -41,10 +41,10 @@ public class ClusterNodeSpec
             typeof(ClusterEvent.MemberRemoved));
 
         await device.LeaveAsync().WaitAsync(UpTimeout);
-        await removed.Task.WaitAsync(UpTimeout);
-
         Assert.True(device.WhenTerminated.IsCompleted);
-        Assert.DoesNotContain(seed.Cluster.State.Members, member => member.Address.Equals(device.Address));
+
+        // The seed's MemberRemoved event is the proof (Cluster.State is a view that may lag the events).
+        await removed.Task.WaitAsync(UpTimeout);
     }
 
     [Fact]
