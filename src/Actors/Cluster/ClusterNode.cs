@@ -192,6 +192,11 @@ public sealed class ClusterNode : IAsyncDisposable
             throw new ArgumentException($"{TcpPath}.enable-ssl is on but {TcpPath}.ssl.certificate.path is empty", nameof(config));
         }
 
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"TLS certificate '{Path.GetFullPath(path)}' ({TcpPath}.ssl.certificate.path) does not exist", nameof(config));
+        }
+
         X509Certificate2 certificate;
         try
         {
@@ -199,7 +204,7 @@ public sealed class ClusterNode : IAsyncDisposable
         }
         catch (CryptographicException error)
         {
-            throw new ArgumentException($"cannot load TLS certificate '{path}': {error.Message}", nameof(config), error);
+            throw new ArgumentException($"cannot load TLS certificate '{path}' (a .pfx with its key; wrong password?): {error.Message}", nameof(config), error);
         }
 
         if (!certificate.HasPrivateKey)

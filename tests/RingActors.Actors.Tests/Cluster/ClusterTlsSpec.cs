@@ -68,6 +68,14 @@ public sealed class ClusterTlsSpec : IDisposable
         await AssertRefused(seed, intruder, seed.Address);
     }
 
+    [Fact]
+    public void A_certificate_with_the_wrong_password_must_be_refused_before_the_node_starts()
+    {
+        var tls = new TlsOptions(_certificates.Create("ring-cluster"), "not-the-password");
+        var error = Assert.Throws<ArgumentException>(() => ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Tls = tls }));
+        Assert.Contains("(a .pfx with its key; wrong password?)", error.Message);
+    }
+
     /// <summary>Within <see cref="RefusalWindow"/> the intruder is not Up, the seed has no second member, and an ask gets no reply.</summary>
     private static async Task AssertRefused(ClusterNode seed, ClusterNode intruder, Address target)
     {
