@@ -146,6 +146,9 @@ public sealed class DeviceState
     /// <summary>Blocks waiting for a credit to be handed on.</summary>
     public int PendingHandOffs => _handOffs.Count;
 
+    /// <summary>Steps computed (or skipped) so far.</summary>
+    public int StepsDone => _done.Count(d => d);
+
     /// <summary>Whether a ticket is out with the compute worker.</summary>
     public bool IsComputing => _computing is not null;
 
@@ -155,6 +158,7 @@ public sealed class DeviceState
     /// <summary>Bytes resident now: Q, held K/V blocks, partial output and lse.</summary>
     public long ResidentBytes => _fixedBytes + _heldBytes;
 
+    /// <summary>Every step computed and every block that goes on handed on.</summary>
     public bool IsComplete => Phase == DevicePhase.Completed;
 
     /// <summary>Starts the ring: the own block is step 0, to compute now and to hand on (when P &gt; 1).</summary>
@@ -278,6 +282,7 @@ public sealed class DeviceState
         var current = _held[block.Step] with { HandedOn = true };
         _held[block.Step] = current;
         TryRelease(current);
+        UpdatePhase();
         return true;
     }
 
@@ -347,10 +352,7 @@ public sealed class DeviceState
 
         TryRelease(block);
         _waitingSince = now;
-        if (_done.All(d => d))
-        {
-            Phase = DevicePhase.Completed;
-        }
+        UpdatePhase();
     }
 
     /// <summary>The device's output [B, H, n_q, d] and lse [B, H, n_q] with its statistics; only once complete.</summary>
@@ -451,6 +453,15 @@ public sealed class DeviceState
         {
             _held.Remove(block.Step);
             _heldBytes -= block.Block.PayloadBytes;
+        }
+    }
+
+    /// <summary>Complete once every step is computed and every block that goes on has gone: only then are the statistics final.</summary>
+    private void UpdatePhase()
+    {
+        if (Phase == DevicePhase.Running && _handOffs.Count == 0 && _done.All(d => d))
+        {
+            Phase = DevicePhase.Completed;
         }
     }
 
