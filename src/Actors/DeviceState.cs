@@ -61,7 +61,7 @@ public sealed class DeviceState
     private readonly Queue<HeldBlock> _handOffs = new();
     private readonly bool[] _seen;
     private readonly bool[] _done;
-    private readonly List<(long Start, long End)> _computeIntervals = [];
+    private readonly List<(long Start, long End)> _busyIntervals = [];
     private readonly List<(long ReadySince, long Accepted)> _arrivals = [];
     private readonly HashSet<int> _waitingForCredit = [];
     private readonly long _fixedBytes;
@@ -337,7 +337,7 @@ public sealed class DeviceState
         _held[outcome.Step] = block;
         _computing = null;
         _done[outcome.Step] = true;
-        _computeIntervals.Add((outcome.StartedAt, outcome.FinishedAt));
+        _busyIntervals.Add((outcome.IssuedAt, outcome.FinishedAt));
         _computeTicks += outcome.FinishedAt - outcome.StartedAt;
         _queueTicks += System.Math.Max(0, outcome.StartedAt - outcome.IssuedAt);
         if (outcome.Skipped)
@@ -399,7 +399,9 @@ public sealed class DeviceState
 
     /// <summary>
     /// Hand-off time of the blocks this device received, and the part of it hidden behind this device's compute:
-    /// Σ |[ready, accepted]| and Σ |[ready, accepted] ∩ compute intervals| (the intervals are disjoint: one ticket at a time).
+    /// Σ |[ready, accepted]| and Σ |[ready, accepted] ∩ busy intervals|, a busy interval running from a ticket's issue to its
+    /// outcome (waiting for a compute thread is compute contention, not communication). The intervals are disjoint: one
+    /// ticket at a time.
     /// </summary>
     private (long HandOff, long Hidden) HandOffOverlap()
     {
@@ -412,7 +414,7 @@ public sealed class DeviceState
             }
 
             total += accepted - ready;
-            foreach (var (start, end) in _computeIntervals)
+            foreach (var (start, end) in _busyIntervals)
             {
                 hidden += System.Math.Max(0, System.Math.Min(end, accepted) - System.Math.Max(start, ready));
             }

@@ -22,7 +22,7 @@ namespace RingActors.Actors;
 /// <param name="DuplicatesDropped">Blocks received a second time and dropped.</param>
 /// <param name="BlocksRefused">Blocks refused (unknown job, wrong shape or step, no credit).</param>
 /// <param name="HandOffTime">Sum over the blocks this device received of their hand-off time: from the moment the sender had the block and wanted to send it to the moment this device accepted it.</param>
-/// <param name="HiddenHandOffTime">The part of <paramref name="HandOffTime"/> during which this device was computing (the hand-off cost nothing).</param>
+/// <param name="HiddenHandOffTime">The part of <paramref name="HandOffTime"/> during which this device had a block to compute (issued to its compute worker, queued or running): the hand-off cost it nothing.</param>
 public sealed record DeviceStats(
     int Device,
     int QueryTokens,

@@ -18,7 +18,8 @@ public sealed record RingActorsSettings(string ComputeDispatcher, int ComputeThr
     public static RingActorsSettings Create(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var section = config.WithFallback(RingActorsConfig.Reference).GetConfig(RootKey);
+        var reference = RingActorsConfig.Reference;
+        var section = (ReferenceEquals(config, reference) ? config : config.WithFallback(reference)).GetConfig(RootKey);
         var settings = new RingActorsSettings(
             DefaultComputeDispatcher,
             section.GetInt("compute-dispatcher.dedicated-thread-pool.thread-count"),

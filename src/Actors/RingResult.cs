@@ -31,9 +31,11 @@ public sealed record RingResult(
     public long PeakResidentBytesPerDevice => Devices.Count == 0 ? 0 : Devices.Max(d => d.PeakResidentBytes);
 
     /// <summary>
-    /// Share of hand-off time hidden behind compute: Σ over hand-offs of the time the block spent between the sender having it
-    /// (wanting to send) and the receiver accepting it that overlapped the receiver's compute, divided by Σ of those times.
-    /// 1 means the receiver was always busy computing while a block was on its way; 1 as well when there were no hand-offs (P = 1).
+    /// Share of hand-off time hidden behind compute. A hand-off lasts from the moment the sender has the block and wants to send
+    /// it (waiting for a credit included) to the moment the receiver accepts it; the hidden part is the time within it during
+    /// which the receiver was busy with a block of its own (issued to its compute worker, queued for a compute thread or running).
+    /// Overlap = Σ hidden / Σ hand-off time over all hand-offs: 1 means no device ever sat idle waiting for a block on its way;
+    /// 1 as well when there were no hand-offs (P = 1). Stopwatch timestamps: valid between devices of one machine.
     /// </summary>
     public double Overlap
     {

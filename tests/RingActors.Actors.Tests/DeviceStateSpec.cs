@@ -147,12 +147,15 @@ public class DeviceStateSpec
         state.Start(0);
         Assert.True(state.TryTakeHandOff(out _));
         Assert.True(state.TryStartCompute(0, out var own));
-        // The block was ready at the sender at 100 and accepted at 300; this device computed from 50 to 250.
+        // The block was ready at the sender at 100 and accepted at 300; this device issued its own block at 120 (busy from then,
+        // queued for a compute thread until 150) and finished it at 250.
         Assert.Equal(BlockAdmission.Accepted, state.Admit(BlockFrom(input, layout, origin: 0, step: 1) with { ReadySince = 100 }, 300));
-        state.CompleteCompute(own.Execute() with { IssuedAt = 0, StartedAt = 50, FinishedAt = 250 }, 250);
+        state.CompleteCompute(own.Execute() with { IssuedAt = 120, StartedAt = 150, FinishedAt = 250 }, 250);
         var stats = state.Stats();
         Assert.Equal(Ticks(200), stats.HandOffTime);
-        Assert.Equal(Ticks(150), stats.HiddenHandOffTime);
+        Assert.Equal(Ticks(130), stats.HiddenHandOffTime);
+        Assert.Equal(Ticks(100), stats.ComputeTime);
+        Assert.Equal(Ticks(30), stats.ComputeQueueTime);
     }
 
     private static TimeSpan Ticks(long stopwatchTicks) => TimeSpan.FromSeconds((double)stopwatchTicks / System.Diagnostics.Stopwatch.Frequency);
