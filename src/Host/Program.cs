@@ -1,6 +1,52 @@
+using RingActors.Host.Cli;
+using RingActors.Host.Commands;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
 namespace RingActors.Host;
 
 public static class Program
 {
-    public static int Main(string[] args) => args.Length == 0 ? 0 : 2;
+    public static int Main(string[] args)
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+        {
+            // Spectre assumes 80 columns when output goes to a file or pipe; report tables are wider than that.
+            console.Profile.Width = 200;
+        }
+
+        return Run(args, console, Console.Error);
+    }
+
+    /// <summary>Runs the command line; every user error becomes one line on stderr and exit code 2, never a stack trace.</summary>
+    public static int Run(string[] args, IAnsiConsole console, TextWriter errors)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("ringactors");
+            config.Settings.Console = console;
+            config.PropagateExceptions();
+            config.UseStrictParsing();
+            config.AddCommand<CompareCommand>("compare")
+                .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
+                .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
+            config.AddBranch("bench", bench =>
+            {
+                bench.SetDescription("Benchmarks that print measured ratios side by side.");
+                bench.AddCommand<KernelBenchCommand>("kernels")
+                    .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
+            });
+        });
+
+        try
+        {
+            return app.Run(args);
+        }
+        catch (Exception error) when (UserError.IsUserError(error))
+        {
+            return UserError.Report(error, errors);
+        }
+    }
 }

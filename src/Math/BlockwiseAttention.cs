@@ -48,6 +48,49 @@ public static class BlockwiseAttention
         return (result, work);
     }
 
+    /// <summary>
+    /// Blockwise attention over a whole problem with the keys cut into blocks of <paramref name="blockTokens"/>
+    /// tokens, each block's partial merged into the running result: what one ring device does, on one machine.
+    /// </summary>
+    public static (PartialAttention Result, BlockWork Work) ComputeInBlocks(AttentionInput input, AttentionOptions options, int blockTokens)
+    {
+        Guard.Positive(blockTokens, nameof(blockTokens));
+        var shape = input.Shape;
+        var heads = AttentionHeads.Of(shape);
+        var queries = new QueryChunk(input.Q, Enumerable.Range(0, shape.SeqLen).ToArray());
+        var result = new PartialAttention(shape.Batch, shape.Heads, shape.SeqLen, shape.HeadDim);
+        var work = new BlockWork(0, 0, 0, shape.HeadDim);
+        for (var start = 0; start < shape.SeqLen; start += blockTokens)
+        {
+            var tokens = System.Math.Min(blockTokens, shape.SeqLen - start);
+            var block = SliceKeys(input, start, tokens);
+            work += Accumulate(queries, block, heads, options, result);
+        }
+
+        return (result, work);
+    }
+
+    /// <summary>The keys and values of tokens [start, start + tokens) of every (batch, kv head), with their positions.</summary>
+    public static KeyValueBlock SliceKeys(AttentionInput input, int start, int tokens)
+    {
+        var shape = input.Shape;
+        if (start < 0 || tokens < 0 || start + tokens > shape.SeqLen)
+        {
+            throw new ArgumentException($"tokens [{start}, {start + tokens}) are outside a sequence of {shape.SeqLen}", nameof(tokens));
+        }
+
+        var d = shape.HeadDim;
+        var keys = new float[shape.Batch * shape.KvHeads * tokens * d];
+        var values = new float[keys.Length];
+        for (var head = 0; head < shape.Batch * shape.KvHeads; head++)
+        {
+            input.K.AsSpan(((head * shape.SeqLen) + start) * d, tokens * d).CopyTo(keys.AsSpan(head * tokens * d));
+            input.V.AsSpan(((head * shape.SeqLen) + start) * d, tokens * d).CopyTo(values.AsSpan(head * tokens * d));
+        }
+
+        return new KeyValueBlock(keys, values, Enumerable.Range(start, tokens).ToArray());
+    }
+
     private static void Validate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into)
     {
         heads.WithTokens(1).Validate();
@@ -157,7 +200,7 @@ public static class BlockwiseAttention
 
         public BlockWork Execute()
         {
-            _keysTransposed = ArrayPool<float>.Shared.Rent(_d * _paddedKeys);
+            _keysTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
             _values = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
             long pairs = 0, tiles = 0, skipped = 0;
             try
@@ -240,21 +283,29 @@ public static class BlockwiseAttention
             return _block.Positions.AsSpan(start, System.Math.Min(KeyTile, _keyTokens - start));
         }
 
-        /// <summary>Kᵀ as [d][paddedKeys] so a score row is a sum of broadcast q·(row of Kᵀ); V as [paddedKeys][paddedDim]; padding zeroed.</summary>
+        /// <summary>
+        /// Kᵀ tile by tile, [keyTile][d][128], so a score micro-kernel walks 512-byte rows (a [d][N] layout strides by N·4 bytes,
+        /// a multiple of 4 KiB that maps every row to the same L1 sets); V as [paddedKeys][paddedDim]; padding zeroed.
+        /// </summary>
         private void PackKeyValueHead()
         {
             var offset = ((_batch * _heads.KvHeads) + _kvHead) * _keyTokens * _d;
             var keys = _block.Keys.AsSpan(offset, _keyTokens * _d);
             var values = _block.Values.AsSpan(offset, _keyTokens * _d);
-            for (var c = 0; c < _d; c++)
+            for (var tile = 0; tile < _keyTiles; tile++)
             {
-                var row = _keysTransposed.AsSpan(c * _paddedKeys, _paddedKeys);
-                for (var j = 0; j < _keyTokens; j++)
+                var firstKey = tile * KeyTile;
+                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                for (var c = 0; c < _d; c++)
                 {
-                    row[j] = keys[(j * _d) + c];
-                }
+                    var row = _keysTransposed.AsSpan(((tile * _d) + c) * KeyTile, KeyTile);
+                    for (var j = 0; j < columns; j++)
+                    {
+                        row[j] = keys[((firstKey + j) * _d) + c];
+                    }
 
-                row[_keyTokens..].Clear();
+                    row[columns..].Clear();
+                }
             }
 
             for (var j = 0; j < _keyTokens; j++)
@@ -358,7 +409,7 @@ public static class BlockwiseAttention
         {
             var w = TOps.Count;
             var d = _d;
-            var stride = (nuint)_paddedKeys;
+            const nuint Stride = KeyTile;
             ref var q = ref MemoryMarshal.GetArrayDataReference(queries);
             ref var kt = ref MemoryMarshal.GetArrayDataReference(_keysTransposed);
             ref var s = ref MemoryMarshal.GetArrayDataReference(scores);
@@ -379,8 +430,8 @@ public static class BlockwiseAttention
                     TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
                     TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
                     TVec a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
-                    var offset = (nuint)(firstKey + c);
-                    for (var k = 0; k < d; k++, offset += stride)
+                    var offset = (nuint)((firstKey * d) + c);
+                    for (var k = 0; k < d; k++, offset += Stride)
                     {
                         var k0 = TOps.Load(ref kt, offset);
                         var k1 = TOps.Load(ref kt, offset + (nuint)w);
@@ -418,8 +469,8 @@ public static class BlockwiseAttention
                 for (; c < paddedColumns; c += w)
                 {
                     TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    var offset = (nuint)(firstKey + c);
-                    for (var k = 0; k < d; k++, offset += stride)
+                    var offset = (nuint)((firstKey * d) + c);
+                    for (var k = 0; k < d; k++, offset += Stride)
                     {
                         var kv = TOps.Load(ref kt, offset);
                         a0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q0, k)), kv, a0);

@@ -18,6 +18,8 @@ public static class DenseAttention
         var scale = options.Scale ?? shape.DefaultScale;
         var result = new PartialAttention(shape.Batch, shape.Heads, n, d);
         var scores = ArrayPool<float>.Shared.Rent(checked(n * n));
+        var keysTransposed = ArrayPool<float>.Shared.Rent(n * d);
+        var valuesTransposed = ArrayPool<float>.Shared.Rent(n * d);
         try
         {
             for (var b = 0; b < shape.Batch; b++)
@@ -26,23 +28,40 @@ public static class DenseAttention
                 {
                     var qOffset = ((b * shape.Heads) + h) * n * d;
                     var kvOffset = ((b * shape.KvHeads) + (h / shape.GroupSize)) * n * d;
+                    if (h % shape.GroupSize == 0)
+                    {
+                        // Kᵀ and Vᵀ turn both products into long vector operations over N: S_i = Σ_c q_ic·Kᵀ_c, o_ic = P_i·Vᵀ_c.
+                        Transpose(input.K.AsSpan(kvOffset, n * d), n, d, keysTransposed);
+                        Transpose(input.V.AsSpan(kvOffset, n * d), n, d, valuesTransposed);
+                    }
+
                     var mask = options.MaskFor(b, h);
                     Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = options.Threads }, i =>
                     {
                         var query = input.Q.AsSpan(qOffset + (i * d), d);
                         var row = scores.AsSpan(i * n, n);
-                        for (var j = 0; j < n; j++)
+                        row.Clear();
+                        for (var c = 0; c < d; c++)
                         {
-                            row[j] = mask is null || mask.Allows(i, j)
-                                ? scale * TensorPrimitives.Dot(query, input.K.AsSpan(kvOffset + (j * d), d))
-                                : float.NegativeInfinity;
+                            TensorPrimitives.MultiplyAdd(keysTransposed.AsSpan(c * n, n), query[c] * scale, row, row);
                         }
 
-                        var output = result.Output.AsSpan(qOffset + (i * d), d);
+                        if (mask is not null)
+                        {
+                            for (var j = 0; j < n; j++)
+                            {
+                                if (!mask.Allows(i, j))
+                                {
+                                    row[j] = float.NegativeInfinity;
+                                }
+                            }
+                        }
+
+                        var lseIndex = (qOffset / d) + i;
                         var max = TensorPrimitives.Max(row);
                         if (float.IsNegativeInfinity(max))
                         {
-                            result.Lse[(qOffset / d) + i] = float.NegativeInfinity;
+                            result.Lse[lseIndex] = float.NegativeInfinity;
                             return;
                         }
 
@@ -50,15 +69,13 @@ public static class DenseAttention
                         TensorPrimitives.Subtract(row, max, row);
                         TensorPrimitives.Exp(row, row);
                         var sum = TensorPrimitives.Sum(row);
-                        for (var j = 0; j < n; j++)
+                        var output = result.Output.AsSpan(qOffset + (i * d), d);
+                        for (var c = 0; c < d; c++)
                         {
-                            if (row[j] != 0f)
-                            {
-                                TensorPrimitives.MultiplyAdd(input.V.AsSpan(kvOffset + (j * d), d), row[j] / sum, output, output);
-                            }
+                            output[c] = TensorPrimitives.Dot(row, valuesTransposed.AsSpan(c * n, n)) / sum;
                         }
 
-                        result.Lse[(qOffset / d) + i] = max + MathF.Log(sum);
+                        result.Lse[lseIndex] = max + MathF.Log(sum);
                     });
                 }
             }
@@ -66,14 +83,27 @@ public static class DenseAttention
         finally
         {
             ArrayPool<float>.Shared.Return(scores);
+            ArrayPool<float>.Shared.Return(keysTransposed);
+            ArrayPool<float>.Shared.Return(valuesTransposed);
         }
 
         return result;
     }
 
-    /// <summary>Bytes dense attention holds at its peak: Q, K, V, output and lse plus one N×N float32 score matrix.</summary>
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                destination[(c * rows) + r] = source[(r * columns) + c];
+            }
+        }
+    }
+
+    /// <summary>Bytes dense attention holds at its peak: Q, K, V, output and lse, Kᵀ and Vᵀ of one head, plus one N×N float32 score matrix.</summary>
     public static long PeakWorkingBytes(AttentionShape shape) =>
-        (((long)shape.QueryLength * 2) + ((long)shape.KeyValueLength * 2) + ((long)shape.Batch * shape.Heads * shape.SeqLen) + ((long)shape.SeqLen * shape.SeqLen)) * sizeof(float);
+        (((long)shape.QueryLength * 2) + ((long)shape.KeyValueLength * 2) + ((long)shape.Batch * shape.Heads * shape.SeqLen) + (2L * shape.SeqLen * shape.HeadDim) + ((long)shape.SeqLen * shape.SeqLen)) * sizeof(float);
 }
 
 /// <summary>The float64-accumulating oracle that tests compare every kernel against. Slow and simple on purpose.</summary>

@@ -1,0 +1,77 @@
+using System.ComponentModel;
+using RingActors.Math;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Cli;
+
+/// <summary>The sizes of an attention problem, shared by every verb that makes seeded random inputs.</summary>
+public class ShapeSettings : CommandSettings
+{
+    [CommandOption("--batch <B>")]
+    [Description("Batch size.")]
+    [DefaultValue(1)]
+    public int Batch { get; init; } = 1;
+
+    [CommandOption("--seq <N>")]
+    [Description("Sequence length in tokens.")]
+    [DefaultValue(1024)]
+    public int Seq { get; init; } = 1024;
+
+    [CommandOption("--heads <H>")]
+    [Description("Query heads.")]
+    [DefaultValue(8)]
+    public int Heads { get; init; } = 8;
+
+    [CommandOption("--kv-heads <HKV>")]
+    [Description("Key/value heads; heads must be a multiple of it (grouped-query attention).")]
+    [DefaultValue(2)]
+    public int KvHeads { get; init; } = 2;
+
+    [CommandOption("--dim <D>")]
+    [Description("Head dimension.")]
+    [DefaultValue(64)]
+    public int Dim { get; init; } = 64;
+
+    [CommandOption("--causal")]
+    [Description("Causal mask: a token attends only to itself and earlier tokens.")]
+    public bool Causal { get; init; }
+
+    [CommandOption("--seed <S>")]
+    [Description("Seed of the random inputs.")]
+    [DefaultValue(42)]
+    public int Seed { get; init; } = 42;
+
+    [CommandOption("--threads <T>")]
+    [Description("Threads the kernels may use (default: all cores).")]
+    public int? Threads { get; init; }
+
+    public int ThreadCount => Threads ?? Environment.ProcessorCount;
+
+    public AttentionShape Shape() => new AttentionShape(Batch, Heads, KvHeads, Seq, Dim).Validate();
+
+    public override Spectre.Console.ValidationResult Validate()
+    {
+        if (Threads is <= 0)
+        {
+            return Spectre.Console.ValidationResult.Error($"--threads must be ≥ 1, got {Threads}");
+        }
+
+        try
+        {
+            Shape();
+        }
+        catch (ArgumentException error)
+        {
+            return Spectre.Console.ValidationResult.Error(Describe(error));
+        }
+
+        return base.Validate();
+    }
+
+    /// <summary>The shape error phrased with the command-line option names.</summary>
+    private static string Describe(ArgumentException error)
+    {
+        var index = error.Message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+        return index > 0 ? error.Message[..index] : error.Message;
+    }
+}
