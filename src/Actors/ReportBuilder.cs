@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using Akka.Actor;
 using RingActors.Math;
+using RingActors.Math.Masks;
 
 namespace RingActors.Actors;
 
 /// <summary>
-/// Builds a <see cref="JobReport"/> from a finished ring job: runs the dense baseline and the requested sparse baselines on
-/// the same input, compares every output with dense, and (optionally) measures each method again on the first N/2 tokens.
-/// Heavy work runs on the thread pool; nothing is formatted.
+/// Builds a <see cref="JobReport"/> from a finished ring job: runs the dense baseline (<see cref="DenseAttention.Compute"/>) and
+/// the requested sparse baselines (<see cref="SparseAttention.Compute"/>) on the same input, compares every output with dense,
+/// and (optionally) measures each method again on the first N/2 tokens. Heavy work runs on the thread pool; nothing is formatted.
 /// </summary>
 public sealed class ReportBuilder(ActorSystem system)
 {
@@ -37,29 +38,29 @@ public sealed class ReportBuilder(ActorSystem system)
         var shape = input.Shape;
         var half = shape.SeqLen / 2;
         var halfInput = options.MeasureScaling && half >= 1 ? InputSlicing.Prefix(input, half) : null;
-        var sparseKernel = options.SparseKernel ?? BlockwiseAttention.Compute;
+        var forPrefix = options.PatternForPrefix ?? SamePatternIfValid;
         var denseOptions = new AttentionOptions(settings.Causal, null, settings.Scale, options.BaselineThreads);
 
         progress?.Report("dense baseline");
-        var denseHalfTime = halfInput is null ? (TimeSpan?)null : await Timed(() => DenseAttention.Compute(halfInput, denseOptions), cancellationToken).ConfigureAwait(false);
-        var (denseResult, denseTime) = await TimedResult(() => DenseAttention.Compute(input, denseOptions), cancellationToken).ConfigureAwait(false);
+        var denseHalfTime = halfInput is null ? null : await Timed(() => DenseAttention.Compute(halfInput, denseOptions), cancellationToken).ConfigureAwait(false);
+        var (denseResult, denseTime) = await Run(() => DenseAttention.Compute(input, denseOptions), cancellationToken).ConfigureAwait(false);
         var densePairs = (long)shape.Batch * shape.Heads * shape.SeqLen * shape.SeqLen;
         var dense = new BaselineReport(
-            "dense", PairCounting.Density(shape, denseOptions), 4.0 * shape.HeadDim * densePairs, densePairs, denseTime,
-            new ErrorMetrics(0, 0, 1), DenseAttention.PeakWorkingBytes(shape));
+            "dense", 1, 4.0 * shape.HeadDim * densePairs, densePairs, denseTime, new ErrorMetrics(0, 0, 1), DenseAttention.PeakWorkingBytes(shape));
         var rows = new List<ComparisonRow> { Row(dense, denseHalfTime) };
 
         var sparse = new List<BaselineReport>();
         foreach (var pattern in options.Baselines)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             progress?.Report($"{pattern.Name} baseline");
             var patternOptions = denseOptions with { Pattern = pattern };
-            var halfTime = halfInput is null ? (TimeSpan?)null : await Timed(() => sparseKernel(halfInput, patternOptions), cancellationToken).ConfigureAwait(false);
-            var ((result, work), time) = await TimedResult(() => sparseKernel(input, patternOptions), cancellationToken).ConfigureAwait(false);
+            var halfPattern = halfInput is null ? null : forPrefix(pattern, halfInput);
+            var halfTime = halfPattern is null ? null
+                : await Timed(() => SparseAttention.Compute(halfInput!, patternOptions with { Pattern = halfPattern }), cancellationToken).ConfigureAwait(false);
+            var (result, time) = await Run(() => SparseAttention.Compute(input, patternOptions), cancellationToken).ConfigureAwait(false);
             var baseline = new BaselineReport(
-                pattern.Name, PairCounting.Density(shape, patternOptions), work.Flops, work.PairsComputed, time,
-                ErrorMetrics.Compare(result.Output, denseResult.Output), BlockwisePeakBytes(shape));
+                pattern.Name, result.Density, result.Flops, result.PairsComputed, time,
+                ErrorMetrics.Compare(result.Result.Output, denseResult.Output), result.PeakWorkingBytes);
             sparse.Add(baseline);
             rows.Add(Row(baseline, halfTime));
         }
@@ -67,30 +68,49 @@ public sealed class ReportBuilder(ActorSystem system)
         // The ring is exact for its own mask: compare it with dense under that mask (the dense baseline unless a pattern is set).
         var ringOptions = settings.OptionsFor(options.BaselineThreads);
         var ringReference = settings.Pattern is null ? denseResult.Output
-            : (await TimedResult(() => DenseAttention.Compute(input, ringOptions), cancellationToken).ConfigureAwait(false)).Result.Output;
+            : (await Run(() => DenseAttention.Compute(input, ringOptions), cancellationToken).ConfigureAwait(false)).Result.Output;
         var ringError = ErrorMetrics.Compare(ring.Output, ringReference);
 
         TimeSpan? ringHalfTime = null;
         if (halfInput is not null && half >= settings.Devices)
         {
-            progress?.Report("ring at N/2");
-            var halfSettings = settings with { JobId = settings.JobId is null ? null : $"{settings.JobId}-half" };
-            ringHalfTime = (await RingRunner.RunAsync(system, halfInput, halfSettings, null, cancellationToken).ConfigureAwait(false)).WallTime;
+            var halfPattern = settings.Pattern is null ? null : forPrefix(settings.Pattern, halfInput);
+            if (settings.Pattern is null || halfPattern is not null)
+            {
+                progress?.Report("ring at N/2");
+                var halfSettings = settings with { Pattern = halfPattern, JobId = settings.JobId is null ? null : $"{settings.JobId}-half" };
+                ringHalfTime = (await RingRunner.RunAsync(system, halfInput, halfSettings, null, cancellationToken).ConfigureAwait(false)).WallTime;
+            }
         }
 
-        var ringDensity = PairCounting.Density(shape, ringOptions);
-        rows.Add(new ComparisonRow("ring", ring.Flops, ringDensity, ring.PeakResidentBytesPerDevice, ring.WallTime, ringHalfTime, Ratio(ring.WallTime, ringHalfTime)));
+        rows.Add(new ComparisonRow(
+            "ring", ring.Flops, Density(shape, ringOptions), ring.PeakResidentBytesPerDevice, ring.WallTime, ringHalfTime, Ratio(ring.WallTime, ringHalfTime)));
 
         return new JobReport(
             ring.JobId, shape, settings, SequenceLayout.NameOf(settings.Layout), ringError, dense, sparse, ring.Devices,
             ring.Overlap, ring.Imbalance, ring.HandOffs, ring.WallTime, ring.RingTime, ring.Flops, ring.PeakResidentBytesPerDevice, rows);
     }
 
-    /// <summary>Bytes a single-process blockwise kernel holds: Q, K, V, output and lse (its tiles are a few KiB).</summary>
-    public static long BlockwisePeakBytes(AttentionShape shape)
+    /// <summary>Allowed pairs over the basis pairs, as <see cref="SparseAttentionResult.Density"/> counts them (causal basis when causal).</summary>
+    private static double Density(AttentionShape shape, AttentionOptions options)
     {
-        ArgumentNullException.ThrowIfNull(shape);
-        return (((long)shape.QueryLength * 2) + ((long)shape.KeyValueLength * 2) + ((long)shape.Batch * shape.Heads * shape.SeqLen)) * sizeof(float);
+        var n = (long)shape.SeqLen;
+        var causal = options.Causal || options.Pattern is { IsCausal: true };
+        var basis = (long)shape.Batch * shape.Heads * (causal ? n * (n + 1) / 2 : n * n);
+        return (double)SparseAttention.CountAllowedPairs(shape, options) / basis;
+    }
+
+    private static AttentionPattern? SamePatternIfValid(AttentionPattern pattern, AttentionInput prefix)
+    {
+        try
+        {
+            pattern.Validate(prefix.Shape);
+            return pattern;
+        }
+        catch (ArgumentException)
+        {
+            return null; // built for N: without a rebuilt pattern there is nothing comparable to measure at N/2
+        }
     }
 
     private static ComparisonRow Row(BaselineReport baseline, TimeSpan? halfTime) =>
@@ -99,10 +119,10 @@ public sealed class ReportBuilder(ActorSystem system)
     private static double? Ratio(TimeSpan time, TimeSpan? halfTime) =>
         halfTime is { } half && half > TimeSpan.Zero ? time / half : null;
 
-    private static async Task<TimeSpan> Timed<T>(Func<T> work, CancellationToken cancellationToken) =>
-        (await TimedResult(work, cancellationToken).ConfigureAwait(false)).Time;
+    private static async Task<TimeSpan?> Timed<T>(Func<T> work, CancellationToken cancellationToken) =>
+        (await Run(work, cancellationToken).ConfigureAwait(false)).Time;
 
-    private static Task<(T Result, TimeSpan Time)> TimedResult<T>(Func<T> work, CancellationToken cancellationToken) =>
+    private static Task<(T Result, TimeSpan Time)> Run<T>(Func<T> work, CancellationToken cancellationToken) =>
         Task.Run(
             () =>
             {

@@ -63,6 +63,9 @@ public sealed record RingJobSettings(
             throw new ArgumentException($"scale must be finite, got {scale}", nameof(Scale));
         }
 
+        // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
+        Pattern?.Validate(shape);
+
         if (JobId is "")
         {
             throw new ArgumentException("job id must not be empty", nameof(JobId));

@@ -1,4 +1,5 @@
 using RingActors.Math;
+using RingActors.Math.Masks;
 using Xunit.Abstractions;
 
 namespace RingActors.Actors.Tests;
@@ -57,7 +58,7 @@ public class RingSupervisorSpec(ITestOutputHelper output) : RingTestKit(output)
     {
         var shape = new AttentionShape(1, 2, 1, 257, 8);
         var input = AttentionInput.Random(shape, seed: 5);
-        var settings = new RingJobSettings(4, LayoutKind.Contiguous, Causal: true, Pattern: new WindowPattern(16));
+        var settings = new RingJobSettings(4, LayoutKind.Contiguous, Causal: true, Pattern: new SlidingWindowPattern(16));
 
         var result = await RingRunner.RunAsync(Sys, input, settings);
 
@@ -133,6 +134,9 @@ public class RingSupervisorSpec(ITestOutputHelper output) : RingTestKit(output)
         var tooMany = await Assert.ThrowsAsync<ArgumentException>(() => RingRunner.RunAsync(Sys, input, new RingJobSettings(4)));
         Assert.Contains("devices (4) must not exceed the sequence length (3)", tooMany.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => RingRunner.RunAsync(Sys, input, new RingJobSettings(0)));
+        var otherLength = new BigBirdPattern(2, 1, 1, seqLen: 8, seed: 1);
+        var wrongPattern = await Assert.ThrowsAsync<ArgumentException>(() => RingRunner.RunAsync(Sys, input, new RingJobSettings(2, Pattern: otherLength)));
+        Assert.Contains("built for 8 tokens", wrongPattern.Message, StringComparison.Ordinal);
     }
 
     [Fact]
