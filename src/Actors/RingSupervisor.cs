@@ -63,10 +63,24 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<RunJob>(_ =>
         {
             _replyTo = Sender;
-            Launch();
             Become(Running);
+            try
+            {
+                Launch();
+            }
+            catch (Exception e)
+            {
+                // Settings were validated before; anything left is a bug, and the caller still gets a reason rather than a hang.
+                Fail($"could not start the ring: {e.GetType().Name}: {e.Message}");
+            }
         });
-        Receive<CancelJob>(_ => Context.Stop(Self));
+
+        // Cancelled before it was asked to run (the caller's token fired in between): the RunJob that follows is answered at once.
+        Receive<CancelJob>(_ => Become(() => Receive<RunJob>(_ =>
+        {
+            _replyTo = Sender;
+            Fail("cancelled", cancelled: true);
+        })));
     }
 
     private void Running()

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using RingActors.Math;
 using RingActors.Math.Masks;
 using Xunit.Abstractions;
@@ -125,6 +126,19 @@ public class RingSupervisorSpec(ITestOutputHelper output) : RingTestKit(output)
         var progress = new Reports(_ => cancellation.Cancel());
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RingRunner.RunAsync(Sys, input, settings, progress, cancellation.Token));
+    }
+
+    [Fact]
+    public void RingSupervisor_must_answer_a_job_cancelled_before_it_ran()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, 16, 4), seed: 4);
+        var job = RingJob.Create(input, new RingJobSettings(2, JobId: "early-cancel"), RingActorsSettings.Create(Sys));
+        var supervisor = Sys.ActorOf(RingSupervisor.Props(job));
+        Watch(supervisor);
+        supervisor.Tell(RingProtocol.CancelJob.Instance);
+        supervisor.Tell(RingProtocol.RunJob.Instance);
+        Assert.Equal(new RingProtocol.JobFailed("early-cancel", "cancelled", Cancelled: true), ExpectMsg<RingProtocol.JobFailed>());
+        ExpectTerminated(supervisor);
     }
 
     [Fact]
