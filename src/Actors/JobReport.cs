@@ -36,6 +36,8 @@ public sealed record BaselineReport(string Name, double Density, double Flops, l
 /// A row of the seed's comparison table: complexity as measured FLOPs, scope as density, memory as peak bytes per device
 /// (the one process for single-process methods), scalability as measured time at N and at N/2 and their ratio
 /// time(N) / time(N/2) (≈ 4 for quadratic cost, ≈ 2 for linear); null where N/2 was not measured.
+/// With <see cref="ReportOptions.MeasureScaling"/> every time is taken after a warm-up, N/2 first; the ring's N time then
+/// comes from a second, warm run of the job, otherwise it is the job's own wall time.
 /// </summary>
 public sealed record ComparisonRow(string Method, double Flops, double Density, long PeakBytesPerDevice, TimeSpan Time, TimeSpan? HalfTime, double? ScalingRatio);
 

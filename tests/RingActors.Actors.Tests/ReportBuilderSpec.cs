@@ -21,7 +21,7 @@ public class ReportBuilderSpec(ITestOutputHelper output) : RingTestKit(output)
 
         Assert.True(report.RingError.RelativeError < 1e-5, $"relative error {report.RingError.RelativeError}");
         Assert.Equal(["dense", "window:16", bigBird.Name, "ring"], report.Comparison.Select(r => r.Method));
-        Assert.Equal(["dense baseline", "window:16 baseline", $"{bigBird.Name} baseline", "ring at N/2"], stages);
+        Assert.Equal(["warm-up", "dense baseline", "window:16 baseline", $"{bigBird.Name} baseline", "ring at N/2 and N"], stages);
         Assert.Equal(1.0, report.Dense.Density);
         Assert.Equal(4.0 * 8 * 130 * 130 * 4, report.Dense.Flops);
         var window = report.Sparse[0];
