@@ -29,6 +29,10 @@ public static class Program
             config.Settings.Console = console;
             config.PropagateExceptions();
             config.UseStrictParsing();
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("The ring of device actors on the embedded default (or your options / .npy files), compared with dense and sparse baselines.")
+                .WithExample("run")
+                .WithExample("run", "--devices", "8", "--layout", "striped", "--seq", "8192", "--json", "report.json");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
                 .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
@@ -42,11 +46,23 @@ public static class Program
 
         try
         {
-            return app.Run(args);
+            return app.Run(SpellOutShortLongOptions(args));
         }
         catch (Exception error) when (UserError.IsUserError(error))
         {
             return UserError.Report(error, errors);
         }
     }
+
+    /// <summary>
+    /// Spectre.Console.Cli refuses one-letter long options, but <c>--q --k --v</c> are what users of PyTorch expect to type:
+    /// they are accepted as spellings of <c>--q-npy --k-npy --v-npy</c>.
+    /// </summary>
+    internal static string[] SpellOutShortLongOptions(string[] args) =>
+        args.Select(arg => arg switch
+        {
+            "--q" or "--k" or "--v" => arg + "-npy",
+            _ when arg.Length > 4 && arg[3] == '=' && arg[..3] is "--q" or "--k" or "--v" => arg[..3] + "-npy" + arg[3..],
+            _ => arg,
+        }).ToArray();
 }
