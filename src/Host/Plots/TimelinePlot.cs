@@ -1,0 +1,169 @@
+using System.Globalization;
+using RingActors.Math.Modelling;
+using ScottPlot;
+using ScottPlot.TickGenerators;
+
+namespace RingActors.Host.Plots;
+
+/// <summary>
+/// Draws a ring timeline as a Gantt chart with ScottPlot: one row per device (device 0 at the top), each with a compute
+/// lane (compute or idle) and a thin lane below it for the hand-off travelling to the device; fault marks as red dashed
+/// lines with labels; the x axis in seconds. Rings larger than <see cref="MaxRows"/> devices show their first and last
+/// <see cref="MaxRows"/>/2 devices and say so in the title.
+/// </summary>
+public static class TimelinePlot
+{
+    /// <summary>Most device rows drawn; a larger ring shows its first and last half of this many.</summary>
+    public const int MaxRows = 64;
+
+    private const int Width = 1600;
+    private const int PlotPixels = Width - 200;
+    private const double ComputeLaneCentre = 0.12;
+    private const double ComputeLaneHeight = 0.5;
+    private const double CommunicationLaneCentre = -0.28;
+    private const double CommunicationLaneHeight = 0.2;
+
+    private static readonly Color ComputeColour = Color.FromHex("#1f77b4");
+    private static readonly Color CommunicationColour = Color.FromHex("#ff7f0e");
+    private static readonly Color IdleColour = Color.FromHex("#d0d0d0");
+    private static readonly Color FaultColour = Color.FromHex("#d62728");
+
+    /// <summary>
+    /// Writes the chart of <paramref name="timeline"/> to <paramref name="path"/>: PNG for <c>.png</c>, SVG for <c>.svg</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another extension, a timeline simulated without its intervals, or a fault outside the ring.</exception>
+    public static void Save(RingTimeline timeline, string path, string title, IReadOnlyList<FaultMark>? faults = null)
+    {
+        ArgumentNullException.ThrowIfNull(timeline);
+        var format = FormatOf(path);
+        if (timeline.Devices.Count > 0 && timeline.Devices.All(d => d.Intervals.Count == 0))
+        {
+            throw new ArgumentException("the timeline holds no intervals (it was simulated with recordIntervals: false): nothing to draw", nameof(timeline));
+        }
+
+        faults ??= [];
+        foreach (var fault in faults)
+        {
+            if (!double.IsFinite(fault.Time) || fault.Time < 0 || fault.Device < 0 || fault.Device >= timeline.Devices.Count)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"fault '{fault.Label}' at {fault.Time} s on device {fault.Device} is outside the ring of {timeline.Devices.Count} devices"),
+                    nameof(faults));
+            }
+        }
+
+        var layout = TimelineLayout.Of(timeline, MaxRows, PlotPixels);
+        var plot = Draw(timeline, layout, title, faults);
+        var height = System.Math.Clamp(180 + (layout.Rows.Count * 18), 360, 1600);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        plot.Save(path, Width, height, format);
+    }
+
+    /// <summary>The image format for <paramref name="path"/>'s extension.</summary>
+    /// <exception cref="ArgumentException">Neither .png nor .svg.</exception>
+    public static ImageFormat FormatOf(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Path.GetExtension(path).ToUpperInvariant() switch
+        {
+            ".PNG" => ImageFormat.Png,
+            ".SVG" => ImageFormat.Svg,
+            _ => throw new ArgumentException($"cannot draw a timeline to '{path}': the file name must end in .png or .svg", nameof(path)),
+        };
+    }
+
+    private static Plot Draw(RingTimeline timeline, TimelineLayout layout, string title, IReadOnlyList<FaultMark> faults)
+    {
+        var plot = new Plot();
+        var rows = layout.Rows.Count;
+        // Row 0 at the top: row i is drawn at y = rows − 1 − i.
+        double Y(int row) => rows - 1 - row;
+
+        foreach (var kind in TimelineLayout.Kinds)
+        {
+            var isCommunication = kind == IntervalKind.Communicate;
+            var bars = layout.Segments.Where(s => s.Kind == kind).Select(s => new Bar
+            {
+                Position = Y(s.Row) + (isCommunication ? CommunicationLaneCentre : ComputeLaneCentre),
+                Size = isCommunication ? CommunicationLaneHeight : ComputeLaneHeight,
+                ValueBase = s.Start,
+                Value = s.End,
+                FillColor = ColourOf(kind),
+                LineWidth = 0,
+            }).ToList();
+            var barPlot = plot.Add.Bars(bars);
+            barPlot.Horizontal = true;
+            barPlot.LegendText = NameOf(kind);
+            barPlot.Color = ColourOf(kind);
+        }
+
+        var ticks = new NumericManual();
+        for (var row = 0; row < rows; row++)
+        {
+            ticks.AddMajor(Y(row), layout.Rows[row] is { } device
+                ? device.ToString(CultureInfo.InvariantCulture)
+                : string.Create(CultureInfo.InvariantCulture, $"… {layout.HiddenDevices} more"));
+        }
+
+        plot.Axes.Left.TickGenerator = ticks;
+
+        var first = true;
+        foreach (var fault in faults.OrderBy(f => f.Time))
+        {
+            var line = plot.Add.VerticalLine(fault.Time, 2, FaultColour, LinePattern.Dashed);
+            line.Text = string.Create(CultureInfo.InvariantCulture, $"{fault.Label} (device {fault.Device})");
+            line.LabelFontColor = Colors.White;
+            line.LabelBackgroundColor = FaultColour;
+            line.LegendText = first ? "fault" : string.Empty;
+            first = false;
+            var row = IndexOf(layout.Rows, fault.Device);
+            if (row >= 0)
+            {
+                plot.Add.Marker(fault.Time, Y(row) + ComputeLaneCentre, MarkerShape.FilledDiamond, 12, FaultColour);
+            }
+        }
+
+        var shown = layout.HiddenDevices > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" (devices 0–{MaxRows / 2 - 1} and {timeline.Devices.Count - (MaxRows - MaxRows / 2)}–{timeline.Devices.Count - 1} of {timeline.Devices.Count} shown)")
+            : string.Empty;
+        plot.Title(title + shown);
+        plot.XLabel("time (s)");
+        plot.YLabel("device");
+        plot.ShowLegend(Alignment.UpperRight);
+        var end = timeline.TotalSeconds > 0 ? timeline.TotalSeconds : 1;
+        plot.Axes.SetLimits(0, end * 1.02, -0.8, rows - 0.3);
+        return plot;
+    }
+
+    private static int IndexOf(IReadOnlyList<int?> rows, int device)
+    {
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i] == device)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static Color ColourOf(IntervalKind kind) => kind switch
+    {
+        IntervalKind.Compute => ComputeColour,
+        IntervalKind.Communicate => CommunicationColour,
+        _ => IdleColour,
+    };
+
+    private static string NameOf(IntervalKind kind) => kind switch
+    {
+        IntervalKind.Compute => "compute",
+        IntervalKind.Communicate => "communication (hand-off arriving)",
+        _ => "idle",
+    };
+}
