@@ -49,12 +49,15 @@ internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<Ti
         return new TimelineLayout(rows, segments, timeline.Devices.Count - rows.Count(r => r is not null));
     }
 
+    /// <summary>Touching bars narrower than this many pixels merge with their neighbour.</summary>
+    public const int MinBarPixels = 4;
+
     /// <summary>Interval kinds in drawing order.</summary>
     public static readonly IntervalKind[] Kinds = [IntervalKind.Idle, IntervalKind.Compute, IntervalKind.Communicate];
 
     /// <summary>
     /// Rounds each interval of <paramref name="kind"/> to the nearest pixel edges, drops those that round to nothing and
-    /// merges those that touch or overlap (hand-offs overlap by up to one latency), so bars ≤ pixels per lane.
+    /// merges those that overlap (hand-offs overlap by up to one latency) or touch while too narrow to tell apart.
     /// </summary>
     private static void Snap(IReadOnlyList<TimelineInterval> intervals, IntervalKind kind, int row, double pixelSeconds, List<TimelineSegment> into)
     {
@@ -70,7 +73,9 @@ internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<Ti
                 continue;
             }
 
-            if (openEnd >= start && openStart >= 0)
+            // Overlapping runs always merge; touching ones only when one is too narrow to show its own edges, so a small
+            // ring keeps a visible boundary between steps and a large one stays within a bar per few pixels. Idle has no steps to show.
+            if (openStart >= 0 && (start < openEnd || (start == openEnd && (kind == IntervalKind.Idle || end - start < MinBarPixels || openEnd - openStart < MinBarPixels))))
             {
                 openEnd = System.Math.Max(openEnd, end);
                 continue;

@@ -18,6 +18,9 @@ public static class TimelinePlot
 
     private const int Width = 1600;
     private const int PlotPixels = Width - 200;
+    private const int ChromePixels = 170;
+    private const int FaultLabelLevels = 3;
+    private const float FaultLabelPixels = 20;
     private const double ComputeLaneCentre = 0.12;
     private const double ComputeLaneHeight = 0.5;
     private const double CommunicationLaneCentre = -0.28;
@@ -54,14 +57,13 @@ public static class TimelinePlot
 
         var layout = TimelineLayout.Of(timeline, MaxRows, PlotPixels);
         var plot = Draw(timeline, layout, title, faults);
-        var height = System.Math.Clamp(180 + (layout.Rows.Count * 18), 360, 1600);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
         {
             Directory.CreateDirectory(directory);
         }
 
-        plot.Save(path, Width, height, format);
+        plot.Save(path, Width, HeightFor(layout.Rows.Count), format);
     }
 
     /// <summary>The image format for <paramref name="path"/>'s extension.</summary>
@@ -94,13 +96,13 @@ public static class TimelinePlot
                 ValueBase = s.Start,
                 Value = s.End,
                 FillColor = ColourOf(kind),
-                LineWidth = 0,
+                LineColor = Colors.White,
+                LineWidth = 1,
             }).ToList();
             var barPlot = plot.Add.Bars(bars);
             barPlot.Horizontal = true;
-            barPlot.LegendText = NameOf(kind);
-            barPlot.Color = ColourOf(kind);
-        }
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = NameOf(kind), FillColor = ColourOf(kind) });
+                    }
 
         var ticks = new NumericManual();
         for (var row = 0; row < rows; row++)
@@ -112,20 +114,33 @@ public static class TimelinePlot
 
         plot.Axes.Left.TickGenerator = ticks;
 
-        var first = true;
-        foreach (var fault in faults.OrderBy(f => f.Time))
+        // Fault labels sit in a band reserved above row 0, staggered over a few levels so close faults stay legible.
+        var ordered = faults.OrderBy(f => f.Time).ToList();
+        var levels = System.Math.Min(ordered.Count, FaultLabelLevels);
+        var rowPixels = (HeightFor(rows) - ChromePixels) / (rows + 0.5);
+        var top = rows - 0.3 + (levels * FaultLabelPixels / rowPixels);
+        for (var i = 0; i < ordered.Count; i++)
         {
-            var line = plot.Add.VerticalLine(fault.Time, 2, FaultColour, LinePattern.Dashed);
-            line.Text = string.Create(CultureInfo.InvariantCulture, $"{fault.Label} (device {fault.Device})");
-            line.LabelFontColor = Colors.White;
-            line.LabelBackgroundColor = FaultColour;
-            line.LegendText = first ? "fault" : string.Empty;
-            first = false;
+            var fault = ordered[i];
+            plot.Add.VerticalLine(fault.Time, 2, FaultColour, LinePattern.Dashed);
+            var label = plot.Add.Text(string.Create(CultureInfo.InvariantCulture, $"{fault.Label} (device {fault.Device})"), fault.Time, top);
+            label.Alignment = Alignment.UpperLeft;
+            label.OffsetX = 3;
+            label.OffsetY = (i % FaultLabelLevels * FaultLabelPixels) + 2;
+            label.LabelFontColor = Colors.White;
+            label.LabelBackgroundColor = FaultColour;
+            label.LabelFontSize = 12;
+            label.LabelPadding = 2;
             var row = IndexOf(layout.Rows, fault.Device);
             if (row >= 0)
             {
                 plot.Add.Marker(fault.Time, Y(row) + ComputeLaneCentre, MarkerShape.FilledDiamond, 12, FaultColour);
             }
+        }
+
+        if (ordered.Count > 0)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = "fault", LineColor = FaultColour, LineWidth = 2, LinePattern = LinePattern.Dashed });
         }
 
         var shown = layout.HiddenDevices > 0
@@ -134,11 +149,14 @@ public static class TimelinePlot
         plot.Title(title + shown);
         plot.XLabel("time (s)");
         plot.YLabel("device");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         var end = timeline.TotalSeconds > 0 ? timeline.TotalSeconds : 1;
-        plot.Axes.SetLimits(0, end * 1.02, -0.8, rows - 0.3);
+        plot.Axes.SetLimits(0, end * 1.02, -0.8, top);
         return plot;
     }
+
+    /// <summary>Image height: about 18 pixels per row plus the title, axis and legend.</summary>
+    private static int HeightFor(int rows) => System.Math.Clamp(ChromePixels + 10 + (rows * 18), 360, 1600);
 
     private static int IndexOf(IReadOnlyList<int?> rows, int device)
     {
