@@ -19,6 +19,16 @@ public static class PlanProfiles
     public static DeviceProfile Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"{path} is a directory, not a profile file", nameof(path));
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"profile file {path} does not exist", nameof(path));
+        }
+
         var extension = Path.GetExtension(path).ToUpperInvariant();
         return extension is ".CONF" or ".HOCON" ? FromHocon(File.ReadAllText(path), path) : ProfileCatalog.LoadJson(path);
     }
@@ -51,9 +61,15 @@ public static class PlanProfiles
             }
 
             var raw = value.GetString();
-            json[key] = TextFields.Contains(key, StringComparer.Ordinal) || !double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
-                ? raw ?? string.Empty
-                : number;
+            if (TextFields.Contains(key, StringComparer.Ordinal) || !double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                json[key] = raw ?? string.Empty;
+            }
+            else
+            {
+                // JSON has no NaN or infinity: refuse them here, with the file and the field.
+                json[key] = double.IsFinite(number) ? number : throw new ArgumentException($"{source}: field '{key}' must be a finite number, got {raw}", key);
+            }
         }
 
         return ProfileCatalog.FromJson(JsonSerializer.Serialize(json), source);
