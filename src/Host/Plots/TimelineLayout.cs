@@ -10,7 +10,7 @@ internal readonly record struct TimelineSegment(IntervalKind Kind, int Row, doub
 /// the first and last halves of a larger ring) and the bars of each row, snapped to the pixel grid and merged, so a row
 /// never has more bars than the plot has pixels across, however many steps the ring has.
 /// </summary>
-internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<TimelineSegment> Segments, int HiddenDevices)
+internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<TimelineSegment> Segments, int HiddenDevices, double PixelSeconds)
 {
     /// <summary>Devices drawn, top to bottom; a null row stands for the <paramref name="devices"/> − cap devices left out.</summary>
     public static IReadOnlyList<int?> SelectRows(int devices, int cap)
@@ -46,18 +46,30 @@ internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<Ti
             }
         }
 
-        return new TimelineLayout(rows, segments, timeline.Devices.Count - rows.Count(r => r is not null));
+        return new TimelineLayout(rows, segments, timeline.Devices.Count - rows.Count(r => r is not null), pixelSeconds);
     }
 
-    /// <summary>Touching bars narrower than this many pixels merge with their neighbour.</summary>
+    /// <summary>Bars closer than this many pixels, or touching and narrower than it, are merged.</summary>
     public const int MinBarPixels = 4;
 
     /// <summary>Interval kinds in drawing order.</summary>
     public static readonly IntervalKind[] Kinds = [IntervalKind.Idle, IntervalKind.Compute, IntervalKind.Communicate];
 
     /// <summary>
+    /// Whether the run [start, end) joins the open bar [openStart, openEnd) (pixels): when they overlap (hand-offs overlap by
+    /// up to one latency), when the gap between them is under <see cref="MinBarPixels"/>, or when they touch and one is
+    /// narrower than that. So a small ring keeps a visible edge between the steps of a device, and every bar of a kind, with
+    /// the gap after it, spans at least <see cref="MinBarPixels"/>: at most pixels / <see cref="MinBarPixels"/> + 1 bars.
+    /// Idle has no steps to show: touching idle runs always merge.
+    /// </summary>
+    private static bool Merges(IntervalKind kind, long openStart, long openEnd, long start, long end) =>
+        start < openEnd
+        || (start > openEnd && start - openEnd < MinBarPixels)
+        || (start == openEnd && (kind == IntervalKind.Idle || end - start < MinBarPixels || openEnd - openStart < MinBarPixels));
+
+    /// <summary>
     /// Rounds each interval of <paramref name="kind"/> to the nearest pixel edges, drops those that round to nothing and
-    /// merges those that overlap (hand-offs overlap by up to one latency) or touch while too narrow to tell apart.
+    /// merges them as <see cref="Merges"/> says.
     /// </summary>
     private static void Snap(IReadOnlyList<TimelineInterval> intervals, IntervalKind kind, int row, double pixelSeconds, List<TimelineSegment> into)
     {
@@ -73,9 +85,7 @@ internal sealed record TimelineLayout(IReadOnlyList<int?> Rows, IReadOnlyList<Ti
                 continue;
             }
 
-            // Overlapping runs always merge; touching ones only when one is too narrow to show its own edges, so a small
-            // ring keeps a visible boundary between steps and a large one stays within a bar per few pixels. Idle has no steps to show.
-            if (openStart >= 0 && (start < openEnd || (start == openEnd && (kind == IntervalKind.Idle || end - start < MinBarPixels || openEnd - openStart < MinBarPixels))))
+            if (openStart >= 0 && Merges(kind, openStart, openEnd, start, end))
             {
                 openEnd = System.Math.Max(openEnd, end);
                 continue;

@@ -96,8 +96,9 @@ public static class TimelinePlot
                 ValueBase = s.Start,
                 Value = s.End,
                 FillColor = ColourOf(kind),
+                // A white edge separates the steps of a device; on a bar a few pixels wide it would hide the colour.
                 LineColor = Colors.White,
-                LineWidth = 1,
+                LineWidth = (s.End - s.Start) / layout.PixelSeconds >= 2 * TimelineLayout.MinBarPixels ? 1 : 0,
             }).ToList();
             var barPlot = plot.Add.Bars(bars);
             barPlot.Horizontal = true;
