@@ -50,13 +50,13 @@ public static class TimelinePlot
             if (!double.IsFinite(fault.Time) || fault.Time < 0 || fault.Device < 0 || fault.Device >= timeline.Devices.Count)
             {
                 throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"fault '{fault.Label}' at {fault.Time} s on device {fault.Device} is outside the ring of {timeline.Devices.Count} devices"),
+                    string.Create(CultureInfo.InvariantCulture, $"fault '{fault.Label}' at {fault.Time} s on device {fault.Device}: its time must be finite and ≥ 0 and its device within the ring of {timeline.Devices.Count} devices"),
                     nameof(faults));
             }
         }
 
         var layout = TimelineLayout.Of(timeline, MaxRows, PlotPixels);
-        var plot = Draw(timeline, layout, title, faults);
+        using var plot = Draw(timeline, layout, title, faults);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
         {
@@ -103,7 +103,7 @@ public static class TimelinePlot
             var barPlot = plot.Add.Bars(bars);
             barPlot.Horizontal = true;
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = NameOf(kind), FillColor = ColourOf(kind) });
-                    }
+        }
 
         var ticks = new NumericManual();
         for (var row = 0; row < rows; row++)

@@ -66,7 +66,7 @@ public sealed class TimelinePlotSpec : IDisposable
 
         var timeline = Plan(devices: 4, causal: false);
         var outside = Assert.Throws<ArgumentException>(() => TimelinePlot.Save(timeline, Path.Combine(_directory, "b.png"), "x", [new FaultMark(0.1, 4, "crash")]));
-        Assert.Contains("outside the ring of 4 devices", outside.Message);
+        Assert.Contains("its device within the ring of 4 devices", outside.Message);
         Assert.Throws<ArgumentException>(() => TimelinePlot.Save(timeline, Path.Combine(_directory, "c.png"), "x", [new FaultMark(double.NaN, 0, "crash")]));
     }
 
