@@ -38,6 +38,21 @@ public sealed class PlanCommandSpec : IDisposable
     }
 
     [Fact]
+    public void Plan_help_must_list_every_option()
+    {
+        var (exitCode, output, errors) = CommandLine.Run("plan", "--help");
+        Assert.Equal(string.Empty, errors);
+        Assert.Equal(0, exitCode);
+        foreach (var option in new[] { "--profile", "--profile-file", "--flops", "--bandwidth", "--latency", "--memory", "--efficiency", "--devices", "--seq",
+            "--batch", "--heads", "--kv-heads", "--dim", "--dtype", "--layout", "--causal", "--no-causal", "--json", "--timeline", "--table" })
+        {
+            Assert.Contains(option, output);
+        }
+
+        Assert.Contains("in (0, 1] (default 1)", output);
+    }
+
+    [Fact]
     public void Plan_json_must_hold_the_required_keys_with_finite_numbers()
     {
         var path = Path.Combine(_directory, "plan.json");

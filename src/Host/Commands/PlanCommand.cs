@@ -44,7 +44,8 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         public double? Memory { get; init; }
 
         [CommandOption("--efficiency <E>")]
-        [Description("Share of the peak FLOP/s the attention kernel achieves, in (0, 1] (default 1).")]
+        // Descriptions are Spectre markup: "]]" prints one bracket.
+        [Description("Share of the peak FLOP/s the attention kernel achieves, in (0, 1]] (default 1).")]
         public double? Efficiency { get; init; }
 
         [CommandOption("--devices <P>")]
