@@ -36,6 +36,10 @@ public static class Program
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
                 .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
+            config.AddCommand<PlanCommand>("plan")
+                .WithDescription("Predict a Ring Attention pass on modelled hardware (virtual clock): time, overlap, minimal block size, memory; --table prints the paper's Table 2.")
+                .WithExample("plan", "--profile", "a100-nvlink", "--devices", "8", "--seq", "524288", "--heads", "32", "--kv-heads", "8", "--dim", "128", "--dtype", "bf16", "--layout", "zigzag", "--causal")
+                .WithExample("plan", "--table");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Benchmarks that print measured ratios side by side.");
