@@ -25,6 +25,12 @@ public sealed record RingJobSettings(
     /// <summary>Test hooks passed to every device (slow compute, a failing device).</summary>
     internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
 
+    /// <summary>
+    /// Run in virtual time on this modelled hardware: each device keeps a simulated clock and the result carries the
+    /// <see cref="RingResult.VirtualTimeline"/>. Null: wall clock only. Required for a phantom input (<see cref="AttentionInput.Phantom"/>).
+    /// </summary>
+    public VirtualTimeSettings? VirtualTime { get; init; }
+
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
 
@@ -65,6 +71,8 @@ public sealed record RingJobSettings(
 
         // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
         Pattern?.Validate(shape);
+
+        VirtualTime?.Validate();
 
         if (JobId is "")
         {

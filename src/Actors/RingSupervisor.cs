@@ -131,6 +131,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             var setup = new DeviceSetup(_job.JobId, r, Devices, shape.SeqLen, heads, options, _job.System.MaxBlocksHeld, _job.System.ComputeDispatcher)
             {
                 Hooks = _job.Settings.Hooks,
+                VirtualTime = _job.Settings.VirtualTime,
+                Phantom = input.IsPhantom,
             };
             devices[r] = Context.ActorOf(DeviceActor.Props(setup), $"device-{r}");
             Context.Watch(devices[r]);
@@ -163,20 +165,29 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         var shape = _job.Input.Shape;
         var layout = _layout!;
         var rows = shape.Batch * shape.Heads;
-        var output = new float[shape.QueryLength];
-        var lse = new float[rows * shape.SeqLen];
+        var phantom = _job.Input.IsPhantom;
+        var output = phantom ? [] : new float[shape.QueryLength];
+        var lse = phantom ? [] : new float[rows * shape.SeqLen];
         var stats = new DeviceStats[Devices];
         for (var r = 0; r < Devices; r++)
         {
             var result = _results[r]!;
-            layout.Scatter(result.Output, r, rows, shape.HeadDim, output);
-            layout.Scatter(result.Lse, r, rows, 1, lse);
+            if (!phantom)
+            {
+                layout.Scatter(result.Output, r, rows, shape.HeadDim, output);
+                layout.Scatter(result.Lse, r, rows, 1, lse);
+            }
+
             stats[r] = result.Stats;
         }
 
         var ring = new RingResult(
             _job.JobId, shape, _job.Settings, output, lse, stats,
-            Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded));
+            Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded))
+        {
+            VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
+            MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
+        };
         Reply(new JobCompleted(ring));
     }
 
