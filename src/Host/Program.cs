@@ -29,13 +29,23 @@ public static class Program
             config.Settings.Console = console;
             config.PropagateExceptions();
             config.UseStrictParsing();
+            config.AddCommand<RunCommand>("run")
+                .WithDescription("The ring of device actors on the embedded default (or your options / .npy files), compared with dense and sparse baselines.")
+                .WithExample("run")
+                .WithExample("run", "--devices", "8", "--layout", "striped", "--seq", "8192", "--json", "report.json");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
                 .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
+            config.AddCommand<PlanCommand>("plan")
+                .WithDescription("Predict a Ring Attention pass on modelled hardware (virtual clock): time, overlap, minimal block size, memory; --table prints the paper's Table 2.")
+                .WithExample("plan", "--profile", "a100-nvlink", "--devices", "8", "--seq", "524288", "--heads", "32", "--kv-heads", "8", "--dim", "128", "--dtype", "bf16", "--layout", "zigzag", "--causal")
+                .WithExample("plan", "--table");
             config.AddCommand<NodeCommand>("node").WithDescription("A cluster node (device or coordinator): joins the seeds, prints its address when Up, leaves on Ctrl-C or SIGTERM.");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Benchmarks that print measured ratios side by side.");
+                bench.AddCommand<RingBenchCommand>("ring")
+                    .WithDescription("The ring of local device actors against the single-process kernel on the same input, and the protocol's per-step cost.");
                 bench.AddCommand<KernelBenchCommand>("kernels")
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
             });
@@ -43,11 +53,23 @@ public static class Program
 
         try
         {
-            return app.Run(args);
+            return app.Run(SpellOutShortLongOptions(args));
         }
         catch (Exception error) when (UserError.IsUserError(error))
         {
             return UserError.Report(error, errors);
         }
     }
+
+    /// <summary>
+    /// Spectre.Console.Cli refuses one-letter long options, but <c>--q --k --v</c> are what users of PyTorch expect to type:
+    /// they are accepted as spellings of <c>--q-npy --k-npy --v-npy</c>.
+    /// </summary>
+    internal static string[] SpellOutShortLongOptions(string[] args) =>
+        args.Select(arg => arg switch
+        {
+            "--q" or "--k" or "--v" => arg + "-npy",
+            _ when arg.Length > 4 && arg[3] == '=' && arg[..3] is "--q" or "--k" or "--v" => arg[..3] + "-npy" + arg[3..],
+            _ => arg,
+        }).ToArray();
 }

@@ -7,14 +7,11 @@ public static class ClusterDefaults
 {
     private const string Resource = "RingActors.Actors.cluster-reference.conf";
 
-    /// <summary>The ring's own reference.conf (compute dispatcher, ring settings), when the assembly embeds one.</summary>
-    private const string RingResource = "RingActors.Actors.reference.conf";
-
     /// <summary>cluster-reference.conf, parsed once.</summary>
     public static Config Config { get; } = Load(Resource) ?? throw new InvalidOperationException($"embedded resource {Resource} is missing");
 
-    /// <summary>cluster-reference.conf with the ring's reference.conf behind it: the complete defaults of a node.</summary>
-    public static Config NodeDefaults { get; } = Load(RingResource) is { } ring ? Config.WithFallback(ring) : Config;
+    /// <summary>cluster-reference.conf with the ring's reference.conf behind it (compute dispatcher, ring settings): the complete defaults of a node.</summary>
+    public static Config NodeDefaults { get; } = Config.WithFallback(RingActorsConfig.Reference);
 
     private static Config? Load(string resource)
     {

@@ -85,6 +85,9 @@ public ref struct FrameReader
 
     public double ReadDouble(string field = "float64") => BinaryPrimitives.ReadDoubleLittleEndian(Take(sizeof(double), field));
 
+    /// <summary>Reads a value written by <see cref="FrameWriter.WriteOptionalDouble"/>: a presence byte, then the value.</summary>
+    public double? ReadOptionalDouble(string field = "optional float64") => ReadBoolean(field) ? ReadDouble(field) : null;
+
     /// <summary>Reads a UTF-8 string; its byte count is checked against the remaining frame and the string cap first.</summary>
     public string ReadString(string field = "string")
     {

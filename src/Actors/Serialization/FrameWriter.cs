@@ -54,6 +54,16 @@ public sealed class FrameWriter
 
     public void WriteDouble(double value) => BinaryPrimitives.WriteDoubleLittleEndian(Reserve(sizeof(double)), value);
 
+    /// <summary>Writes a presence byte (0 or 1), then the value when present.</summary>
+    public void WriteOptionalDouble(double? value)
+    {
+        WriteBoolean(value.HasValue);
+        if (value is { } present)
+        {
+            WriteDouble(present);
+        }
+    }
+
     /// <summary>Writes the UTF-8 byte count, then the bytes.</summary>
     public void WriteString(string value)
     {

@@ -14,8 +14,8 @@ public class ShapeSettings : CommandSettings
 
     [CommandOption("--seq <N>")]
     [Description("Sequence length in tokens.")]
-    [DefaultValue(1024)]
-    public int Seq { get; init; } = 1024;
+    [DefaultValue(4096)]
+    public int Seq { get; init; } = 4096;
 
     [CommandOption("--heads <H>")]
     [Description("Query heads.")]
@@ -35,6 +35,9 @@ public class ShapeSettings : CommandSettings
     [CommandOption("--causal")]
     [Description("Causal mask: a token attends only to itself and earlier tokens.")]
     public bool Causal { get; init; }
+
+    /// <summary>Whether the job is causal; verbs whose default is causal override it.</summary>
+    public virtual bool IsCausal => Causal;
 
     [CommandOption("--seed <S>")]
     [Description("Seed of the random inputs.")]

@@ -22,7 +22,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         public int Block { get; init; } = 512;
 
         [CommandOption("--pattern <SPEC>")]
-        [Description("A sparse pattern to compare, repeatable: NAME[:ARGS], e.g. window:256, bigbird:64:2:3 (see the patterns list in README).")]
+        [Description("A sparse pattern to compare, repeatable: NAME[:ARGS], e.g. window:256, bigbird:64:2:3, topk:32, union:window:64+global:0 (README lists them all).")]
         public string[] Patterns { get; init; } = [];
 
         public override Spectre.Console.ValidationResult Validate() =>
@@ -54,9 +54,17 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
 
         foreach (var pattern in patterns)
         {
-            var options = baseOptions with { Pattern = pattern };
-            var sparse = Measure(() => BlockwiseAttention.ComputeInBlocks(input, options, settings.Block));
-            rows.Add(MethodRow($"sparse {pattern.Name}", shape, settings, sparse.Value.Result, sparse.Value.Work, sparse.Seconds, dense.Value));
+            var sparse = Measure(() => SparseAttention.Compute(input, baseOptions with { Pattern = pattern }));
+            var result = sparse.Value;
+            rows.Add(new CompareRow(
+                $"sparse {pattern.Name}",
+                ErrorMetrics.Compare(result.Result.Output, dense.Value.Output),
+                Density(shape, result.PairsComputed),
+                result.Flops,
+                AttentionCosts.BlockwiseBytesMoved(shape, result.Work),
+                result.PeakWorkingBytes,
+                sparse.Seconds,
+                result.Density));
         }
 
         console.Write(Render(shape, settings, threads, reference is not null, rows));
@@ -90,9 +98,9 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}{(settings.Causal ? " causal" : string.Empty)}, seed {settings.Seed}, {threads} thread(s)")
             .Caption(oracle
-                ? "errors: dense against the float64 oracle, every other method against dense fp32; density = pairs computed / N²"
-                : "errors against dense fp32 (N too large for the float64 oracle); density = pairs computed / N²");
-        table.AddColumns("method", "max abs err", "rel err", "cosine", "density", "FLOPs", "GFLOP/s", "bytes moved", "peak memory", "time");
+                ? "errors: dense against the float64 oracle, every other method against dense fp32; computed density = pairs the kernel computed (whole tiles) / N²; pattern density = allowed pairs / N² (/ causal pairs when causal)"
+                : "errors against dense fp32 (N too large for the float64 oracle); computed density = pairs the kernel computed (whole tiles) / N²; pattern density = allowed pairs / N² (/ causal pairs when causal)");
+        table.AddColumns("method", "max abs err", "rel err", "cosine", "pattern density", "computed density", "FLOPs", "GFLOP/s", "bytes moved", "peak memory", "time");
         foreach (var row in rows)
         {
             table.AddRow(
@@ -100,6 +108,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
                 row.Error is { } e ? Units.Error(e.MaxAbsError) : "reference",
                 row.Error is { } r ? Units.Error(r.RelativeError) : "–",
                 row.Error is { } c ? Units.Fixed(c.CosineSimilarity, 6) : "–",
+                row.PatternDensity is { } p ? Units.Percent(p) : "–",
                 Units.Percent(row.Density),
                 Units.Count(row.Flops),
                 Units.Fixed(row.Flops / row.Seconds / 1e9, 1),
@@ -111,5 +120,6 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         return table;
     }
 
-    private sealed record CompareRow(string Method, ErrorMetrics? Error, double Density, double Flops, double BytesMoved, long PeakBytes, double Seconds);
+    /// <param name="PatternDensity">For sparse rows: pairs the pattern allows over all pairs (or causal pairs when causal).</param>
+    private sealed record CompareRow(string Method, ErrorMetrics? Error, double Density, double Flops, double BytesMoved, long PeakBytes, double Seconds, double? PatternDensity = null);
 }

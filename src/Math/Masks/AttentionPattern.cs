@@ -12,8 +12,30 @@ public abstract class AttentionPattern
     /// <summary>Whether the pattern allows only keys at or before the query (so a causal mask adds nothing).</summary>
     public virtual bool IsCausal => false;
 
+    /// <summary>Bytes the pattern holds beyond its object header: key tables, block layouts, per-head masks.</summary>
+    public virtual long MemoryBytes => 0;
+
     /// <summary>The mask of one (batch, query head).</summary>
     public abstract IAttentionMask MaskFor(int batch, int head);
+
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> when the pattern was built for a different problem than <paramref name="shape"/>
+    /// (a random table or a block layout for another length, top-k masks for other heads). Patterns that hold for any length accept every shape.
+    /// </summary>
+    public virtual void Validate(AttentionShape shape)
+    {
+    }
+
+    /// <summary>Throws when a pattern built for <paramref name="builtFor"/> tokens meets a problem of another length.</summary>
+    protected void RequireSeqLen(AttentionShape shape, int builtFor)
+    {
+        if (shape.SeqLen != builtFor)
+        {
+            throw new ArgumentException($"pattern {Name} was built for {builtFor} tokens, the problem has {shape.SeqLen}", nameof(shape));
+        }
+    }
+
+    public override string ToString() => Name;
 }
 
 /// <summary>A pattern that is the same for every head and is its own mask.</summary>

@@ -16,6 +16,17 @@ public sealed class IntersectionMask(IAttentionMask first, IAttentionMask second
         var b = second.Classify(queries, keys);
         if (a == BlockCoverage.Partial && b == BlockCoverage.Partial)
         {
+            // Causal ∩ a diagonal-constant pattern is again diagonal-constant: classified from offsets, not pairs.
+            if (first is CausalMask && second is DifferencePattern afterCausal)
+            {
+                return afterCausal.Classify(queries, keys, causal: true);
+            }
+
+            if (second is CausalMask && first is DifferencePattern beforeCausal)
+            {
+                return beforeCausal.Classify(queries, keys, causal: true);
+            }
+
             // Two partial masks can still have an empty intersection: only the pairs can tell.
             return Coverage.BruteForce(this, queries, keys);
         }

@@ -19,6 +19,7 @@ public class ClusterConfigSpec
         Assert.Equal("keep-majority", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.Equal(1024 * 1024, TransportSettings.Create(config).MaxMessageBytes);
         Assert.Equal(1024 * 1024 + (64 * 1024), config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.Equal("ForkJoinDispatcher", config.GetString("ring-actors.compute-dispatcher.type"));
         Assert.Equal("ring-messages", config.GetString("akka.actor.serialization-bindings.\"RingActors.Actors.Serialization.BlockChunk, RingActors.Actors\""));
     }
 

@@ -27,6 +27,8 @@ public class FrameReaderSpec
         writer.WriteInts(ints);
         writer.WriteBytes([9, 8, 7]);
         writer.WriteFloats([]);
+        writer.WriteOptionalDouble(null);
+        writer.WriteOptionalDouble(-0.125);
         var frame = writer.ToArray();
 
         var reader = new FrameReader(frame, Limits, Version);
@@ -42,6 +44,8 @@ public class FrameReaderSpec
         Assert.Equal(ints, reader.ReadInts());
         Assert.Equal(new byte[] { 9, 8, 7 }, reader.ReadBytes());
         Assert.Empty(reader.ReadFloats());
+        Assert.Null(reader.ReadOptionalDouble());
+        Assert.Equal(-0.125, reader.ReadOptionalDouble());
         reader.EnsureEnd();
     }
 

@@ -1,0 +1,79 @@
+using RingActors.Math;
+
+namespace RingActors.Actors;
+
+/// <summary>
+/// What a device knows before its chunk arrives: its job, its place in the ring, the problem's sizes and how to attend.
+/// It travels in the device's Props, not in a message, because <see cref="AttentionOptions"/> may hold a pattern object.
+/// </summary>
+/// <param name="SeqLen">Tokens of the whole sequence: every position a block carries must lie in 0..SeqLen−1.</param>
+/// <param name="MaxBlocksHeld">Key/value blocks the device may hold at once, at least 2 (the one it computes on and the next).</param>
+/// <param name="ComputeDispatcher">Dispatcher id (a HOCON path) the device's compute worker runs on.</param>
+public sealed record DeviceSetup(
+    string JobId,
+    int Device,
+    int Devices,
+    int SeqLen,
+    AttentionHeads Heads,
+    AttentionOptions Options,
+    int MaxBlocksHeld = DeviceSetup.DefaultMaxBlocksHeld,
+    string ComputeDispatcher = RingActorsSettings.DefaultComputeDispatcher)
+{
+    public const int DefaultMaxBlocksHeld = 2;
+
+    /// <summary>Test hooks: slow compute down, make one device fail. Not part of the public API.</summary>
+    internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
+
+    /// <summary>Keep a simulated clock on this modelled hardware (null: wall clock only).</summary>
+    public VirtualTimeSettings? VirtualTime { get; init; }
+
+    /// <summary>A phantom job: chunks and blocks carry positions only (empty arrays), the kernel is skipped. Needs <see cref="VirtualTime"/>.</summary>
+    public bool Phantom { get; init; }
+
+    public RingTopology Topology => new(Devices);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first value out of range.</summary>
+    public DeviceSetup Validate()
+    {
+        if (string.IsNullOrEmpty(JobId))
+        {
+            throw new ArgumentException("job id must not be empty", nameof(JobId));
+        }
+
+        if (Devices < 1 || (uint)Device >= (uint)Devices)
+        {
+            throw new ArgumentException($"device must be in 0..{Devices - 1} of {Devices} devices, got {Device}", nameof(Device));
+        }
+
+        if (SeqLen < Devices)
+        {
+            throw new ArgumentException($"{Devices} devices need at least {Devices} tokens, got {SeqLen}", nameof(SeqLen));
+        }
+
+        if (MaxBlocksHeld < 2)
+        {
+            throw new ArgumentException($"a device must hold at least 2 blocks (the one it computes on and the next), got {MaxBlocksHeld}", nameof(MaxBlocksHeld));
+        }
+
+        Heads.WithTokens(1).Validate();
+        if (Phantom && VirtualTime is null)
+        {
+            throw new ArgumentException("a phantom device computes nothing: it needs virtual time to be of use", nameof(Phantom));
+        }
+
+        VirtualTime?.Validate();
+        return this;
+    }
+}
+
+/// <summary>
+/// Test hooks of a device: <see cref="ComputeDelay"/> makes each block's compute last at least that long (so tests can prove the
+/// hand-off does not wait for compute); device <see cref="FailingDevice"/> throws (or stops, if <see cref="StopInsteadOfThrowing"/>)
+/// when it reaches <see cref="FailAtStep"/>.
+/// </summary>
+internal sealed record DeviceHooks(TimeSpan ComputeDelay, int FailingDevice = -1, int FailAtStep = -1, bool StopInsteadOfThrowing = false)
+{
+    public static readonly DeviceHooks None = new(TimeSpan.Zero);
+
+    public bool FailsAt(int device, int step) => device == FailingDevice && step == FailAtStep;
+}

@@ -1,0 +1,46 @@
+namespace RingActors.Actors;
+
+/// <summary>
+/// What one device did in one job. Times are wall-clock on the device; bytes count float32 payloads
+/// (K and V for blocks, Q for the query chunk, output and lse for the partial result).
+/// </summary>
+/// <param name="QueryTokens">Tokens of the device's query chunk.</param>
+/// <param name="BlocksComputed">Blocks merged into the partial result.</param>
+/// <param name="BlocksSkipped">Blocks whose (query chunk, key block) pair the mask leaves wholly empty: never computed.</param>
+/// <param name="PairsComputed">Query–key pairs the kernel computed (whole tiles; see BlockWork).</param>
+/// <param name="Flops">4·d FLOPs per computed pair.</param>
+/// <param name="ComputeTime">Time the kernel (and the slow-compute test hook) ran.</param>
+/// <param name="ComputeQueueTime">Time blocks waited for a thread of the compute dispatcher after being issued.</param>
+/// <param name="WaitingTime">Time between start and finish when the device had finished a block and the next one had not arrived.</param>
+/// <param name="BytesSent">K and V bytes handed on to the successor.</param>
+/// <param name="BytesReceived">K and V bytes accepted from the predecessor.</param>
+/// <param name="HandOffsSent">Blocks handed on: P − 1 per job.</param>
+/// <param name="HandOffsReceived">Blocks accepted from the predecessor: P − 1 per job.</param>
+/// <param name="HandOffsDelayedByCredit">Hand-offs that had to wait for a credit from the successor.</param>
+/// <param name="PeakResidentBytes">Largest Q + held K/V blocks + partial output and lse at any moment.</param>
+/// <param name="PeakBlocksHeld">Largest number of key/value blocks held at once (never above the limit).</param>
+/// <param name="DuplicatesDropped">Blocks received a second time and dropped.</param>
+/// <param name="BlocksRefused">Blocks refused (unknown job, wrong shape or step, no credit).</param>
+/// <param name="HandOffTime">Sum over the blocks this device received of their hand-off time: from the moment the sender had the block and wanted to send it to the moment this device accepted it.</param>
+/// <param name="HiddenHandOffTime">The part of <paramref name="HandOffTime"/> during which this device had a block to compute (issued to its compute worker, queued or running): the hand-off cost it nothing.</param>
+public sealed record DeviceStats(
+    int Device,
+    int QueryTokens,
+    int BlocksComputed,
+    int BlocksSkipped,
+    long PairsComputed,
+    double Flops,
+    TimeSpan ComputeTime,
+    TimeSpan ComputeQueueTime,
+    TimeSpan WaitingTime,
+    long BytesSent,
+    long BytesReceived,
+    int HandOffsSent,
+    int HandOffsReceived,
+    int HandOffsDelayedByCredit,
+    long PeakResidentBytes,
+    int PeakBlocksHeld,
+    int DuplicatesDropped,
+    int BlocksRefused,
+    TimeSpan HandOffTime,
+    TimeSpan HiddenHandOffTime);

@@ -1,0 +1,84 @@
+using RingActors.Math;
+using RingActors.Math.Masks;
+
+namespace RingActors.Actors;
+
+/// <summary>How to run one ring job.</summary>
+/// <param name="Devices">Ring size P, 1 ≤ P ≤ N.</param>
+/// <param name="Layout">How tokens are split over the devices.</param>
+/// <param name="Causal">Whether a query attends only keys at or before its position.</param>
+/// <param name="Pattern">A sparse pattern the ring is restricted to (null: every pair, or the causal ones); empty (chunk, block) pairs are skipped.</param>
+/// <param name="Scale">Scale of Q·Kᵀ; null means 1/√d.</param>
+/// <param name="ThreadsPerDevice">Threads of one device's kernel; null takes <c>ring-actors.threads-per-device</c>.</param>
+/// <param name="Deadline">Time after which the job fails; null takes <c>ring-actors.job-deadline</c>.</param>
+/// <param name="JobId">Names the job in every message; null draws a fresh one.</param>
+public sealed record RingJobSettings(
+    int Devices,
+    LayoutKind Layout = LayoutKind.Zigzag,
+    bool Causal = false,
+    AttentionPattern? Pattern = null,
+    float? Scale = null,
+    int? ThreadsPerDevice = null,
+    TimeSpan? Deadline = null,
+    string? JobId = null)
+{
+    /// <summary>Test hooks passed to every device (slow compute, a failing device).</summary>
+    internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
+
+    /// <summary>
+    /// Run in virtual time on this modelled hardware: each device keeps a simulated clock and the result carries the
+    /// <see cref="RingResult.VirtualTimeline"/>. Null: wall clock only. Required for a phantom input (<see cref="AttentionInput.Phantom"/>).
+    /// </summary>
+    public VirtualTimeSettings? VirtualTime { get; init; }
+
+    /// <summary>The attention options every device uses.</summary>
+    public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the setting when the job cannot run on <paramref name="shape"/>.</summary>
+    public RingJobSettings Validate(AttentionShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.Validate();
+        if (Devices < 1)
+        {
+            throw new ArgumentException($"devices must be ≥ 1, got {Devices}", nameof(Devices));
+        }
+
+        if (Devices > shape.SeqLen)
+        {
+            throw new ArgumentException($"devices ({Devices}) must not exceed the sequence length ({shape.SeqLen}): every device needs a token", nameof(Devices));
+        }
+
+        if (!Enum.IsDefined(Layout))
+        {
+            throw new ArgumentException($"unknown layout {Layout}", nameof(Layout));
+        }
+
+        if (ThreadsPerDevice is < 1)
+        {
+            throw new ArgumentException($"threads per device must be ≥ 1, got {ThreadsPerDevice}", nameof(ThreadsPerDevice));
+        }
+
+        if (Deadline is { } deadline && deadline <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"deadline must be positive, got {deadline}", nameof(Deadline));
+        }
+
+        if (Scale is { } scale && !float.IsFinite(scale))
+        {
+            throw new ArgumentException($"scale must be finite, got {scale}", nameof(Scale));
+        }
+
+        // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
+        Pattern?.Validate(shape);
+
+        VirtualTime?.Validate();
+
+        if (JobId is "")
+        {
+            throw new ArgumentException("job id must not be empty", nameof(JobId));
+        }
+
+        return this;
+    }
+}

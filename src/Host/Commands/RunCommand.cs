@@ -1,0 +1,248 @@
+using System.ComponentModel;
+using Akka.Actor;
+using RingActors.Actors;
+using RingActors.Host.Cli;
+using RingActors.Host.Reporting;
+using RingActors.Math;
+using RingActors.Math.Masks;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>ringactors run</c>: the ring of device actors in this process on seeded random inputs (or on .npy files), its
+/// output compared with dense attention and with sparse baselines, printed as tables and optionally written as JSON.
+/// </summary>
+public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.Settings>
+{
+    /// <summary>Baselines of the embedded default: a sliding window and BigBird, narrowed for sequences too short for them.</summary>
+    public static string[] DefaultBaselines(int seqLen)
+    {
+        var block = System.Math.Min(64, seqLen);
+        var blocks = (seqLen + block - 1) / block;
+        return [$"window:{System.Math.Min(512, seqLen)}", $"bigbird:{block}:{System.Math.Min(2, blocks)}:{System.Math.Min(3, blocks)}"];
+    }
+
+    public sealed class Settings : ShapeSettings
+    {
+        [CommandOption("--devices <P>")]
+        [Description("Devices in the ring (1 ≤ P ≤ N).")]
+        [DefaultValue(4)]
+        public int Devices { get; init; } = 4;
+
+        [CommandOption("--layout <LAYOUT>")]
+        [Description("How tokens are split over devices: contiguous, striped or zigzag.")]
+        [DefaultValue("zigzag")]
+        public string Layout { get; init; } = "zigzag";
+
+        [CommandOption("--non-causal")]
+        [Description("Attend every key (run is causal unless this is given).")]
+        public bool NonCausal { get; init; }
+
+        [CommandOption("--block <TOKENS>")]
+        [Description("Not used by the ring (its blocks are the devices' chunks); kept so run and compare take the same options.")]
+        public int? Block { get; init; }
+
+        [CommandOption("--pattern <SPEC>")]
+        [Description("A sparse baseline to compare the ring with, repeatable (default: window:512 and bigbird:64:2:3, narrowed when N is shorter). 'none' for no sparse baseline.")]
+        public string[] Patterns { get; init; } = [];
+
+        [CommandOption("--ring-pattern <SPEC>")]
+        [Description("Restrict the ring itself to a sparse pattern: empty (query chunk, key block) pairs are skipped.")]
+        public string? RingPattern { get; init; }
+
+        [CommandOption("--threads-per-device <T>")]
+        [Description("Threads one device's kernel may use (default ring-actors.threads-per-device, 1).")]
+        public int? ThreadsPerDevice { get; init; }
+
+        [CommandOption("--no-scaling")]
+        [Description("Skip the N/2 runs of the scalability column.")]
+        public bool NoScaling { get; init; }
+
+        [CommandOption("--json <FILE>")]
+        [Description("Write the whole report as JSON.")]
+        public string? Json { get; init; }
+
+        [CommandOption("--q-npy <FILE>")]
+        [Description("Queries from a NumPy .npy file, [B,H,N,d] or [H,N,d], float32 or float64 (needs --k and --v).")]
+        public string? Q { get; init; }
+
+        [CommandOption("--k-npy <FILE>")]
+        [Description("Keys from a .npy file, [B,Hkv,N,d] or [Hkv,N,d].")]
+        public string? K { get; init; }
+
+        [CommandOption("--v-npy <FILE>")]
+        [Description("Values from a .npy file, shaped as the keys.")]
+        public string? V { get; init; }
+
+        [CommandOption("--timeline <FILE>")]
+        [Description("Draw the run's timeline as a Gantt chart to FILE.png or FILE.svg: the wall clock, or the virtual clock with --profile.")]
+        public string? Timeline { get; init; }
+
+        [CommandOption("--profile <NAME>")]
+        [Description("Also keep a virtual clock on this modelled device (a built-in profile, or 'local' measured now): the report gives the predicted time on it and --timeline draws it.")]
+        public string? Profile { get; init; }
+
+        [CommandOption("--calibrate")]
+        [Description("Predict this run with profiles of this machine (calibrated from the run itself, and 'local' measured now) and print predicted vs measured time and their ratio.")]
+        public bool Calibrate { get; init; }
+
+        [CommandOption("--out <FILE>")]
+        [Description("Write the ring's output as a float32 .npy file in q's layout.")]
+        public string? Out { get; init; }
+
+        public override bool IsCausal => !NonCausal;
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            var given = new[] { Q, K, V }.Count(path => path is not null);
+            if (given is not 0 and not 3)
+            {
+                return Spectre.Console.ValidationResult.Error("--q, --k and --v go together: give all three .npy files or none");
+            }
+
+            if (Causal && NonCausal)
+            {
+                return Spectre.Console.ValidationResult.Error("--causal and --non-causal contradict each other: give one");
+            }
+
+            if (Block is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--block must be ≥ 1 token, got {Block}");
+            }
+
+            if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
+            }
+
+            if (ThreadsPerDevice is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--threads-per-device must be ≥ 1, got {ThreadsPerDevice}");
+            }
+
+            return Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}") : base.Validate();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var (input, queryFileShape) = settings.Q is null
+            ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
+            : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
+        var job = JobFrom(settings, input).Validate(input.Shape);
+        if (settings.Profile is { } profileName)
+        {
+            var profile = string.Equals(profileName.Trim(), Math.Modelling.ProfileCatalog.LocalName, StringComparison.OrdinalIgnoreCase)
+                ? PlanLocalProfile.Measure().Profile
+                : Math.Modelling.ProfileCatalog.Get(profileName);
+            job = job with { VirtualTime = new VirtualTimeSettings(profile) };
+        }
+
+        var baselines = Baselines(settings, input);
+
+        var system = ActorSystem.Create("ringactors", RingActorsConfig.Local());
+        try
+        {
+            var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
+            console.Write(RunReportView.Render(report));
+            report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken);
+            if (settings.Json is { } json)
+            {
+                RunReportJson.Write(json, report);
+                console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (settings.Out is { } output)
+            {
+                NpyInputs.WriteOutput(output, report.Output, input.Shape, queryFileShape);
+                console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
+            }
+
+            return report.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    internal static RingJobSettings JobFrom(Settings settings, AttentionInput input)
+    {
+        var ringPattern = settings.RingPattern is null ? null
+            : PatternSpec.Parse(settings.RingPattern, new PatternContext(input.Shape.SeqLen, settings.Seed, settings.IsCausal, input));
+        return new RingJobSettings(
+            settings.Devices,
+            SequenceLayout.ParseKind(settings.Layout),
+            settings.IsCausal,
+            ringPattern,
+            ThreadsPerDevice: settings.ThreadsPerDevice);
+    }
+
+    internal static ReportOptions Baselines(Settings settings, AttentionInput input)
+    {
+        var specs = settings.Patterns.Length == 0 ? DefaultBaselines(input.Shape.SeqLen)
+            : settings.Patterns.Any(p => p.Equals("none", StringComparison.OrdinalIgnoreCase)) ? []
+            : settings.Patterns;
+        var patterns = specs
+            .Select(spec => PatternSpec.Parse(spec, new PatternContext(input.Shape.SeqLen, settings.Seed, settings.IsCausal, input)))
+            .ToList();
+        return new ReportOptions(
+            patterns,
+            BaselineThreads: settings.ThreadCount,
+            MeasureScaling: !settings.NoScaling,
+            PatternForPrefix: (pattern, half) => RebuildForPrefix(pattern, half, settings));
+    }
+
+    /// <summary>Patterns built for N (random tables, layouts, top-k) are parsed again for the N/2 prefix from the same spec.</summary>
+    private static AttentionPattern? RebuildForPrefix(AttentionPattern pattern, AttentionInput half, Settings settings)
+    {
+        try
+        {
+            return PatternSpec.Parse(pattern.Name, new PatternContext(half.Shape.SeqLen, settings.Seed, settings.IsCausal, half));
+        }
+        catch (ArgumentException)
+        {
+            return null; // e.g. a window wider than N/2: that cell of the scalability column stays empty
+        }
+    }
+
+    private async Task<RunOutcome> RunWithProgress(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, Settings settings, CancellationToken cancellationToken)
+    {
+        var shape = input.Shape;
+        var title = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}{(job.Causal ? ", causal" : string.Empty)}, B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            console.MarkupLine($"running the {Markup.Escape(title)} …");
+            var ring = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+            var stages = new Progress<string>(stage => console.MarkupLine($"… {Markup.Escape(stage)}"));
+            var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
+            return new RunOutcome(report, ring.Output, ring);
+        }
+
+        return await console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var ringTask = context.AddTask($"ring: {Markup.Escape(title)}", maxValue: 1);
+                var ringProgress = new Progress<RingProgress>(p => ringTask.Value = p.Fraction);
+                var ring = await RingRunner.RunAsync(system, input, job, ringProgress, cancellationToken);
+                ringTask.Value = 1;
+                var stagesTotal = 1 + baselines.Baselines.Count + (baselines.MeasureScaling ? 1 : 0);
+                var baselineTask = context.AddTask("baselines", maxValue: stagesTotal);
+                var stages = new Progress<string>(stage =>
+                {
+                    baselineTask.Description = $"baselines: {Markup.Escape(stage)}";
+                    baselineTask.Increment(1);
+                });
+                var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
+                baselineTask.Value = stagesTotal;
+                return new RunOutcome(report, ring.Output, ring);
+            });
+    }
+}
+
+/// <summary>A finished run: the report, the ring's reassembled output, the ring's result (timelines) and its calibration, if asked.</summary>
+public sealed record RunOutcome(JobReport Report, float[] Output, RingResult? Ring = null, IReadOnlyList<CalibrationLine>? Calibration = null);

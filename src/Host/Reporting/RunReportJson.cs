@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RingActors.Actors;
+using RingActors.Host.Commands;
+using RingActors.Math;
+using RingActors.Math.Modelling;
+
+namespace RingActors.Host.Reporting;
+
+/// <summary>The whole report of a ring job as JSON (camelCase); the ring's error against dense is at the top level.</summary>
+public static class RunReportJson
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // An infinite error (a non-finite output) must still be written, as a string, rather than fail the report.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static void Write(string path, RunOutcome outcome)
+    {
+        var document = JsonSerializer.SerializeToNode(Document(outcome.Report), Options)!.AsObject();
+        if (outcome.Ring is { } ring)
+        {
+            document["timeline"] = JsonSerializer.SerializeToNode(Timelines(ring), Options);
+        }
+
+        if (outcome.Calibration is { } calibration)
+        {
+            document["calibration"] = JsonSerializer.SerializeToNode(calibration.Select(line => new
+            {
+                profile = line.Profile.Name,
+                source = line.Profile.Source,
+                predictedSeconds = line.PredictedSeconds,
+                measuredSeconds = line.MeasuredSeconds,
+                ratio = line.Ratio,
+                predictedOverlap = line.PredictedOverlap,
+                measuredOverlap = line.MeasuredOverlap,
+                predictedComputeSeconds = line.PredictedComputeSeconds,
+                measuredComputeSeconds = line.MeasuredComputeSeconds,
+            }), Options);
+        }
+
+        File.WriteAllText(path, document.ToJsonString(Options));
+    }
+
+    public static object Document(JobReport report) => new
+    {
+        report.JobId,
+        maxAbsError = report.RingError.MaxAbsError,
+        relativeError = report.RingError.RelativeError,
+        cosineSimilarity = report.RingError.CosineSimilarity,
+        exact = report.RingError.RelativeError <= RunReportView.Tolerance,
+        shape = new { report.Shape.Batch, report.Shape.Heads, report.Shape.KvHeads, seqLen = report.Shape.SeqLen, headDim = report.Shape.HeadDim },
+        ring = new
+        {
+            report.Settings.Devices,
+            layout = report.Layout,
+            report.Settings.Causal,
+            pattern = report.Settings.Pattern?.Name,
+            wallSeconds = report.WallTime.TotalSeconds,
+            ringSeconds = report.RingTime.TotalSeconds,
+            flops = report.RingFlops,
+            report.HandOffs,
+            report.Overlap,
+            report.Imbalance,
+            peakBytesPerDevice = report.RingPeakBytesPerDevice,
+        },
+        devices = report.Devices.Select(Device),
+        baselines = report.Sparse.Prepend(report.Dense).Select(b => new
+        {
+            b.Name,
+            b.Density,
+            b.Flops,
+            b.PairsComputed,
+            seconds = b.Time.TotalSeconds,
+            error = Error(b.ErrorVsDense),
+            peakBytes = b.PeakBytes,
+        }),
+        comparison = report.Comparison.Select(row => new
+        {
+            row.Method,
+            complexityFlops = row.Flops,
+            scopeDensity = row.Density,
+            memoryPerDeviceBytes = row.PeakBytesPerDevice,
+            seconds = row.Time.TotalSeconds,
+            halfSeconds = row.HalfTime?.TotalSeconds,
+            scalingRatio = row.ScalingRatio,
+        }),
+    };
+
+    private static object Device(DeviceStats d) => new
+    {
+        d.Device,
+        d.QueryTokens,
+        d.BlocksComputed,
+        d.BlocksSkipped,
+        d.PairsComputed,
+        d.Flops,
+        computeSeconds = d.ComputeTime.TotalSeconds,
+        computeQueueSeconds = d.ComputeQueueTime.TotalSeconds,
+        waitingSeconds = d.WaitingTime.TotalSeconds,
+        d.BytesSent,
+        d.BytesReceived,
+        d.HandOffsSent,
+        d.HandOffsReceived,
+        d.HandOffsDelayedByCredit,
+        d.PeakResidentBytes,
+        d.PeakBlocksHeld,
+        d.DuplicatesDropped,
+        d.BlocksRefused,
+        handOffSeconds = d.HandOffTime.TotalSeconds,
+        hiddenHandOffSeconds = d.HiddenHandOffTime.TotalSeconds,
+    };
+
+    /// <summary>Totals of the wall-clock timeline and, with a profile, of the virtual one.</summary>
+    private static object Timelines(RingResult ring) => new
+    {
+        measured = Summary(ring.MeasuredTimeline),
+        @virtual = Summary(ring.VirtualTimeline),
+        profile = ring.Settings.VirtualTime?.Profile.Name,
+    };
+
+    private static object? Summary(RingTimeline? t) => t is null ? null : new
+    {
+        totalSeconds = t.TotalSeconds,
+        perStepSeconds = t.PerStepSeconds,
+        overlap = t.Overlap,
+        computeSeconds = t.ComputeSeconds,
+        communicationSeconds = t.CommunicationSeconds,
+        hiddenCommunicationSeconds = t.HiddenCommunicationSeconds,
+        idleSeconds = t.Devices.Sum(d => d.IdleSeconds),
+    };
+
+    private static object Error(ErrorMetrics e) => new { maxAbsError = e.MaxAbsError, relativeError = e.RelativeError, cosineSimilarity = e.CosineSimilarity };
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using RingActors.Math;
+using RingActors.Math.IO;
+
+namespace RingActors.Host.Tests;
+
+public sealed class RunCommandSpec : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("ringactors-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Run_must_report_the_ring_exact_against_dense_and_write_the_json()
+    {
+        var json = Path.Combine(_directory, "report.json");
+        var (exitCode, output, errors) = CommandLine.Run(
+            "run", "--seq", "61", "--heads", "4", "--kv-heads", "2", "--dim", "16", "--devices", "3", "--layout", "striped",
+            "--pattern", "window:16", "--threads", "1", "--json", json);
+        Assert.True(exitCode == 0, errors + output);
+        Assert.Contains("exact (≤ 1e-5 relative)", output);
+        Assert.Contains("dense vs sparse vs ring", output);
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var root = document.RootElement;
+        Assert.True(root.GetProperty("relativeError").GetDouble() < 1e-5);
+        Assert.True(root.GetProperty("maxAbsError").GetDouble() < 1e-4);
+        Assert.Equal(3, root.GetProperty("ring").GetProperty("devices").GetInt32());
+        Assert.Equal(6, root.GetProperty("ring").GetProperty("handOffs").GetInt32());
+        Assert.Equal(3, root.GetProperty("devices").GetArrayLength());
+        Assert.Contains(root.GetProperty("baselines").EnumerateArray(), b => b.GetProperty("name").GetString() == "window:16");
+    }
+
+    [Fact]
+    public void Run_on_npy_files_must_write_an_output_equal_to_the_oracle_in_q_layout()
+    {
+        var shape = new AttentionShape(1, 2, 1, 37, 8);
+        var input = AttentionInput.Random(shape, seed: 9);
+        // q without a batch dimension ([H,N,d]); k and v with one: both are accepted, and the output follows q.
+        NpyFile.Write(Path.Combine(_directory, "q.npy"), input.Q, [2, 37, 8]);
+        NpyFile.Write(Path.Combine(_directory, "k.npy"), input.K, [1, 1, 37, 8]);
+        NpyFile.Write(Path.Combine(_directory, "v.npy"), input.V, [1, 1, 37, 8]);
+        var outPath = Path.Combine(_directory, "out.npy");
+        var (exitCode, output, errors) = CommandLine.Run(
+            "run", "--q", Path.Combine(_directory, "q.npy"), "--k", Path.Combine(_directory, "k.npy"), "--v", Path.Combine(_directory, "v.npy"),
+            "--devices", "4", "--pattern", "none", "--no-scaling", "--out", outPath);
+        Assert.True(exitCode == 0, errors + output);
+        var (data, fileShape) = NpyFile.Read(outPath);
+        Assert.Equal([2, 37, 8], fileShape);
+        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
+        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+    }
+
+    [Theory]
+    [InlineData("devices (9) must not exceed the sequence length (8)", "run", "--seq", "8", "--devices", "9")]
+    [InlineData("contiguous", "run", "--layout", "diagonal")]
+    [InlineData("--q, --k and --v go together", "run", "--q", "q.npy")]
+    [InlineData("--devices must be ≥ 1, got 0", "run", "--devices", "0")]
+    [InlineData("--causal and --non-causal contradict each other", "run", "--causal", "--non-causal")]
+    public void Bad_run_options_must_give_one_line_and_exit_code_2(string expected, params string[] args)
+    {
+        var (exitCode, _, errors) = CommandLine.Run(args);
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    public void Missing_malformed_and_mismatched_npy_files_must_give_one_line_and_exit_code_2()
+    {
+        var good = Path.Combine(_directory, "good.npy");
+        NpyFile.Write(good, new float[2 * 10 * 4], [2, 10, 4]);
+        var other = Path.Combine(_directory, "other.npy");
+        NpyFile.Write(other, new float[1 * 12 * 4], [1, 12, 4]);
+        var malformed = Path.Combine(_directory, "bad.npy");
+        File.WriteAllBytes(malformed, [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 9, 9]);
+        var missing = Path.Combine(_directory, "missing.npy");
+        foreach (var (files, expected) in new[]
+        {
+            ((good, good, missing), "missing.npy"),
+            ((good, malformed, good), "bad.npy"),
+            ((good, other, other), "must agree on batch, sequence length and head dimension"),
+            ((good, good, other), "must have the same shape"),
+        })
+        {
+            var (exitCode, _, errors) = CommandLine.Run("run", "--q", files.Item1, "--k", files.Item2, "--v", files.Item3, "--devices", "2");
+            Assert.Equal(2, exitCode);
+            var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(expected, line);
+        }
+    }
+}
