@@ -20,7 +20,7 @@ namespace RingActors.Actors;
 /// </para>
 /// The decisions (order, duplicates, credits, statistics) live in <see cref="DeviceState"/>; this actor only moves messages.
 /// </summary>
-public sealed class DeviceActor : ReceiveActor, IWithStash
+public sealed partial class DeviceActor : ReceiveActor, IWithStash
 {
     private readonly DeviceSetup _setup;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -75,6 +75,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash
     private void Running()
     {
         Receive<AcceptBlock>(OnBlock);
+        Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
         {
             State.AddCredits(m.Credits);
@@ -88,6 +89,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash
     private void Completed()
     {
         Receive<AcceptBlock>(OnBlock);
+        Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<BlockRefused>(m => _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason));
         Receive<IRingMessage>(IgnoreForeign);
     }

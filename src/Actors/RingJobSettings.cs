@@ -25,6 +25,12 @@ public sealed record RingJobSettings(
     /// <summary>Test hooks passed to every device (slow compute, a failing device).</summary>
     internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
 
+    /// <summary>Faults to inject and how to recover from them; null runs the plain ring (a crash fails the job).</summary>
+    public Faults.FaultPlan? Faults { get; init; }
+
+    /// <summary>Which trial of an experiment this is: with <see cref="Faults"/>'s seed it fixes every random fault decision.</summary>
+    public int Trial { get; init; }
+
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
 
@@ -65,6 +71,8 @@ public sealed record RingJobSettings(
 
         // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
         Pattern?.Validate(shape);
+
+        Faults?.ValidateFor(Devices);
 
         if (JobId is "")
         {

@@ -20,6 +20,9 @@ public sealed record RingResult(
     TimeSpan WallTime,
     TimeSpan RingTime)
 {
+    /// <summary>What the injected faults did and what recovering from them cost; null when the job ran without a fault plan.</summary>
+    public Faults.FaultReport? Faults { get; init; }
+
     /// <summary>Blocks handed on by all devices: P·(P − 1) for a complete job.</summary>
     public int HandOffs => Devices.Sum(d => d.HandOffsSent);
 
