@@ -68,7 +68,9 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
         try
         {
             var plan = new FaultPlan(
-                section.GetStringList("inject").Select(FaultSpec.Parse).ToList(),
+                section.GetStringList("inject").Select(spec => spec is null
+                    ? throw new ArgumentException($"fault plan '{source}': faults.inject holds an empty entry", nameof(config))
+                    : FaultSpec.Parse(spec)).ToList(),
                 section.GetInt("seed", 0),
                 section.GetInt("retries", DefaultRetries),
                 section.HasPath("ack-timeout") ? section.GetTimeSpan("ack-timeout") : null,
