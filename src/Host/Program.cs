@@ -43,6 +43,8 @@ public static class Program
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Benchmarks that print measured ratios side by side.");
+                bench.AddCommand<RingBenchCommand>("ring")
+                    .WithDescription("The ring of local device actors against the single-process kernel on the same input, and the protocol's per-step cost.");
                 bench.AddCommand<KernelBenchCommand>("kernels")
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
             });

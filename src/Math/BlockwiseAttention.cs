@@ -287,6 +287,8 @@ public static class BlockwiseAttention
         /// Kᵀ tile by tile, [keyTile][d][128], so a score micro-kernel walks 512-byte rows (a [d][N] layout strides by N·4 bytes,
         /// a multiple of 4 KiB that maps every row to the same L1 sets); V as [paddedKeys][paddedDim]; padding zeroed.
         /// </summary>
+        // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackKeyValueHead()
         {
             var offset = ((_batch * _heads.KvHeads) + _kvHead) * _keyTokens * _d;
@@ -318,6 +320,8 @@ public static class BlockwiseAttention
             _values.AsSpan(_keyTokens * _paddedDim, (_paddedKeys - _keyTokens) * _paddedDim).Clear();
         }
 
+        // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeItem(int item, Scratch scratch)
         {
             var group = item / _queryTiles;
@@ -368,6 +372,8 @@ public static class BlockwiseAttention
             }
         }
 
+        // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void SoftmaxRows(Scratch scratch, int rows, ReadOnlySpan<int> qPositions, int firstKey, int columns, int paddedColumns, IAttentionMask? mask)
         {
             var kPositions = _block.Positions.AsSpan(firstKey, columns);
@@ -413,19 +419,20 @@ public static class BlockwiseAttention
             ref var q = ref MemoryMarshal.GetArrayDataReference(queries);
             ref var kt = ref MemoryMarshal.GetArrayDataReference(_keysTransposed);
             ref var s = ref MemoryMarshal.GetArrayDataReference(scores);
-            for (var r = 0; r < paddedRows; r += RowStep)
+            // Columns outside, rows inside: one slab of Kᵀ (d × 4 vectors) stays in L1 while every row group passes over it.
+            var wideColumns = paddedColumns / (4 * w) * (4 * w);
+            for (var c = 0; c < wideColumns; c += 4 * w)
             {
-                ref var q0 = ref Unsafe.Add(ref q, r * d);
-                ref var q1 = ref Unsafe.Add(ref q0, d);
-                ref var q2 = ref Unsafe.Add(ref q1, d);
-                ref var q3 = ref Unsafe.Add(ref q2, d);
-                var s0 = (nuint)(r * KeyTile);
-                var s1 = s0 + KeyTile;
-                var s2 = s1 + KeyTile;
-                var s3 = s2 + KeyTile;
-                var c = 0;
-                for (; c + (4 * w) <= paddedColumns; c += 4 * w)
+                for (var r = 0; r < paddedRows; r += RowStep)
                 {
+                    ref var q0 = ref Unsafe.Add(ref q, r * d);
+                    ref var q1 = ref Unsafe.Add(ref q0, d);
+                    ref var q2 = ref Unsafe.Add(ref q1, d);
+                    ref var q3 = ref Unsafe.Add(ref q2, d);
+                    var s0 = (nuint)(r * KeyTile);
+                    var s1 = s0 + KeyTile;
+                    var s2 = s1 + KeyTile;
+                    var s3 = s2 + KeyTile;
                     TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
                     TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
                     TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
@@ -465,8 +472,19 @@ public static class BlockwiseAttention
                     Store4(a20, a21, a22, a23, ref s, s2 + col, w);
                     Store4(a30, a31, a32, a33, ref s, s3 + col, w);
                 }
+            }
 
-                for (; c < paddedColumns; c += w)
+            for (var r = 0; r < paddedRows; r += RowStep)
+            {
+                ref var q0 = ref Unsafe.Add(ref q, r * d);
+                ref var q1 = ref Unsafe.Add(ref q0, d);
+                ref var q2 = ref Unsafe.Add(ref q1, d);
+                ref var q3 = ref Unsafe.Add(ref q2, d);
+                var s0 = (nuint)(r * KeyTile);
+                var s1 = s0 + KeyTile;
+                var s2 = s1 + KeyTile;
+                var s3 = s2 + KeyTile;
+                for (var c = wideColumns; c < paddedColumns; c += w)
                 {
                     TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                     var offset = (nuint)((firstKey * d) + c);
@@ -497,19 +515,20 @@ public static class BlockwiseAttention
             ref var p = ref MemoryMarshal.GetArrayDataReference(weights);
             ref var v = ref MemoryMarshal.GetArrayDataReference(_values);
             ref var o = ref MemoryMarshal.GetArrayDataReference(output);
-            for (var r = 0; r < paddedRows; r += RowStep)
+            // Columns outside, rows inside: one slab of V (keys × 4 vectors) stays in L1 while every row group passes over it.
+            var wideColumns = pd / (4 * w) * (4 * w);
+            for (var c = 0; c < wideColumns; c += 4 * w)
             {
-                ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
-                ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
-                ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
-                ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
-                var o0 = (nuint)(r * pd);
-                var o1 = o0 + (nuint)pd;
-                var o2 = o1 + (nuint)pd;
-                var o3 = o2 + (nuint)pd;
-                var c = 0;
-                for (; c + (4 * w) <= pd; c += 4 * w)
+                for (var r = 0; r < paddedRows; r += RowStep)
                 {
+                    ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
+                    ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
+                    ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
+                    ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
+                    var o0 = (nuint)(r * pd);
+                    var o1 = o0 + (nuint)pd;
+                    var o2 = o1 + (nuint)pd;
+                    var o3 = o2 + (nuint)pd;
                     TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
                     TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
                     TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
@@ -549,8 +568,19 @@ public static class BlockwiseAttention
                     Store4(a20, a21, a22, a23, ref o, o2 + col, w);
                     Store4(a30, a31, a32, a33, ref o, o3 + col, w);
                 }
+            }
 
-                for (; c < pd; c += w)
+            for (var r = 0; r < paddedRows; r += RowStep)
+            {
+                ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
+                ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
+                ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
+                ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
+                var o0 = (nuint)(r * pd);
+                var o1 = o0 + (nuint)pd;
+                var o2 = o1 + (nuint)pd;
+                var o3 = o2 + (nuint)pd;
+                for (var c = wideColumns; c < pd; c += w)
                 {
                     TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
                     var offset = (nuint)((firstKey * pd) + c);

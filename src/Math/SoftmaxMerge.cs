@@ -10,6 +10,7 @@ public static class SoftmaxMerge
 {
     /// <summary>Merges the partial (<paramref name="other"/>, <paramref name="otherLse"/>) into (<paramref name="accumulator"/>, <paramref name="accumulatorLse"/>).</summary>
     /// <param name="otherScale">Multiplies <paramref name="other"/> before merging, so a caller holding an unnormalised row sum can pass 1/sum instead of dividing first.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void MergeRow(Span<float> accumulator, ref float accumulatorLse, ReadOnlySpan<float> other, float otherLse, float otherScale = 1f)
     {
         if (accumulator.Length != other.Length)

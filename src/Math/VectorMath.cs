@@ -11,6 +11,7 @@ namespace RingActors.Math;
 public static class VectorMath
 {
     /// <summary>Writes exp(source[i] − shift) to destination and returns their sum. A shift of −∞ is refused (use it only on rows with a finite max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpSubtractSum(ReadOnlySpan<float> source, float shift, Span<float> destination)
     {
         CheckSameLength(source, destination, nameof(destination));
@@ -25,6 +26,7 @@ public static class VectorMath
     }
 
     /// <summary>The largest element; −∞ for an empty span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ReadOnlySpan<float> source)
     {
         if (Vector512.IsHardwareAccelerated)
@@ -43,6 +45,7 @@ public static class VectorMath
     }
 
     /// <summary>accumulator = selfFactor · accumulator + otherFactor · other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScaleAndAdd(Span<float> accumulator, float selfFactor, ReadOnlySpan<float> other, float otherFactor)
     {
         CheckSameLength(other, accumulator, nameof(accumulator));

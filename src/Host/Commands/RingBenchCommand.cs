@@ -1,0 +1,127 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using Akka.Actor;
+using RingActors.Actors;
+using RingActors.Host.Reporting;
+using RingActors.Math;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>ringactors bench ring</c>: the ring of P local device actors against the best single-process blockwise kernel on the
+/// same input, in one run, as a ratio (target ≤ 1.15: the actors should cost almost nothing), and the per-step cost of the
+/// protocol itself measured on a ring whose compute is negligible.
+/// </summary>
+public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBenchCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--seq <N>")]
+        [DefaultValue(4096)]
+        public int Seq { get; init; } = 4096;
+
+        [CommandOption("--devices <P>")]
+        [DefaultValue(4)]
+        public int Devices { get; init; } = 4;
+
+        [CommandOption("--repetitions <R>")]
+        [Description("Timed runs per cell; the best is reported.")]
+        [DefaultValue(5)]
+        public int Repetitions { get; init; } = 5;
+
+        public override Spectre.Console.ValidationResult Validate() =>
+            Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}")
+            : Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}")
+            : Seq < Devices ? Spectre.Console.ValidationResult.Error($"--seq ({Seq}) must be at least --devices ({Devices})")
+            : base.Validate();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var system = ActorSystem.Create("ringbench", RingActorsConfig.Local());
+        try
+        {
+            var threads = Environment.ProcessorCount;
+            var table = new Table().Border(TableBorder.Rounded)
+                .Title($"ring of {settings.Devices} local devices vs the single-process kernel on {threads} thread(s), B=1 H=8 Hkv=2 N={settings.Seq} d=64; best of {settings.Repetitions}")
+                .Caption("ring time: from the supervisor starting the ring to the last device's result (wall time adds splitting and reassembly)");
+            table.AddColumns("mask", "layout", "single-process kernel", "ring (ring time)", "ring (wall time)", "ring / kernel", "wall / kernel");
+            var shape = new AttentionShape(1, 8, 2, settings.Seq, 64);
+            var input = AttentionInput.Random(shape, seed: 1);
+            foreach (var causal in new[] { false, true })
+            {
+                var kernel = Best(settings.Repetitions, () => BlockwiseAttention.Compute(input, new AttentionOptions(Causal: causal, Threads: threads)));
+                foreach (var layout in causal ? new[] { LayoutKind.Contiguous, LayoutKind.Zigzag } : [LayoutKind.Zigzag])
+                {
+                    var job = new RingJobSettings(settings.Devices, layout, causal, ThreadsPerDevice: 1);
+                    var (ringTime, wallTime) = await BestRing(system, input, job, settings.Repetitions, cancellationToken);
+                    table.AddRow(
+                        causal ? "causal" : "full",
+                        SequenceLayout.NameOf(layout),
+                        Units.Seconds(kernel),
+                        Units.Seconds(ringTime),
+                        Units.Seconds(wallTime),
+                        Units.Ratio(ringTime / kernel),
+                        Units.Ratio(wallTime / kernel));
+                }
+            }
+
+            console.Write(table);
+            console.Write(await ProtocolOverhead(system, settings, cancellationToken));
+            return 0;
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>A ring with next to no compute (N = 16·P, d = 8, one head): what is left per step is the cost of the protocol.</summary>
+    private static async Task<Table> ProtocolOverhead(ActorSystem system, Settings settings, CancellationToken cancellationToken)
+    {
+        var p = settings.Devices;
+        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, 16 * p, 8), seed: 2);
+        var job = new RingJobSettings(p, LayoutKind.Contiguous, Causal: false, ThreadsPerDevice: 1);
+        var kernel = Best(settings.Repetitions * 10, () => BlockwiseAttention.Compute(input, new AttentionOptions()));
+        var (ringTime, wallTime) = await BestRing(system, input, job, settings.Repetitions * 10, cancellationToken);
+        var table = new Table().Border(TableBorder.Rounded).Title($"protocol overhead: ring of {p} devices with negligible compute (N={16 * p}, d=8)");
+        table.AddColumns("ring time", "per ring step", "per hand-off", "whole kernel in one process");
+        table.AddRow(
+            Units.Seconds(ringTime),
+            Units.Seconds(ringTime / p),
+            Units.Seconds(p > 1 ? ringTime / (p * (p - 1)) : double.NaN),
+            Units.Seconds(kernel));
+        _ = wallTime;
+        return table;
+    }
+
+    private static async Task<(double Ring, double Wall)> BestRing(ActorSystem system, AttentionInput input, RingJobSettings job, int repetitions, CancellationToken cancellationToken)
+    {
+        await RingRunner.RunAsync(system, input, job, null, cancellationToken); // warm-up: JIT, pooled buffers
+        double ring = double.MaxValue, wall = double.MaxValue;
+        for (var r = 0; r < repetitions; r++)
+        {
+            var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+            ring = System.Math.Min(ring, result.RingTime.TotalSeconds);
+            wall = System.Math.Min(wall, result.WallTime.TotalSeconds);
+        }
+
+        return (ring, wall);
+    }
+
+    private static double Best(int repetitions, Action action)
+    {
+        action();
+        var best = double.MaxValue;
+        for (var r = 0; r < repetitions; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+}
