@@ -1,8 +1,8 @@
 using Akka.Actor;
+using Akka.Event;
 using RingActors.Actors.Faults;
 using RingActors.Math;
 using static RingActors.Actors.Faults.FaultProtocol;
-using Akka.Event;
 
 namespace RingActors.Actors;
 
