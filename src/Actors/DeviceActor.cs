@@ -150,6 +150,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
             if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, ticket.Step))
             {
                 _log.Warning("Device {0} of job {1} stops at step {2} (test hook)", _setup.Device, _setup.JobId, ticket.Step);
+                _supervisor.Tell(new Faults.FaultProtocol.DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
                 Context.Stop(Self);
                 return;
             }

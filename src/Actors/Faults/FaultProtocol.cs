@@ -43,6 +43,9 @@ public static class FaultProtocol
     /// </summary>
     public sealed record RecoverChunk(string JobId, float[] Queries, int[] QueryPositions, IReadOnlyList<RingActors.Math.KeyValueBlock> Blocks) : IRingMessage;
 
+    /// <summary>Device → supervisor: the device is stopping itself at <paramref name="Step"/> (kill-device) at Stopwatch time <paramref name="At"/>.</summary>
+    public sealed record DeviceKilled(string JobId, int Device, int Step, long At) : IRingMessage;
+
     /// <summary>Link → supervisor: a hand-off could not be delivered; the job cannot recover.</summary>
     public sealed record LinkFailed(string JobId, int Link, int Step, int Origin, int Attempts, string Reason) : IRingMessage;
 

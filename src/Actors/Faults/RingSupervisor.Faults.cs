@@ -18,6 +18,7 @@ public sealed partial class RingSupervisor
     private IActorRef[] _links = [];
     private int[] _epochs = [];
     private long[] _crashedAt = [];
+    private long[] _killedAt = [];
     private int _restarts;
 
     private FaultPlan? Plan => _job.Settings.Faults;
@@ -55,6 +56,7 @@ public sealed partial class RingSupervisor
         _ledger = new FaultLedger(plan, _job.Settings.Trial);
         _epochs = new int[Devices];
         _crashedAt = new long[Devices];
+        _killedAt = new long[Devices];
         var initialCredits = System.Math.Min(_job.System.MaxBlocksHeld - 1, Devices - 1);
         _links = Enumerable.Range(0, Devices)
             .Select(r => Context.ActorOf(FaultLink.Props(_job.JobId, r, Devices, initialCredits, plan, _job.Settings.Trial, Self), $"link-{r}"))
@@ -71,6 +73,13 @@ public sealed partial class RingSupervisor
     {
         Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
         Receive<LinkFailed>(m => m.JobId == _job.JobId, m => Fail(m.Reason));
+        Receive<DeviceKilled>(m => m.JobId == _job.JobId, m =>
+        {
+            if ((uint)m.Device < (uint)_killedAt.Length)
+            {
+                _killedAt[m.Device] = m.At; // detection follows with the device's Terminated (DeathWatch)
+            }
+        });
     }
 
     /// <summary>Re-creates device <paramref name="r"/> when the plan allows; false leaves the failure to the caller.</summary>
@@ -135,13 +144,14 @@ public sealed partial class RingSupervisor
         _ledger.Add(new FaultEvent(
             kill,
             $"device {r}",
-            _crashedAt[r],
+            _killedAt[r] != 0 ? _killedAt[r] : _crashedAt[r],
             _crashedAt[r],
             Now,
             $"re-created as epoch {_epochs[r]}; chunk and {Devices} blocks from the supervisor; {stats.BlocksComputed} blocks recomputed; {stats.HandOffsSent} hand-offs resent",
             stats.HandOffsSent,
             stats.BytesReceived + stats.BytesSent));
         _crashedAt[r] = 0;
+        _killedAt[r] = 0;
     }
 
     private string FaultsNote() => Plan is { } plan ? $" (faults: {plan.Describe()}; {_restarts} devices re-created)" : string.Empty;
