@@ -42,6 +42,12 @@ public sealed class ComputeTicket
     /// <summary>Stopwatch timestamp at which the device issued the ticket.</summary>
     public long IssuedAt { get; }
 
+    /// <summary>A phantom job's ticket: no numbers, the kernel is skipped and only the exact work is counted.</summary>
+    internal bool Phantom { get; init; }
+
+    /// <summary>Count the exact FLOPs of the pair for the virtual clock (<see cref="ComputeOutcome.ExactFlops"/>).</summary>
+    internal bool CountsExactFlops { get; init; }
+
     /// <summary>
     /// Skips the block when the mask leaves the pair wholly empty, otherwise merges it (the kernel also skips empty tiles inside).
     /// <paramref name="delay"/> stretches the compute (test hook). Timestamps bracket the whole call.
@@ -57,13 +63,25 @@ public sealed class ComputeTicket
 
         if (BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions))
         {
-            return new ComputeOutcome(Step, Origin, true, new BlockWork(0, 0, 0, Heads.HeadDim), IssuedAt, started, Stopwatch.GetTimestamp());
+            return new ComputeOutcome(Step, Origin, true, new BlockWork(0, 0, 0, Heads.HeadDim), IssuedAt, started, Stopwatch.GetTimestamp(), CountsExactFlops ? 0 : null);
+        }
+
+        if (Phantom)
+        {
+            var pairs = PairCounting.AllowedPairs(Options, Heads, Queries.Positions, Block.Positions);
+            var phantomWork = new BlockWork(pairs, 0, 0, Heads.HeadDim);
+            return new ComputeOutcome(Step, Origin, false, phantomWork, IssuedAt, started, Stopwatch.GetTimestamp(), phantomWork.Flops);
         }
 
         var work = BlockwiseAttention.Accumulate(Queries, Block, Heads, Options, Into);
-        return new ComputeOutcome(Step, Origin, false, work, IssuedAt, started, Stopwatch.GetTimestamp());
+        var finished = Stopwatch.GetTimestamp();
+        double? exact = CountsExactFlops ? PairCounting.Flops(Options, Heads, Queries.Positions, Block.Positions) : null;
+        return new ComputeOutcome(Step, Origin, false, work, IssuedAt, started, finished, exact);
     }
 }
 
-/// <summary>What a compute worker reports for one ticket: skipped or the work done, and Stopwatch timestamps.</summary>
-public sealed record ComputeOutcome(int Step, int Origin, bool Skipped, BlockWork Work, long IssuedAt, long StartedAt, long FinishedAt);
+/// <summary>
+/// What a compute worker reports for one ticket: skipped or the work done, and Stopwatch timestamps. <see cref="ExactFlops"/>
+/// is the FLOPs of the pairs the mask allows (see <see cref="PairCounting"/>) when the job runs in virtual time, else null.
+/// </summary>
+public sealed record ComputeOutcome(int Step, int Origin, bool Skipped, BlockWork Work, long IssuedAt, long StartedAt, long FinishedAt, double? ExactFlops = null);

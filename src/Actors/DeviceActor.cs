@@ -30,6 +30,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     private IActorRef _supervisor = ActorRefs.Nobody;
     private IActorRef _worker = ActorRefs.Nobody;
     private bool _reported;
+    private DeviceTimelineRecorder? _timelines;
 
     public DeviceActor(DeviceSetup setup)
     {
@@ -40,6 +41,8 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     public IStash Stash { get; set; } = null!;
 
     private DeviceState State => _state ?? throw new InvalidOperationException($"device {_setup.Device} has no chunk yet");
+
+    private DeviceTimelineRecorder Timelines => _timelines ?? throw new InvalidOperationException($"device {_setup.Device} has not started");
 
     /// <summary>A device of the job <paramref name="setup"/> describes; its compute child runs on <see cref="DeviceSetup.ComputeDispatcher"/>.</summary>
     public static Props Props(DeviceSetup setup) => Akka.Actor.Props.Create(() => new DeviceActor(setup));
@@ -61,7 +64,10 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     {
         Receive<StartRing>(m => m.JobId == _setup.JobId, _ =>
         {
-            State.Start(Now);
+            var now = Now;
+            State.Start(now);
+            _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
+            _timelines.Started(now);
             Become(Running);
             Stash.UnstashAll();
             Pump();
@@ -79,6 +85,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
         {
             State.AddCredits(m.Credits);
+            Timelines.Credited(m);
             Pump();
         });
         Receive<ComputeOutcome>(OnComputed);
@@ -107,9 +114,13 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
 
     private void OnBlock(AcceptBlock block)
     {
-        var admission = State.Admit(block, Now);
+        var now = Now;
+        var admission = State.Admit(block, now);
         switch (admission.Kind)
         {
+            case AdmissionKind.Accepted:
+                Timelines.Accepted(block, now);
+                break;
             case AdmissionKind.Refused:
                 Refuse(block, admission.Reason);
                 break;
@@ -124,6 +135,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     private void OnComputed(ComputeOutcome outcome)
     {
         State.CompleteCompute(outcome, Now);
+        Timelines.Computed(outcome);
         _supervisor.Tell(new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
         Pump();
     }
@@ -137,12 +149,12 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         var state = State;
         while (state.TryTakeHandOff(out var handOff))
         {
-            _successor.Tell(handOff);
+            _successor.Tell(Timelines.Stamp(handOff));
         }
 
         if (state.TakeCreditGrant() is var credits and > 0)
         {
-            _predecessor.Tell(new GrantCredit(_setup.JobId, credits));
+            _predecessor.Tell(Timelines.Grant(credits));
         }
 
         if (state.TryStartCompute(Now, out var ticket))
@@ -161,7 +173,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         if (state.IsComplete && !_reported)
         {
             _reported = true;
-            _supervisor.Tell(state.Result());
+            _supervisor.Tell(Timelines.Attach(state.Result()));
             Become(Completed);
         }
     }

@@ -27,6 +27,12 @@ public sealed record DeviceSetup(
     /// <summary>Incarnation of the device: 0 at the start, one more each time the supervisor re-creates it after a crash.</summary>
     public int Epoch { get; init; }
 
+    /// <summary>Keep a simulated clock on this modelled hardware (null: wall clock only).</summary>
+    public VirtualTimeSettings? VirtualTime { get; init; }
+
+    /// <summary>A phantom job: chunks and blocks carry positions only (empty arrays), the kernel is skipped. Needs <see cref="VirtualTime"/>.</summary>
+    public bool Phantom { get; init; }
+
     public RingTopology Topology => new(Devices);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first value out of range.</summary>
@@ -53,6 +59,12 @@ public sealed record DeviceSetup(
         }
 
         Heads.WithTokens(1).Validate();
+        if (Phantom && VirtualTime is null)
+        {
+            throw new ArgumentException("a phantom device computes nothing: it needs virtual time to be of use", nameof(Phantom));
+        }
+
+        VirtualTime?.Validate();
         return this;
     }
 }

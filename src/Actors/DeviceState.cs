@@ -97,7 +97,7 @@ public sealed class DeviceState
         Setup = setup.Validate();
         _topology = setup.Topology;
         var heads = setup.Heads;
-        if (queries.Data.Length != (long)heads.Batch * heads.Heads * queries.Tokens * heads.HeadDim)
+        if (!(setup.Phantom && queries.Data.Length == 0) && queries.Data.Length != (long)heads.Batch * heads.Heads * queries.Tokens * heads.HeadDim)
         {
             throw new ArgumentException(
                 $"query chunk holds {queries.Data.Length} values, [{heads.Batch},{heads.Heads},{queries.Tokens},{heads.HeadDim}] needs {(long)heads.Batch * heads.Heads * queries.Tokens * heads.HeadDim}",
@@ -115,7 +115,7 @@ public sealed class DeviceState
         }
 
         _queries = queries;
-        _partial = new PartialAttention(heads.Batch, heads.Heads, queries.Tokens, heads.HeadDim);
+        _partial = new PartialAttention(heads.Batch, heads.Heads, setup.Phantom ? 0 : queries.Tokens, heads.HeadDim);
         _seen = new bool[_topology.Devices];
         _done = new bool[_topology.Devices];
         _fixedBytes = ((long)queries.Data.Length * sizeof(float)) + _partial.Bytes;
@@ -320,7 +320,11 @@ public sealed class DeviceState
         _waitingTicks += System.Math.Max(0, now - _waitingSince);
         _computing = block;
         _nextStep++;
-        ticket = new ComputeTicket(Device, block.Step, block.Origin, _queries, block.Block, Setup.Heads, Setup.Options, _partial, now);
+        ticket = new ComputeTicket(Device, block.Step, block.Origin, _queries, block.Block, Setup.Heads, Setup.Options, _partial, now)
+        {
+            Phantom = Setup.Phantom,
+            CountsExactFlops = Setup.VirtualTime is not null,
+        };
         return true;
     }
 
@@ -433,7 +437,8 @@ public sealed class DeviceState
     {
         var heads = Setup.Heads;
         var expected = (long)heads.Batch * heads.KvHeads * positions.Length * heads.HeadDim;
-        if (keys.Length != expected || values.Length != expected)
+        var phantom = Setup.Phantom && keys.Length == 0 && values.Length == 0;
+        if (!phantom && (keys.Length != expected || values.Length != expected))
         {
             return $"K holds {keys.Length} and V {values.Length} values, [{heads.Batch},{heads.KvHeads},{positions.Length},{heads.HeadDim}] needs {expected} each";
         }

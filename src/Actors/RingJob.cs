@@ -18,6 +18,11 @@ public sealed record RingJob(string JobId, AttentionInput Input, RingJobSettings
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(system);
         settings.Validate(input.Shape);
+        if (input.IsPhantom && settings.VirtualTime is null)
+        {
+            throw new ArgumentException("a phantom input has no numbers to compute: run it in virtual time (RingJobSettings.VirtualTime)", nameof(input));
+        }
+
         return new RingJob(settings.JobId ?? $"job-{Guid.NewGuid().ToString("N")[..8]}", input, settings, system);
     }
 }

@@ -31,6 +31,12 @@ public sealed record RingJobSettings(
     /// <summary>Which trial of an experiment this is: with <see cref="Faults"/>'s seed it fixes every random fault decision.</summary>
     public int Trial { get; init; }
 
+    /// <summary>
+    /// Run in virtual time on this modelled hardware: each device keeps a simulated clock and the result carries the
+    /// <see cref="RingResult.VirtualTimeline"/>. Null: wall clock only. Required for a phantom input (<see cref="AttentionInput.Phantom"/>).
+    /// </summary>
+    public VirtualTimeSettings? VirtualTime { get; init; }
+
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
 
@@ -73,6 +79,7 @@ public sealed record RingJobSettings(
         Pattern?.Validate(shape);
 
         Faults?.ValidateFor(Devices);
+        VirtualTime?.Validate();
 
         if (JobId is "")
         {

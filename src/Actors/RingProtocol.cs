@@ -1,4 +1,5 @@
 using Akka.Actor;
+using RingActors.Math.Modelling;
 
 namespace RingActors.Actors;
 
@@ -31,7 +32,9 @@ public static class RingProtocol
     /// so <see cref="Origin"/> = (receiver − step) mod P; <see cref="Sequence"/> counts blocks sent on this link (0, 1, …);
     /// <see cref="ReadySince"/> is the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which the sender had the block
     /// and wanted to send it (start of the hand-off, for the overlap measure; comparable only between devices of one machine).
-    /// K and V are [B, Hkv, n, d] float32; <see cref="Positions"/> are the global positions of the block's n tokens.
+    /// K and V are [B, Hkv, n, d] float32 (both empty in a phantom job: only the positions travel);
+    /// <see cref="Positions"/> are the global positions of the block's n tokens. <see cref="VirtualSentAt"/> is the simulated
+    /// send time of the hand-off when the job runs in virtual time (see <see cref="VirtualDeviceClock"/>), else null.
     /// </summary>
     public sealed record AcceptBlock(
         string JobId,
@@ -41,7 +44,8 @@ public static class RingProtocol
         long ReadySince,
         float[] Keys,
         float[] Values,
-        int[] Positions) : IRingMessage
+        int[] Positions,
+        double? VirtualSentAt = null) : IRingMessage
     {
         /// <summary>Bytes of the K and V payload (float32), what a hand-off moves.</summary>
         public long PayloadBytes => ((long)Keys.Length + Values.Length) * sizeof(float);
@@ -49,9 +53,10 @@ public static class RingProtocol
 
     /// <summary>
     /// Device → predecessor: you may send <see cref="Credits"/> more blocks. A device returns a credit when it releases a block,
-    /// so it never holds more than its limit (two: the one it computes on and the next).
+    /// so it never holds more than its limit (two: the one it computes on and the next). <see cref="VirtualReleasedAt"/> is the
+    /// simulated time the freed slots were released when the job runs in virtual time, else null.
     /// </summary>
-    public sealed record GrantCredit(string JobId, int Credits) : IRingMessage;
+    public sealed record GrantCredit(string JobId, int Credits, double? VirtualReleasedAt = null) : IRingMessage;
 
     /// <summary>Device → sender and supervisor: a block was refused (unknown job, wrong shape, wrong step, no credit) and not merged.</summary>
     public sealed record BlockRefused(string JobId, int Device, int Origin, int Step, string Reason) : IRingMessage;
@@ -61,9 +66,18 @@ public static class RingProtocol
 
     /// <summary>
     /// Device → supervisor: all P blocks are merged. <see cref="Output"/> is the chunk's attention [B, H, n_q, d] and
-    /// <see cref="Lse"/> its log-sum-exp [B, H, n_q], rows in the order of the chunk's positions.
+    /// <see cref="Lse"/> its log-sum-exp [B, H, n_q], rows in the order of the chunk's positions (both empty in a phantom job).
+    /// <see cref="MeasuredTimeline"/> is the device's wall-clock timeline in Stopwatch seconds, <see cref="VirtualTimeline"/> its
+    /// simulated one when the job runs in virtual time; neither holds the idle wait after the last step.
     /// </summary>
-    public sealed record ChunkCompleted(string JobId, int Device, float[] Output, float[] Lse, DeviceStats Stats) : IRingMessage;
+    public sealed record ChunkCompleted(
+        string JobId,
+        int Device,
+        float[] Output,
+        float[] Lse,
+        DeviceStats Stats,
+        DeviceTimeline? MeasuredTimeline = null,
+        DeviceTimeline? VirtualTimeline = null) : IRingMessage;
 
     /// <summary>Caller → supervisor: run the job the supervisor was created for; the reply is <see cref="JobCompleted"/> or <see cref="JobFailed"/>.</summary>
     public sealed record RunJob : IRingMessage

@@ -1,4 +1,5 @@
 using RingActors.Math;
+using RingActors.Math.Modelling;
 
 namespace RingActors.Actors;
 
@@ -22,6 +23,18 @@ public sealed record RingResult(
 {
     /// <summary>What the injected faults did and what recovering from them cost; null when the job ran without a fault plan.</summary>
     public Faults.FaultReport? Faults { get; init; }
+
+    /// <summary>
+    /// The ring's simulated timeline when the job ran in virtual time (<see cref="RingJobSettings.VirtualTime"/>): seconds on the
+    /// modelled hardware, the same whatever the host's load; null otherwise.
+    /// </summary>
+    public RingTimeline? VirtualTimeline { get; init; }
+
+    /// <summary>
+    /// The ring's wall-clock timeline: seconds from the ring's start, each device's hand-offs, waits and kernel runs as it
+    /// recorded them (Stopwatch timestamps: valid between devices of one machine).
+    /// </summary>
+    public RingTimeline? MeasuredTimeline { get; init; }
 
     /// <summary>Blocks handed on by all devices: P·(P − 1) for a complete job.</summary>
     public int HandOffs => Devices.Sum(d => d.HandOffsSent);

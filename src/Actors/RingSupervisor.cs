@@ -134,6 +134,8 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             var setup = new DeviceSetup(_job.JobId, r, Devices, shape.SeqLen, heads, options, _job.System.MaxBlocksHeld, _job.System.ComputeDispatcher)
             {
                 Hooks = HooksFor(r),
+                VirtualTime = _job.Settings.VirtualTime,
+                Phantom = input.IsPhantom,
             };
             devices[r] = Context.ActorOf(DeviceActor.Props(setup), $"device-{r}");
             Context.Watch(devices[r]);
@@ -167,14 +169,19 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         var shape = _job.Input.Shape;
         var layout = _layout!;
         var rows = shape.Batch * shape.Heads;
-        var output = new float[shape.QueryLength];
-        var lse = new float[rows * shape.SeqLen];
+        var phantom = _job.Input.IsPhantom;
+        var output = phantom ? [] : new float[shape.QueryLength];
+        var lse = phantom ? [] : new float[rows * shape.SeqLen];
         var stats = new DeviceStats[Devices];
         for (var r = 0; r < Devices; r++)
         {
             var result = _results[r]!;
-            layout.Scatter(result.Output, r, rows, shape.HeadDim, output);
-            layout.Scatter(result.Lse, r, rows, 1, lse);
+            if (!phantom)
+            {
+                layout.Scatter(result.Output, r, rows, shape.HeadDim, output);
+                layout.Scatter(result.Lse, r, rows, 1, lse);
+            }
+
             stats[r] = result.Stats;
         }
 
@@ -183,6 +190,8 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded))
         {
             Faults = _ledger?.Report(_ringStartedAt),
+            VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
+            MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
         };
         Reply(new JobCompleted(ring));
     }

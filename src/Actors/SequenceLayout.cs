@@ -96,19 +96,29 @@ public sealed class SequenceLayout
         return _owner[position];
     }
 
-    /// <summary>Device <paramref name="device"/>'s query rows [B, H, n_r, d] gathered from Q, with their global positions.</summary>
+    /// <summary>Device <paramref name="device"/>'s query rows [B, H, n_r, d] gathered from Q, with their global positions (positions only for a phantom input).</summary>
     public QueryChunk QueryChunkOf(AttentionInput input, int device)
     {
         var shape = CheckShape(input);
         var positions = _positions[CheckDevice(device)];
+        if (input.IsPhantom)
+        {
+            return new QueryChunk([], (int[])positions.Clone());
+        }
+
         return new QueryChunk(Gather(input.Q, shape.Batch * shape.Heads, Tokens, shape.HeadDim, positions), (int[])positions.Clone());
     }
 
-    /// <summary>Device <paramref name="device"/>'s key/value block [B, Hkv, n_r, d] each, gathered from K and V, with their global positions.</summary>
+    /// <summary>Device <paramref name="device"/>'s key/value block [B, Hkv, n_r, d] each, gathered from K and V, with their global positions (positions only for a phantom input).</summary>
     public KeyValueBlock KeyValueBlockOf(AttentionInput input, int device)
     {
         var shape = CheckShape(input);
         var positions = _positions[CheckDevice(device)];
+        if (input.IsPhantom)
+        {
+            return new KeyValueBlock([], [], (int[])positions.Clone());
+        }
+
         var outer = shape.Batch * shape.KvHeads;
         return new KeyValueBlock(
             Gather(input.K, outer, Tokens, shape.HeadDim, positions),

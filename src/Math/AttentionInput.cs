@@ -15,13 +15,30 @@ public sealed class AttentionInput
         V = v;
     }
 
+    private AttentionInput(AttentionShape shape)
+    {
+        shape.Validate();
+        Shape = shape;
+        Q = K = V = [];
+        IsPhantom = true;
+    }
+
     public AttentionShape Shape { get; }
+
+    /// <summary>True for an input that carries only its shape (see <see cref="Phantom"/>): Q, K and V are empty.</summary>
+    public bool IsPhantom { get; }
 
     public float[] Q { get; }
 
     public float[] K { get; }
 
     public float[] V { get; }
+
+    /// <summary>
+    /// A phantom input: the shape of a problem without its numbers (Q, K and V empty), for running the ring's protocol in
+    /// virtual time without computing anything.
+    /// </summary>
+    public static AttentionInput Phantom(AttentionShape shape) => new(shape);
 
     /// <summary>Seeded standard-normal inputs, so every run of the same seed sees the same numbers.</summary>
     public static AttentionInput Random(AttentionShape shape, int seed)

@@ -44,7 +44,7 @@ public sealed class PlanCommandSpec : IDisposable
         Assert.Equal(string.Empty, errors);
         Assert.Equal(0, exitCode);
         foreach (var option in new[] { "--profile", "--profile-file", "--flops", "--bandwidth", "--latency", "--memory", "--efficiency", "--devices", "--seq",
-            "--batch", "--heads", "--kv-heads", "--dim", "--dtype", "--layout", "--causal", "--no-causal", "--json", "--timeline", "--table" })
+            "--batch", "--heads", "--kv-heads", "--dim", "--dtype", "--layout", "--causal", "--no-causal", "--json", "--timeline", "--actors", "--table" })
         {
             Assert.Contains(option, output);
         }

@@ -104,6 +104,10 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         [Description("Draw the predicted timeline as a Gantt chart to FILE.png or FILE.svg.")]
         public string? Timeline { get; init; }
 
+        [CommandOption("--actors")]
+        [Description("Also run the ring through the actor protocol with phantom tensors in virtual time (at most 256 devices) and draw that timeline.")]
+        public bool Actors { get; init; }
+
         [CommandOption("--table")]
         [Description("Print the paper's Table 2 as RingActors computes it, next to the printed values, and exit.")]
         public bool Table { get; init; }
@@ -175,6 +179,13 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         var profile = ResolveProfile(settings);
         var result = RingPlanner.Plan(settings.Request(profile));
         PlanTables.Write(console, result);
+        if (settings.Actors)
+        {
+            var actors = PlanActors.Run(result.Request);
+            console.MarkupLine(Markup.Escape(Invariant(
+                $"actors (phantom tensors, virtual time): {actors.TotalSeconds:G6} s, overlap {actors.Overlap:P1}; simulator: {result.PredictedSeconds:G6} s, overlap {result.Overlap:P1} — {(actors.TotalSeconds == result.PredictedSeconds && actors.Overlap == result.Overlap ? "identical" : Invariant($"differ by {actors.TotalSeconds / result.PredictedSeconds - 1:P3}"))}")));
+            result = result with { Timeline = actors };
+        }
 
         if (settings.Json is { } json)
         {

@@ -42,12 +42,36 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Write the whole report as JSON.")]
         public string? Json { get; init; }
 
+        [CommandOption("--timeline <FILE>")]
+        [Description("Draw the run's timeline as a Gantt chart to FILE.png or FILE.svg: the wall clock, or the virtual clock with --profile.")]
+        public string? Timeline { get; init; }
+
+        [CommandOption("--profile <NAME>")]
+        [Description("Also keep a virtual clock on this modelled device (a built-in profile, or 'local' measured now): the report gives the predicted time on it and --timeline draws it.")]
+        public string? Profile { get; init; }
+
+        [CommandOption("--calibrate")]
+        [Description("Predict this run with profiles of this machine (calibrated from the run itself, and 'local' measured now) and print predicted vs measured time and their ratio.")]
+        public bool Calibrate { get; init; }
+
         [CommandOption("--out <FILE>")]
         [Description("Write the ring's output as a float32 .npy file in q's layout.")]
         public string? Out { get; init; }
 
-        public override Spectre.Console.ValidationResult Validate() =>
-            Block is <= 0 ? Spectre.Console.ValidationResult.Error($"--block must be ≥ 1 token, got {Block}") : base.Validate();
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (Block is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--block must be ≥ 1 token, got {Block}");
+            }
+
+            if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
+            }
+
+            return base.Validate();
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -56,6 +80,14 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
             : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
         var job = JobFrom(settings, input).Validate(input.Shape);
+        if (settings.Profile is { } profileName)
+        {
+            var profile = string.Equals(profileName.Trim(), Math.Modelling.ProfileCatalog.LocalName, StringComparison.OrdinalIgnoreCase)
+                ? PlanLocalProfile.Measure().Profile
+                : Math.Modelling.ProfileCatalog.Get(profileName);
+            job = job with { VirtualTime = new VirtualTimeSettings(profile) };
+        }
+
         var baselines = Baselines(settings, input);
 
         var system = ActorSystem.Create("ringactors", RingActorsConfig.Local());
@@ -63,6 +95,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         {
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(report));
+            report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken);
             if (settings.Json is { } json)
             {
                 RunReportJson.Write(json, report);
@@ -133,7 +166,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             var ring = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var stages = new Progress<string>(stage => console.MarkupLine($"… {Markup.Escape(stage)}"));
             var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
-            return new RunOutcome(report, ring.Output);
+            return new RunOutcome(report, ring.Output, ring);
         }
 
         return await console.Progress()
@@ -154,10 +187,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 });
                 var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
                 baselineTask.Value = stagesTotal;
-                return new RunOutcome(report, ring.Output);
+                return new RunOutcome(report, ring.Output, ring);
             });
     }
 }
 
-/// <summary>A finished run: the report and the ring's reassembled output.</summary>
-public sealed record RunOutcome(JobReport Report, float[] Output);
+/// <summary>A finished run: the report, the ring's reassembled output, the ring's result (timelines) and its calibration, if asked.</summary>
+public sealed record RunOutcome(JobReport Report, float[] Output, RingResult? Ring = null, IReadOnlyList<CalibrationLine>? Calibration = null);

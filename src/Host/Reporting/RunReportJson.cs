@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RingActors.Actors;
 using RingActors.Host.Commands;
 using RingActors.Math;
+using RingActors.Math.Modelling;
 
 namespace RingActors.Host.Reporting;
 
@@ -19,8 +20,29 @@ public static class RunReportJson
 
     public static void Write(string path, RunOutcome outcome)
     {
-        var json = JsonSerializer.Serialize(Document(outcome.Report), Options);
-        File.WriteAllText(path, json);
+        var document = JsonSerializer.SerializeToNode(Document(outcome.Report), Options)!.AsObject();
+        if (outcome.Ring is { } ring)
+        {
+            document["timeline"] = JsonSerializer.SerializeToNode(Timelines(ring), Options);
+        }
+
+        if (outcome.Calibration is { } calibration)
+        {
+            document["calibration"] = JsonSerializer.SerializeToNode(calibration.Select(line => new
+            {
+                profile = line.Profile.Name,
+                source = line.Profile.Source,
+                predictedSeconds = line.PredictedSeconds,
+                measuredSeconds = line.MeasuredSeconds,
+                ratio = line.Ratio,
+                predictedOverlap = line.PredictedOverlap,
+                measuredOverlap = line.MeasuredOverlap,
+                predictedComputeSeconds = line.PredictedComputeSeconds,
+                measuredComputeSeconds = line.MeasuredComputeSeconds,
+            }), Options);
+        }
+
+        File.WriteAllText(path, document.ToJsonString(Options));
     }
 
     public static object Document(JobReport report) => new
@@ -90,6 +112,25 @@ public static class RunReportJson
         d.BlocksRefused,
         handOffSeconds = d.HandOffTime.TotalSeconds,
         hiddenHandOffSeconds = d.HiddenHandOffTime.TotalSeconds,
+    };
+
+    /// <summary>Totals of the wall-clock timeline and, with a profile, of the virtual one.</summary>
+    private static object Timelines(RingResult ring) => new
+    {
+        measured = Summary(ring.MeasuredTimeline),
+        @virtual = Summary(ring.VirtualTimeline),
+        profile = ring.Settings.VirtualTime?.Profile.Name,
+    };
+
+    private static object? Summary(RingTimeline? t) => t is null ? null : new
+    {
+        totalSeconds = t.TotalSeconds,
+        perStepSeconds = t.PerStepSeconds,
+        overlap = t.Overlap,
+        computeSeconds = t.ComputeSeconds,
+        communicationSeconds = t.CommunicationSeconds,
+        hiddenCommunicationSeconds = t.HiddenCommunicationSeconds,
+        idleSeconds = t.Devices.Sum(d => d.IdleSeconds),
     };
 
     private static object Error(ErrorMetrics e) => new { maxAbsError = e.MaxAbsError, relativeError = e.RelativeError, cosineSimilarity = e.CosineSimilarity };

@@ -1,0 +1,74 @@
+using RingActors.Math;
+using RingActors.Math.Masks;
+
+namespace RingActors.Actors;
+
+/// <summary>
+/// The exact work of a (query chunk, key block) pair: the query–key pairs the mask allows, summed over every (batch, head),
+/// not the whole tiles the kernel happens to compute. The virtual clock charges these FLOPs, as the ring model does.
+/// </summary>
+public static class PairCounting
+{
+    /// <summary>Allowed pairs between <paramref name="queries"/> and <paramref name="keys"/> (global positions), over every (batch, head).</summary>
+    public static long AllowedPairs(AttentionOptions options, AttentionHeads heads, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var perHeadCount = (long)heads.Batch * heads.Heads;
+        if (options.SameMaskForAllHeads)
+        {
+            return perHeadCount * Count(options.MaskFor(0, 0), queries, keys);
+        }
+
+        long total = 0;
+        for (var b = 0; b < heads.Batch; b++)
+        {
+            for (var h = 0; h < heads.Heads; h++)
+            {
+                total += Count(options.MaskFor(b, h), queries, keys);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>FLOPs of <see cref="AllowedPairs"/>: 4·d per pair (2·d for Q·Kᵀ, 2·d for P·V).</summary>
+    public static double Flops(AttentionOptions options, AttentionHeads heads, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
+        4.0 * heads.HeadDim * AllowedPairs(options, heads, queries, keys);
+
+    /// <summary>Pairs one mask allows: tiles it classifies Full or Empty count at once, partial tiles pair by pair.</summary>
+    public static long Count(IAttentionMask? mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
+    {
+        if (mask is null)
+        {
+            return (long)queries.Length * keys.Length;
+        }
+
+        long count = 0;
+        for (var q0 = 0; q0 < queries.Length; q0 += BlockwiseAttention.QueryTile)
+        {
+            var q = queries.Slice(q0, System.Math.Min(BlockwiseAttention.QueryTile, queries.Length - q0));
+            for (var k0 = 0; k0 < keys.Length; k0 += BlockwiseAttention.KeyTile)
+            {
+                var k = keys.Slice(k0, System.Math.Min(BlockwiseAttention.KeyTile, keys.Length - k0));
+                switch (mask.Classify(q, k))
+                {
+                    case BlockCoverage.Full:
+                        count += (long)q.Length * k.Length;
+                        break;
+                    case BlockCoverage.Partial:
+                        foreach (var query in q)
+                        {
+                            foreach (var key in k)
+                            {
+                                count += mask.Allows(query, key) ? 1 : 0;
+                            }
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        return count;
+    }
+}

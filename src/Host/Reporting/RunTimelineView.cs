@@ -1,0 +1,65 @@
+using System.Globalization;
+using Akka.Actor;
+using RingActors.Host.Commands;
+using RingActors.Host.Plots;
+using RingActors.Math;
+using Spectre.Console;
+
+namespace RingActors.Host.Reporting;
+
+/// <summary>The timeline part of <c>ringactors run</c>: the virtual prediction, the Gantt chart and the calibration lines.</summary>
+public static class RunTimelineView
+{
+    /// <summary>
+    /// Prints the virtual clock's prediction (when the job ran with a profile), draws <paramref name="timelinePath"/> (the virtual
+    /// timeline if there is one, else the wall-clock one) and, with <paramref name="calibrate"/>, predicts the run with profiles
+    /// of this machine and prints predicted vs measured. Returns the outcome with its calibration.
+    /// </summary>
+    public static async Task<RunOutcome> WriteAsync(IAnsiConsole console, ActorSystem system, AttentionInput input, RunOutcome outcome, string? timelinePath, bool calibrate, CancellationToken cancellationToken)
+    {
+        var ring = outcome.Ring ?? throw new ArgumentException("the outcome holds no ring result", nameof(outcome));
+        if (ring.VirtualTimeline is { } predicted && ring.Settings.VirtualTime is { } time)
+        {
+            console.MarkupLine(Markup.Escape(Invariant(
+                $"virtual clock on {time.Profile.Name}: {predicted.TotalSeconds:G4} s predicted ({predicted.PerStepSeconds:G4} s per step), overlap {predicted.Overlap:P1}; measured here {ring.MeasuredTimeline?.TotalSeconds:G4} s")));
+        }
+
+        if (timelinePath is not null)
+        {
+            var (timeline, clock) = ring.VirtualTimeline is { } v ? (v, $"virtual clock, {ring.Settings.VirtualTime!.Profile.Name}") : (ring.MeasuredTimeline!, "wall clock, this machine");
+            var shape = input.Shape;
+            var title = Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0}, {Actors.SequenceLayout.NameOf(ring.Settings.Layout)}{(ring.Settings.Causal ? ", causal" : string.Empty)} ({clock})");
+            TimelinePlot.Save(timeline, timelinePath, title);
+            console.MarkupLine($"timeline ({Markup.Escape(clock)}) written to [bold]{Markup.Escape(timelinePath)}[/]");
+        }
+
+        if (!calibrate)
+        {
+            return outcome;
+        }
+
+        var lines = new List<CalibrationLine>
+        {
+            await RunCalibration.PredictAsync(system, input, ring, RunCalibration.FromRun(input, ring), cancellationToken),
+            await RunCalibration.PredictAsync(system, input, ring, PlanLocalProfile.Measure().Profile, cancellationToken),
+        };
+        var table = new Table().Title("calibration: the same job predicted in virtual time vs measured on the wall clock")
+            .AddColumns("profile", "predicted s", "measured s", "predicted / measured", "predicted overlap", "measured overlap", "source");
+        foreach (var line in lines)
+        {
+            table.AddRow(
+                Markup.Escape(line.Profile.Name),
+                Invariant($"{line.PredictedSeconds:G4}"),
+                Invariant($"{line.MeasuredSeconds:G4}"),
+                Invariant($"{line.Ratio:F2}"),
+                Invariant($"{line.PredictedOverlap:P1}"),
+                Invariant($"{line.MeasuredOverlap:P1}"),
+                Markup.Escape(line.Profile.Source));
+        }
+
+        console.Write(table);
+        return outcome with { Calibration = lines };
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
