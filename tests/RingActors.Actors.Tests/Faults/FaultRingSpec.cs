@@ -22,6 +22,7 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         { "kill-device:0@0", 3, LayoutKind.Contiguous },
         { "kill-device:3@3", 4, LayoutKind.Striped },
         { "kill-device:0@0", 1, LayoutKind.Zigzag },
+        { "kill-device:1@1,kill-device:2@1,drop:0.2", 4, LayoutKind.Contiguous },
     };
 
     [Theory]
@@ -30,17 +31,17 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
     {
         var shape = new AttentionShape(2, 4, 2, 61, 8);
         var input = AttentionInput.Random(shape, seed: devices + fault.Length);
-        var plan = FaultPlan.FromSpecs([fault], seed: 3) with { AckTimeout = ShortTimeout, Retries = 20 };
+        var plan = FaultPlan.FromSpecs(fault.Split(','), seed: 3) with { AckTimeout = ShortTimeout, Retries = 20 };
         var settings = new RingJobSettings(devices, layout, Causal: true) { Faults = plan };
 
         var result = await RingRunner.RunAsync(Sys, input, settings);
 
         AssertExact(input, settings, result);
-        var record = Assert.Single(result.Faults!.Records, r => r.Fault == FaultSpec.Parse(fault).ToString());
+        var record = Assert.Single(result.Faults!.Records, r => r.Fault == plan.Faults[0].ToString());
         if (fault.StartsWith("kill", StringComparison.Ordinal))
         {
             Assert.Equal(1, record.Occurrences);
-            Assert.Equal(1, result.Faults.Restarts);
+            Assert.Equal(plan.Faults.Count(f => f is FaultSpec.KillDevice), result.Faults.Restarts);
             Assert.NotNull(record.WorstTimeToRecover);
             Assert.Contains("re-created as epoch 1", record.Recovery, StringComparison.Ordinal);
         }
