@@ -80,6 +80,19 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
     }
 
     [Fact]
+    public async Task FaultRing_must_fail_at_the_deadline_naming_the_faults()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
+        var plan = FaultPlan.FromSpecs(["delay:2000"]);
+        var settings = new RingJobSettings(3, Deadline: TimeSpan.FromMilliseconds(200)) { Faults = plan };
+
+        var error = await Assert.ThrowsAsync<RingJobException>(() => RingRunner.RunAsync(Sys, input, settings));
+
+        Assert.StartsWith("not finished after 00:00:00.2", error.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("(faults: delay:2000; 0 devices re-created)", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FaultRing_must_fail_when_restarts_are_exhausted()
     {
         var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
