@@ -140,6 +140,26 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
         return this;
     }
 
+    /// <summary>
+    /// The plan of trial <paramref name="trial"/> on a ring of <paramref name="devices"/>: every <c>?</c> of a kill-device is
+    /// drawn from (<see cref="Seed"/>, trial), so the same trial always kills the same device at the same step.
+    /// </summary>
+    public FaultPlan ForTrial(int trial, int devices)
+    {
+        if (!Faults.Any(f => f is FaultSpec.KillDevice { RandomDevice: true } or FaultSpec.KillDevice { RandomStep: true }))
+        {
+            return this;
+        }
+
+        var random = RandomFor(trial, -1);
+        return this with
+        {
+            Faults = Faults.Select(f => f is FaultSpec.KillDevice k
+                ? k with { Device = k.RandomDevice ? random.Next(devices) : k.Device, Step = k.RandomStep ? random.Next(devices) : k.Step }
+                : f).ToList(),
+        };
+    }
+
     /// <summary>The random source of one link in one trial: the same (seed, trial, link) always gives the same decisions.</summary>
     public Random RandomFor(int trial, int link) => new(unchecked((Seed * 1_000_003) + (trial * 7_919) + (link * 104_729) + 17));
 }

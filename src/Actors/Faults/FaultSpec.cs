@@ -10,7 +10,7 @@ public abstract record FaultSpec
 {
     /// <summary>What <see cref="Parse"/> accepts, for error messages and help.</summary>
     public const string Allowed =
-        "kill-device:R@S, crash-node:NAME@S, drop:P, drop:P@R, delay:MS, delay:MS~JITTER, duplicate:P, partition:NAME@S+SECONDS, slow-device:R*K";
+        "kill-device:R@S (R or S may be ? for a seeded random draw per trial), crash-node:NAME@S, drop:P, drop:P@R, delay:MS, delay:MS~JITTER, duplicate:P, partition:NAME@S+SECONDS, slow-device:R*K";
 
     /// <summary>Whether the fault acts on nodes (processes, transports) and so only means something on a cluster run.</summary>
     public virtual bool NeedsCluster => false;
@@ -30,7 +30,8 @@ public abstract record FaultSpec
         var args = text[(colon + 1)..];
         return kind switch
         {
-            "kill-device" => ParseAt(spec, args, "R@S", (r, s) => new KillDevice(Index(spec, r, "device R"), Index(spec, s, "step S"))),
+            "kill-device" => ParseAt(spec, args, "R@S", (r, s) => new KillDevice(
+                r == "?" ? 0 : Index(spec, r, "device R"), s == "?" ? 0 : Index(spec, s, "step S"), RandomDevice: r == "?", RandomStep: s == "?")),
             "crash-node" => ParseAt(spec, args, "NAME@S", (name, s) => new CrashNode(Name(spec, name), Index(spec, s, "step S"))),
             "drop" => args.Contains('@', StringComparison.Ordinal)
                 ? ParseAt(spec, args, "P@R", (p, r) => new Drop(ParseProbability(spec, p), Index(spec, r, "device R")))
@@ -123,10 +124,13 @@ public abstract record FaultSpec
 
     private static string Format(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 
-    /// <summary>Stop device <paramref name="Device"/> when it reaches ring step <paramref name="Step"/>.</summary>
-    public sealed record KillDevice(int Device, int Step) : FaultSpec
+    /// <summary>
+    /// Stop device <paramref name="Device"/> when it reaches ring step <paramref name="Step"/>. Written <c>?</c>, either is drawn
+    /// per trial (<see cref="FaultPlan.ForTrial"/>); the spelling, and so the fault's name in reports, keeps the <c>?</c>.
+    /// </summary>
+    public sealed record KillDevice(int Device, int Step, bool RandomDevice = false, bool RandomStep = false) : FaultSpec
     {
-        public override string ToString() => $"kill-device:{Device}@{Step}";
+        public override string ToString() => $"kill-device:{(RandomDevice ? "?" : Device)}@{(RandomStep ? "?" : Step)}";
     }
 
     /// <summary>Kill the node process <paramref name="Node"/> (SIGKILL) at ring step <paramref name="Step"/>; cluster runs only.</summary>

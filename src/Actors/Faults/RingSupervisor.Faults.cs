@@ -21,7 +21,10 @@ public sealed partial class RingSupervisor
     private long[] _killedAt = [];
     private int _restarts;
 
-    private FaultPlan? Plan => _job.Settings.Faults;
+    private FaultPlan? _plan;
+
+    /// <summary>The job's plan with this trial's random draws made (kill-device:?@?).</summary>
+    private FaultPlan? Plan => _plan ??= _job.Settings.Faults?.ForTrial(_job.Settings.Trial, Devices);
 
     /// <summary>Device r's test hooks plus the plan's faults on it (kill at a step, slow compute).</summary>
     private DeviceHooks HooksFor(int device)
@@ -147,7 +150,7 @@ public sealed partial class RingSupervisor
             _killedAt[r] != 0 ? _killedAt[r] : _crashedAt[r],
             _crashedAt[r],
             Now,
-            $"re-created as epoch {_epochs[r]}; chunk and {Devices} blocks from the supervisor; {stats.BlocksComputed} blocks recomputed; {stats.HandOffsSent} hand-offs resent",
+            "re-created with its chunk and blocks from the supervisor; its chunk recomputed, the hand-offs its successor still needed resent",
             stats.HandOffsSent,
             stats.BytesReceived + stats.BytesSent));
         _crashedAt[r] = 0;

@@ -17,11 +17,12 @@ public static class ExperimentView
         var summary = new Markup(
             $"[bold]{report.ExactCount} of {report.Trials.Count}[/] outputs equal dense (≤ {RunReportView.Tolerance:0e+0} relative); "
             + $"{report.Failed.Count} failed; extra ring time over the fault-free {Units.Seconds(report.BaselineRingTime.TotalSeconds)}: "
-            + $"median {Units.Seconds(median.TotalSeconds)}, worst {Units.Seconds(worst.TotalSeconds)}");
+            + $"median {Signed(median)}, worst {Signed(worst)}");
+        var trials = TrialTable(report);
         return new Rows(
             new Markup($"[bold]faults[/] {Markup.Escape(report.Plan)}, seed {report.Seed}, {Markup.Escape(report.Job)}"),
             FaultTable(report),
-            TrialTable(report),
+            trials is null ? new Markup($"all {report.Trials.Count} trials exact") : trials,
             summary);
     }
 
@@ -48,11 +49,16 @@ public static class ExperimentView
         return table;
     }
 
-    private static Table TrialTable(ExperimentReport report)
+    private static Table? TrialTable(ExperimentReport report)
     {
         var table = new Table().Title("trials")
             .AddColumns("trial", "outcome", "max abs error", "relative error", "ring time", "extra time", "devices re-created", "retransmissions", "extra bytes");
         var rows = report.Trials.Count <= MaxTrialRows ? report.Trials : report.Trials.Where(t => !t.Exact).ToList();
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
         foreach (var trial in rows)
         {
             var outcome = trial.Failure is { } reason ? $"[red]failed: {Markup.Escape(reason)}[/]" : trial.Exact ? "[green]exact[/]" : "[red]NOT exact[/]";
@@ -62,7 +68,7 @@ public static class ExperimentView
                 trial.Failure is null ? Units.Error(trial.MaxAbsError) : "–",
                 trial.Failure is null ? Units.Error(trial.RelativeError) : "–",
                 Units.Seconds(trial.RingTime.TotalSeconds),
-                trial.Failure is null ? Units.Seconds(trial.ExtraTime.TotalSeconds) : "–",
+                trial.Failure is null ? Signed(trial.ExtraTime) : "–",
                 Units.Count(trial.Faults?.Restarts ?? 0),
                 Units.Count(trial.Faults?.Retransmissions ?? 0),
                 Units.Bytes(trial.Faults?.ExtraBytes ?? 0));
@@ -82,6 +88,9 @@ public static class ExperimentView
         var struck = records.Where(r => r.Occurrences > 0).Select(r => r.Recovery).Distinct().ToList();
         return string.Join("; ", struck.Count > 0 ? struck : records.Select(r => r.Recovery).Distinct());
     }
+
+    /// <summary>Extra time can come out below zero (the baseline's own noise): the sign is kept, the unit fits the magnitude.</summary>
+    private static string Signed(TimeSpan time) => time < TimeSpan.Zero ? "−" + Units.Seconds(-time.TotalSeconds) : Units.Seconds(time.TotalSeconds);
 
     private static string Time(TimeSpan? time) => time is { } t ? Units.Seconds(t.TotalSeconds) : "–";
 }

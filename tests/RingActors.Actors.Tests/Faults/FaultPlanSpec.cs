@@ -91,6 +91,23 @@ public sealed class FaultPlanSpec : IDisposable
     }
 
     [Fact]
+    public void FaultPlan_must_draw_random_kills_per_trial_reproducibly()
+    {
+        var plan = FaultPlan.FromSpecs(["kill-device:?@?", "kill-device:1@?", "drop:0.1"], seed: 3);
+        var draws = Enumerable.Range(0, 40).Select(t => plan.ForTrial(t, 4).Faults.OfType<FaultSpec.KillDevice>().ToList()).ToList();
+
+        Assert.Equal(draws[7], plan.ForTrial(7, 4).Faults.OfType<FaultSpec.KillDevice>());
+        Assert.All(draws, kills =>
+        {
+            Assert.Equal(["kill-device:?@?", "kill-device:1@?"], kills.Select(k => k.ToString()));
+            Assert.Equal(1, kills[1].Device);
+            Assert.All(kills, k => Assert.InRange(k.Step, 0, 3));
+        });
+        Assert.True(draws.Select(k => (k[0].Device, k[0].Step)).Distinct().Count() > 8, "draws should vary over trials");
+        Assert.Same(FaultPlan.None, FaultPlan.None.ForTrial(1, 4));
+    }
+
+    [Fact]
     public void LinkFaults_must_drop_into_the_named_device_only()
     {
         var plan = FaultPlan.FromSpecs(["drop:1@2"]);

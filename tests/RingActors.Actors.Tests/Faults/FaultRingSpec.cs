@@ -22,6 +22,7 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         { "kill-device:0@0", 3, LayoutKind.Contiguous },
         { "kill-device:3@3", 4, LayoutKind.Striped },
         { "kill-device:0@0", 1, LayoutKind.Zigzag },
+        { "kill-device:?@?", 4, LayoutKind.Zigzag },
         { "kill-device:1@1,kill-device:2@1,drop:0.2", 4, LayoutKind.Contiguous },
     };
 
@@ -43,7 +44,7 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
             Assert.Equal(1, record.Occurrences);
             Assert.Equal(plan.Faults.Count(f => f is FaultSpec.KillDevice), result.Faults.Restarts);
             Assert.NotNull(record.WorstTimeToRecover);
-            Assert.Contains("re-created as epoch 1", record.Recovery, StringComparison.Ordinal);
+            Assert.Contains("re-created with its chunk and blocks from the supervisor", record.Recovery, StringComparison.Ordinal);
         }
         else if (!fault.StartsWith("slow", StringComparison.Ordinal))
         {

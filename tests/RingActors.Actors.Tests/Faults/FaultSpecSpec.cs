@@ -15,6 +15,8 @@ public class FaultSpecSpec
     [InlineData("partition:node-c@2+1.5", "partition:node-c@2+1.5")]
     [InlineData("slow-device:1*3", "slow-device:1*3")]
     [InlineData(" DROP:1 ", "drop:1")]
+    [InlineData("kill-device:?@?", "kill-device:?@?")]
+    [InlineData("kill-device:2@?", "kill-device:2@?")]
     public void FaultSpec_must_parse_every_kind_and_print_it_back(string spec, string canonical) =>
         Assert.Equal(canonical, FaultSpec.Parse(spec).ToString());
 
