@@ -26,7 +26,8 @@ internal sealed class ComputeWorker : ReceiveActor
                 throw new InvalidOperationException("injected fault (test hook)");
             }
 
-            return ticket.Execute(hooks.ComputeDelay);
+            var outcome = ticket.Execute(hooks.ComputeDelay);
+            return hooks.SlowFactor > 1 ? Faults.SlowCompute.Stretch(outcome, hooks.SlowFactor) : outcome;
         }
         catch (Exception e) when (e is not RingDeviceException)
         {

@@ -20,7 +20,7 @@ namespace RingActors.Actors;
 /// </para>
 /// The decisions (order, duplicates, credits, statistics) live in <see cref="DeviceState"/>; this actor only moves messages.
 /// </summary>
-public sealed class DeviceActor : ReceiveActor, IWithStash
+public sealed partial class DeviceActor : ReceiveActor, IWithStash
 {
     private readonly DeviceSetup _setup;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -81,6 +81,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash
     private void Running()
     {
         Receive<AcceptBlock>(OnBlock);
+        Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
         {
             State.AddCredits(m.Credits);
@@ -95,6 +96,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash
     private void Completed()
     {
         Receive<AcceptBlock>(OnBlock);
+        Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<BlockRefused>(m => _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason));
         Receive<IRingMessage>(IgnoreForeign);
     }
@@ -160,6 +162,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash
             if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, ticket.Step))
             {
                 _log.Warning("Device {0} of job {1} stops at step {2} (test hook)", _setup.Device, _setup.JobId, ticket.Step);
+                _supervisor.Tell(new Faults.FaultProtocol.DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
                 Context.Stop(Self);
                 return;
             }

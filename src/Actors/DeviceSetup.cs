@@ -24,6 +24,9 @@ public sealed record DeviceSetup(
     /// <summary>Test hooks: slow compute down, make one device fail. Not part of the public API.</summary>
     internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
 
+    /// <summary>Incarnation of the device: 0 at the start, one more each time the supervisor re-creates it after a crash.</summary>
+    public int Epoch { get; init; }
+
     /// <summary>Keep a simulated clock on this modelled hardware (null: wall clock only).</summary>
     public VirtualTimeSettings? VirtualTime { get; init; }
 
@@ -71,7 +74,8 @@ public sealed record DeviceSetup(
 /// hand-off does not wait for compute); device <see cref="FailingDevice"/> throws (or stops, if <see cref="StopInsteadOfThrowing"/>)
 /// when it reaches <see cref="FailAtStep"/>.
 /// </summary>
-internal sealed record DeviceHooks(TimeSpan ComputeDelay, int FailingDevice = -1, int FailAtStep = -1, bool StopInsteadOfThrowing = false)
+/// <see cref="SlowFactor"/> stretches each compute to that many times its duration (the slow-device fault).
+internal sealed record DeviceHooks(TimeSpan ComputeDelay, int FailingDevice = -1, int FailAtStep = -1, bool StopInsteadOfThrowing = false, double SlowFactor = 1)
 {
     public static readonly DeviceHooks None = new(TimeSpan.Zero);
 

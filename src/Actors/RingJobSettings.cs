@@ -25,6 +25,12 @@ public sealed record RingJobSettings(
     /// <summary>Test hooks passed to every device (slow compute, a failing device).</summary>
     internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
 
+    /// <summary>Faults to inject and how to recover from them; null runs the plain ring (a crash fails the job).</summary>
+    public Faults.FaultPlan? Faults { get; init; }
+
+    /// <summary>Which trial of an experiment this is: with <see cref="Faults"/>'s seed it fixes every random fault decision.</summary>
+    public int Trial { get; init; }
+
     /// <summary>
     /// Run in virtual time on this modelled hardware: each device keeps a simulated clock and the result carries the
     /// <see cref="RingResult.VirtualTimeline"/>. Null: wall clock only. Required for a phantom input (<see cref="AttentionInput.Phantom"/>).
@@ -72,6 +78,7 @@ public sealed record RingJobSettings(
         // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
         Pattern?.Validate(shape);
 
+        Faults?.ValidateFor(Devices);
         VirtualTime?.Validate();
 
         if (JobId is "")

@@ -21,6 +21,9 @@ public sealed record RingResult(
     TimeSpan WallTime,
     TimeSpan RingTime)
 {
+    /// <summary>What the injected faults did and what recovering from them cost; null when the job ran without a fault plan.</summary>
+    public Faults.FaultReport? Faults { get; init; }
+
     /// <summary>
     /// The ring's simulated timeline when the job ran in virtual time (<see cref="RingJobSettings.VirtualTime"/>): seconds on the
     /// modelled hardware, the same whatever the host's load; null otherwise.

@@ -12,7 +12,7 @@ namespace RingActors.Actors;
 /// when a device throws or stops, refuses a block of this job, or the deadline passes. Replies once to the sender of
 /// <see cref="RunJob"/> with <see cref="JobCompleted"/> or <see cref="JobFailed"/>, then stops (and its devices with it).
 /// </summary>
-public sealed class RingSupervisor : ReceiveActor, IWithTimers
+public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
 
@@ -85,6 +85,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void Running()
     {
+        FaultHandlers();
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
             _blocksDone[m.Device]++;
@@ -93,6 +94,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<ChunkCompleted>(m => m.JobId == _job.JobId, m =>
         {
             _results[m.Device] = m;
+            NoteRecovered(m.Device);
             ReportProgress();
             if (_results.All(r => r is not null))
             {
@@ -104,7 +106,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<Terminated>(t => OnDeviceStopped(t.ActorRef));
         Receive<DeadlineExceeded>(_ => Fail(
             $"not finished after {_job.Deadline}: {_blocksDone.Sum()} of {Devices * Devices} blocks merged; "
-            + $"devices still running: {string.Join(", ", Enumerable.Range(0, Devices).Where(r => _results[r] is null).Select(r => $"{r} ({_blocksDone[r]}/{Devices})"))}"));
+            + $"devices still running: {string.Join(", ", Enumerable.Range(0, Devices).Where(r => _results[r] is null).Select(r => $"{r} ({_blocksDone[r]}/{Devices})"))}"
+            + FaultsNote()));
         Receive<CancelJob>(_ => Fail("cancelled", cancelled: true));
         Receive<RunJob>(_ => Sender.Tell(new JobFailed(_job.JobId, "the job is already running")));
         Receive<IRingMessage>(m => _log.Warning("Ring supervisor of job {0} ignored {1}", _job.JobId, m));
@@ -130,7 +133,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         {
             var setup = new DeviceSetup(_job.JobId, r, Devices, shape.SeqLen, heads, options, _job.System.MaxBlocksHeld, _job.System.ComputeDispatcher)
             {
-                Hooks = _job.Settings.Hooks,
+                Hooks = HooksFor(r),
                 VirtualTime = _job.Settings.VirtualTime,
                 Phantom = input.IsPhantom,
             };
@@ -140,13 +143,14 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         var topology = new RingTopology(Devices);
+        var (predecessors, successors) = WireLinks(devices);
         for (var r = 0; r < Devices; r++)
         {
             var chunk = layout.QueryChunkOf(input, r);
             var block = layout.KeyValueBlockOf(input, r);
             devices[r].Tell(new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
-                devices[topology.Predecessor(r)], devices[topology.Successor(r)], Self));
+                predecessors[r], successors[r], Self));
         }
 
         _ringStartedAt = Now;
@@ -185,6 +189,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _job.JobId, shape, _job.Settings, output, lse, stats,
             Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded))
         {
+            Faults = _ledger?.Report(_ringStartedAt),
             VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
             MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
         };
@@ -193,7 +198,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void OnDeviceStopped(IActorRef device)
     {
-        if (!_devices.TryGetValue(device, out var r) || _results[r] is not null)
+        if (!_devices.TryGetValue(device, out var r) || _results[r] is not null || TryRecover(device, r))
         {
             return;
         }

@@ -33,6 +33,10 @@ public static class Program
                 .WithDescription("The ring of device actors on the embedded default (or your options / .npy files), compared with dense and sparse baselines.")
                 .WithExample("run")
                 .WithExample("run", "--devices", "8", "--layout", "striped", "--seq", "8192", "--json", "report.json");
+            config.AddCommand<ExperimentCommand>("experiment")
+                .WithDescription("The ring job under injected faults (lost, delayed, duplicated hand-offs, killed or slow devices), K trials, each compared with dense.")
+                .WithExample("experiment", "--seq", "1024", "--fault", "drop:0.05", "--fault", "kill-device:1@2", "--trials", "10", "--json", "faults.json")
+                .WithExample("experiment", "--faults", "hocon/faults/mixed.conf");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
                 .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");

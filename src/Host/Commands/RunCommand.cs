@@ -24,22 +24,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         return [$"window:{System.Math.Min(512, seqLen)}", $"bigbird:{block}:{System.Math.Min(2, blocks)}:{System.Math.Min(3, blocks)}"];
     }
 
-    public sealed class Settings : ShapeSettings
+    public sealed class Settings : JobSettings
     {
-        [CommandOption("--devices <P>")]
-        [Description("Devices in the ring (1 ≤ P ≤ N).")]
-        [DefaultValue(4)]
-        public int Devices { get; init; } = 4;
-
-        [CommandOption("--layout <LAYOUT>")]
-        [Description("How tokens are split over devices: contiguous, striped or zigzag.")]
-        [DefaultValue("zigzag")]
-        public string Layout { get; init; } = "zigzag";
-
-        [CommandOption("--non-causal")]
-        [Description("Attend every key (run is causal unless this is given).")]
-        public bool NonCausal { get; init; }
-
         [CommandOption("--block <TOKENS>")]
         [Description("Not used by the ring (its blocks are the devices' chunks); kept so run and compare take the same options.")]
         public int? Block { get; init; }
@@ -48,14 +34,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("A sparse baseline to compare the ring with, repeatable (default: window:512 and bigbird:64:2:3, narrowed when N is shorter). 'none' for no sparse baseline.")]
         public string[] Patterns { get; init; } = [];
 
-        [CommandOption("--ring-pattern <SPEC>")]
-        [Description("Restrict the ring itself to a sparse pattern: empty (query chunk, key block) pairs are skipped.")]
-        public string? RingPattern { get; init; }
-
-        [CommandOption("--threads-per-device <T>")]
-        [Description("Threads one device's kernel may use (default ring-actors.threads-per-device, 1).")]
-        public int? ThreadsPerDevice { get; init; }
-
         [CommandOption("--no-scaling")]
         [Description("Skip the N/2 runs of the scalability column.")]
         public bool NoScaling { get; init; }
@@ -63,18 +41,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [CommandOption("--json <FILE>")]
         [Description("Write the whole report as JSON.")]
         public string? Json { get; init; }
-
-        [CommandOption("--q-npy <FILE>")]
-        [Description("Queries from a NumPy .npy file, [B,H,N,d] or [H,N,d], float32 or float64 (needs --k and --v).")]
-        public string? Q { get; init; }
-
-        [CommandOption("--k-npy <FILE>")]
-        [Description("Keys from a .npy file, [B,Hkv,N,d] or [Hkv,N,d].")]
-        public string? K { get; init; }
-
-        [CommandOption("--v-npy <FILE>")]
-        [Description("Values from a .npy file, shaped as the keys.")]
-        public string? V { get; init; }
 
         [CommandOption("--timeline <FILE>")]
         [Description("Draw the run's timeline as a Gantt chart to FILE.png or FILE.svg: the wall clock, or the virtual clock with --profile.")]
@@ -92,21 +58,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Write the ring's output as a float32 .npy file in q's layout.")]
         public string? Out { get; init; }
 
-        public override bool IsCausal => !NonCausal;
-
         public override Spectre.Console.ValidationResult Validate()
         {
-            var given = new[] { Q, K, V }.Count(path => path is not null);
-            if (given is not 0 and not 3)
-            {
-                return Spectre.Console.ValidationResult.Error("--q, --k and --v go together: give all three .npy files or none");
-            }
-
-            if (Causal && NonCausal)
-            {
-                return Spectre.Console.ValidationResult.Error("--causal and --non-causal contradict each other: give one");
-            }
-
             if (Block is <= 0)
             {
                 return Spectre.Console.ValidationResult.Error($"--block must be ≥ 1 token, got {Block}");
@@ -117,12 +70,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
             }
 
-            if (ThreadsPerDevice is <= 0)
-            {
-                return Spectre.Console.ValidationResult.Error($"--threads-per-device must be ≥ 1, got {ThreadsPerDevice}");
-            }
-
-            return Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}") : base.Validate();
+            return base.Validate();
         }
     }
 
@@ -168,7 +116,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         }
     }
 
-    internal static RingJobSettings JobFrom(Settings settings, AttentionInput input)
+    internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input)
     {
         var ringPattern = settings.RingPattern is null ? null
             : PatternSpec.Parse(settings.RingPattern, new PatternContext(input.Shape.SeqLen, settings.Seed, settings.IsCausal, input));

@@ -1,0 +1,65 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Cli;
+
+/// <summary>The options of one ring job, shared by <c>run</c> and <c>experiment</c>: shape, ring, and optional .npy inputs.</summary>
+public class JobSettings : ShapeSettings
+{
+    [CommandOption("--devices <P>")]
+    [Description("Devices in the ring (1 ≤ P ≤ N).")]
+    [DefaultValue(4)]
+    public int Devices { get; init; } = 4;
+
+    [CommandOption("--layout <LAYOUT>")]
+    [Description("How tokens are split over devices: contiguous, striped or zigzag.")]
+    [DefaultValue("zigzag")]
+    public string Layout { get; init; } = "zigzag";
+
+    [CommandOption("--non-causal")]
+    [Description("Attend every key (the ring is causal unless this is given).")]
+    public bool NonCausal { get; init; }
+
+    [CommandOption("--ring-pattern <SPEC>")]
+    [Description("Restrict the ring itself to a sparse pattern: empty (query chunk, key block) pairs are skipped.")]
+    public string? RingPattern { get; init; }
+
+    [CommandOption("--threads-per-device <T>")]
+    [Description("Threads one device's kernel may use (default ring-actors.threads-per-device, 1).")]
+    public int? ThreadsPerDevice { get; init; }
+
+    [CommandOption("--q-npy <FILE>")]
+    [Description("Queries from a NumPy .npy file, [B,H,N,d] or [H,N,d], float32 or float64 (needs --k and --v).")]
+    public string? Q { get; init; }
+
+    [CommandOption("--k-npy <FILE>")]
+    [Description("Keys from a .npy file, [B,Hkv,N,d] or [Hkv,N,d].")]
+    public string? K { get; init; }
+
+    [CommandOption("--v-npy <FILE>")]
+    [Description("Values from a .npy file, shaped as the keys.")]
+    public string? V { get; init; }
+
+    public override bool IsCausal => !NonCausal;
+
+    public override Spectre.Console.ValidationResult Validate()
+    {
+        var given = new[] { Q, K, V }.Count(path => path is not null);
+        if (given is not 0 and not 3)
+        {
+            return Spectre.Console.ValidationResult.Error("--q, --k and --v go together: give all three .npy files or none");
+        }
+
+        if (Causal && NonCausal)
+        {
+            return Spectre.Console.ValidationResult.Error("--causal and --non-causal contradict each other: give one");
+        }
+
+        if (ThreadsPerDevice is <= 0)
+        {
+            return Spectre.Console.ValidationResult.Error($"--threads-per-device must be ≥ 1, got {ThreadsPerDevice}");
+        }
+
+        return Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}") : base.Validate();
+    }
+}

@@ -1,0 +1,178 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Akka.Actor;
+using RingActors.Actors;
+using RingActors.Actors.Faults;
+using RingActors.Host.Cli;
+using RingActors.Host.Reporting;
+using RingActors.Math;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>ringactors experiment</c>: the ring job of <c>run</c>'s options under a fault plan, K times, each trial's output compared
+/// with dense attention; prints what each fault did and what recovering cost. Exit 0 when every trial finished with an exact
+/// output, 1 when a trial failed (its reason on one line) or was inexact, 2 for bad options.
+/// </summary>
+public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<ExperimentCommand.Settings>
+{
+    /// <summary>Fault-free runs whose median ring time is the baseline of the extra time.</summary>
+    private const int BaselineRuns = 3;
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public sealed class Settings : JobSettings
+    {
+        [CommandOption("--fault <KIND:ARGS>")]
+        [Description("A fault to inject, repeatable: " + FaultSpec.Allowed + ". crash-node and partition need a cluster run.")]
+        public string[] Faults { get; init; } = [];
+
+        [CommandOption("--faults <FILE>")]
+        [Description("A fault plan file, HOCON or JSON (examples under hocon/faults/); its seed is used instead of --seed for the faults.")]
+        public string? FaultsFile { get; init; }
+
+        [CommandOption("--trials <K>")]
+        [Description("How many times to run the job under the plan.")]
+        [DefaultValue(1)]
+        public int Trials { get; init; } = 1;
+
+        [CommandOption("--retries <N>")]
+        [Description("Retransmissions of one hand-off before the job fails (default: the plan's, else 5).")]
+        public int? Retries { get; init; }
+
+        [CommandOption("--ack-timeout <MS>")]
+        [Description("Milliseconds a link waits for an acknowledgement before retransmitting (default: the plan's, else 250).")]
+        public double? AckTimeoutMs { get; init; }
+
+        [CommandOption("--deadline <SECONDS>")]
+        [Description("Each trial fails if not finished by then (default ring-actors.job-deadline).")]
+        public double? DeadlineSeconds { get; init; }
+
+        [CommandOption("--json <FILE>")]
+        [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
+        public string? Json { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (Faults.Length == 0 && FaultsFile is null)
+            {
+                return Spectre.Console.ValidationResult.Error("give the faults: --fault KIND:ARGS (repeatable) or --faults FILE");
+            }
+
+            if (Trials is < 1 or > 100_000)
+            {
+                return Spectre.Console.ValidationResult.Error($"--trials must be in 1..100000, got {Trials}");
+            }
+
+            if (DeadlineSeconds is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--deadline must be > 0 seconds, got {DeadlineSeconds}");
+            }
+
+            return base.Validate();
+        }
+    }
+
+    /// <summary>The plan the options describe: the file's, plus any --fault, with --retries / --ack-timeout applied.</summary>
+    internal static FaultPlan PlanFrom(Settings settings)
+    {
+        var fromFile = settings.FaultsFile is { } file ? FaultPlan.Load(file) : new FaultPlan([], settings.Seed);
+        var plan = fromFile with { Faults = [.. fromFile.Faults, .. settings.Faults.Select(FaultSpec.Parse)] };
+        if (settings.Retries is { } retries)
+        {
+            plan = plan with { Retries = retries };
+        }
+
+        if (settings.AckTimeoutMs is { } ms)
+        {
+            plan = plan with { AckTimeout = TimeSpan.FromMilliseconds(ms) };
+        }
+
+        return plan.ValidateFor(settings.Devices);
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var plan = PlanFrom(settings);
+        var (input, _) = settings.Q is null
+            ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
+            : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
+        var job = RunCommand.JobFrom(settings, input) with
+        {
+            Deadline = settings.DeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        };
+        job.Validate(input.Shape);
+        var shape = input.Shape;
+        var describe = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}{(job.Causal ? ", causal" : string.Empty)}, "
+            + $"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
+        console.MarkupLine($"experiment: {Markup.Escape(plan.Describe())} on a {Markup.Escape(describe)}, {settings.Trials} trial(s) …");
+        var dense = DenseAttention.Compute(input, job.OptionsFor(settings.ThreadCount)).Output;
+
+        // Devices stopping and links retransmitting are the experiment, not news: only errors are logged.
+        var system = ActorSystem.Create("ringactors", RingActorsConfig.Local("akka.loglevel = ERROR"));
+        try
+        {
+            // Fault-free baseline, warm, the median of a few runs: the extra time of a trial is measured against it.
+            await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+            var baselines = new List<TimeSpan>();
+            for (var run = 0; run < BaselineRuns; run++)
+            {
+                baselines.Add((await RingRunner.RunAsync(system, input, job, null, cancellationToken)).RingTime);
+            }
+
+            var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
+            var trials = new List<ExperimentTrial>();
+            for (var trial = 0; trial < settings.Trials; trial++)
+            {
+                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
+            }
+
+            var report = new ExperimentReport(plan.Describe(), plan.Seed, describe, baseline, trials);
+            console.Write(ExperimentView.Render(report));
+            if (settings.Json is { } json)
+            {
+                File.WriteAllText(json, JsonSerializer.Serialize(ExperimentJson.Document(report), JsonOptions));
+                console.MarkupLine($"experiment written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (report.Failed.FirstOrDefault() is { } failed)
+            {
+                console.MarkupLine(Markup.Escape(
+                    $"ringactors: trial {failed.Trial.ToString(CultureInfo.InvariantCulture)} failed: {failed.Failure}"
+                    + (report.Failed.Count > 1 ? $" ({report.Failed.Count} of {trials.Count} trials failed)" : string.Empty)));
+                return 1;
+            }
+
+            return report.ExactCount == trials.Count ? 0 : 1;
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    private static async Task<ExperimentTrial> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+            var error = ErrorMetrics.Compare(result.Output, dense);
+            return new ExperimentTrial(
+                job.Trial, error.RelativeError <= RunReportView.Tolerance, error.MaxAbsError, error.RelativeError,
+                result.RingTime, result.RingTime - baseline, result.Faults, null);
+        }
+        catch (RingJobException failure)
+        {
+            return new ExperimentTrial(
+                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason);
+        }
+    }
+}

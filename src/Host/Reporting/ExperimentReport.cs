@@ -1,0 +1,34 @@
+using RingActors.Actors.Faults;
+
+namespace RingActors.Host.Reporting;
+
+/// <summary>One trial of a fault experiment: whether the job finished, its error against dense, and what the faults cost.</summary>
+/// <param name="Failure">The job's one-line failure reason, or null when it finished.</param>
+/// <param name="ExtraTime">Ring time beyond the fault-free baseline (negative means noise).</param>
+public sealed record ExperimentTrial(
+    int Trial,
+    bool Exact,
+    double MaxAbsError,
+    double RelativeError,
+    TimeSpan RingTime,
+    TimeSpan ExtraTime,
+    FaultReport? Faults,
+    string? Failure);
+
+/// <summary>A whole fault experiment: the plan, the fault-free baseline and every trial.</summary>
+public sealed record ExperimentReport(string Plan, int Seed, string Job, TimeSpan BaselineRingTime, IReadOnlyList<ExperimentTrial> Trials)
+{
+    public int ExactCount => Trials.Count(t => t.Exact);
+
+    public IReadOnlyList<ExperimentTrial> Failed => Trials.Where(t => t.Failure is not null).ToList();
+
+    /// <summary>Median and worst extra time over the trials that finished (zero when none did).</summary>
+    public (TimeSpan Median, TimeSpan Worst) ExtraTime
+    {
+        get
+        {
+            var extra = Trials.Where(t => t.Failure is null).Select(t => t.ExtraTime).Order().ToList();
+            return extra.Count == 0 ? (TimeSpan.Zero, TimeSpan.Zero) : (extra[extra.Count / 2], extra[^1]);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using Akka.Actor;
+using RingActors.Actors.Faults;
+using RingActors.Math;
+using Xunit.Abstractions;
+using static RingActors.Actors.Faults.FaultProtocol;
+using static RingActors.Actors.RingProtocol;
+
+namespace RingActors.Actors.Tests.Faults;
+
+public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
+{
+    private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(40);
+
+    public static TheoryData<string, int, LayoutKind> SingleProcessFaults() => new()
+    {
+        { "drop:0.3", 4, LayoutKind.Zigzag },
+        { "drop:0.6@2", 3, LayoutKind.Contiguous },
+        { "delay:3~2", 4, LayoutKind.Striped },
+        { "duplicate:0.5", 4, LayoutKind.Zigzag },
+        { "slow-device:1*3", 3, LayoutKind.Zigzag },
+        { "kill-device:1@2", 4, LayoutKind.Zigzag },
+        { "kill-device:0@0", 3, LayoutKind.Contiguous },
+        { "kill-device:3@3", 4, LayoutKind.Striped },
+        { "kill-device:0@0", 1, LayoutKind.Zigzag },
+        { "kill-device:?@?", 4, LayoutKind.Zigzag },
+        { "kill-device:1@1,kill-device:2@1,drop:0.2", 4, LayoutKind.Contiguous },
+    };
+
+    [Theory]
+    [MemberData(nameof(SingleProcessFaults))]
+    public async Task FaultRing_must_equal_the_oracle_after_recovering_from(string fault, int devices, LayoutKind layout)
+    {
+        var shape = new AttentionShape(2, 4, 2, 61, 8);
+        var input = AttentionInput.Random(shape, seed: devices + fault.Length);
+        var plan = FaultPlan.FromSpecs(fault.Split(','), seed: 3) with { AckTimeout = ShortTimeout, Retries = 20 };
+        var settings = new RingJobSettings(devices, layout, Causal: true) { Faults = plan };
+
+        var result = await RingRunner.RunAsync(Sys, input, settings);
+
+        AssertExact(input, settings, result);
+        var record = Assert.Single(result.Faults!.Records, r => r.Fault == plan.Faults[0].ToString());
+        if (fault.StartsWith("kill", StringComparison.Ordinal))
+        {
+            Assert.Equal(1, record.Occurrences);
+            Assert.Equal(plan.Faults.Count(f => f is FaultSpec.KillDevice), result.Faults.Restarts);
+            Assert.NotNull(record.WorstTimeToRecover);
+            Assert.Contains("re-created with its chunk and blocks from the supervisor", record.Recovery, StringComparison.Ordinal);
+        }
+        else if (!fault.StartsWith("slow", StringComparison.Ordinal))
+        {
+            Assert.True(record.Occurrences > 0, $"{fault} never struck in {record}");
+        }
+    }
+
+    [Fact]
+    public async Task FaultRing_must_recover_from_every_single_process_fault_at_once()
+    {
+        var shape = new AttentionShape(1, 2, 1, 257, 8);
+        var input = AttentionInput.Random(shape, seed: 11);
+        var plan = FaultPlan.Load(Path.Combine(FaultPlanSpecRoot(), "hocon", "faults", "mixed.conf")) with { AckTimeout = ShortTimeout, Retries = 20 };
+        var settings = new RingJobSettings(4, LayoutKind.Zigzag, Causal: false) { Faults = plan };
+
+        var result = await RingRunner.RunAsync(Sys, input, settings);
+
+        AssertExact(input, settings, result);
+        Assert.Equal(1, result.Faults!.Restarts);
+    }
+
+    [Fact]
+    public async Task FaultRing_must_fail_an_unrecoverable_plan_within_its_deadline_naming_the_fault()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
+        var plan = FaultPlan.FromSpecs(["drop:1"]) with { Retries = 2, AckTimeout = TimeSpan.FromMilliseconds(20) };
+        var settings = new RingJobSettings(3, Deadline: TimeSpan.FromSeconds(20)) { Faults = plan };
+
+        var error = await Assert.ThrowsAsync<RingJobException>(() => RingRunner.RunAsync(Sys, input, settings));
+
+        Assert.Contains("drop:1: the hand-off of device", error.Reason, StringComparison.Ordinal);
+        Assert.Contains("went unacknowledged 3 times; retries (2) exhausted", error.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Reason);
+    }
+
+    [Fact]
+    public async Task FaultRing_must_fail_at_the_deadline_naming_the_faults()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
+        var plan = FaultPlan.FromSpecs(["delay:2000"]);
+        var settings = new RingJobSettings(3, Deadline: TimeSpan.FromMilliseconds(200)) { Faults = plan };
+
+        var error = await Assert.ThrowsAsync<RingJobException>(() => RingRunner.RunAsync(Sys, input, settings));
+
+        Assert.StartsWith("not finished after 00:00:00.2", error.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("(faults: delay:2000; 0 devices re-created)", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FaultRing_must_fail_when_restarts_are_exhausted()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
+        var plan = FaultPlan.FromSpecs(["kill-device:1@1"]) with { MaxRestarts = 0 };
+        var settings = new RingJobSettings(3) { Faults = plan };
+
+        var error = await Assert.ThrowsAsync<RingJobException>(() => RingRunner.RunAsync(Sys, input, settings));
+
+        Assert.Contains("max-restarts (0) reached (kill-device:1@1)", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FaultRing_must_keep_the_supervisor_state_of_every_other_device_across_a_restart()
+    {
+        var shape = new AttentionShape(1, 4, 2, 61, 8);
+        var input = AttentionInput.Random(shape, seed: 9);
+        const int P = 4;
+        var plan = FaultPlan.FromSpecs(["kill-device:2@2"]);
+        var settings = new RingJobSettings(P, LayoutKind.Contiguous) { Faults = plan };
+        var progress = new List<RingProgress>();
+
+        var result = await RingRunner.RunAsync(Sys, input, settings, new SynchronousProgress(progress));
+
+        AssertExact(input, settings, result);
+        Assert.Equal(Enumerable.Range(0, P), result.Devices.Select(d => d.Device));
+        Assert.All(result.Devices.Where(d => d.Device != 2), d =>
+        {
+            // Nothing of the survivors was redone: each merged P blocks once and handed on P − 1.
+            Assert.Equal(P, d.BlocksComputed + d.BlocksSkipped);
+            Assert.Equal(P - 1, d.HandOffsSent);
+            Assert.Equal(P - 1, d.HandOffsReceived);
+        });
+        var recovered = result.Devices[2];
+        Assert.Equal(P, recovered.BlocksComputed + recovered.BlocksSkipped);
+        Assert.Equal(recovered.PairsComputed, result.Faults!.PairsRecomputed);
+        Assert.Equal(1, result.Faults.Restarts);
+        Assert.Equal(P * P, progress[^1].BlocksDone);
+        Assert.Equal(P, progress[^1].DevicesDone);
+    }
+
+    [Fact]
+    public void RecoveredDevice_must_refuse_stale_blocks_from_before_its_restart()
+    {
+        var shape = new AttentionShape(1, 2, 1, 31, 8);
+        var input = AttentionInput.Random(shape, seed: 2);
+        const int P = 3;
+        var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
+        var setup = new DeviceSetup("job-stale", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1)) { Epoch = 1 };
+        var link = CreateTestProbe();
+        var supervisor = CreateTestProbe();
+        var predecessorLink = CreateTestProbe();
+        var device = Sys.ActorOf(RecoveredDevice.Props(setup, link.Ref, supervisor.Ref));
+        var topology = new RingTopology(P);
+        var chunk = layout.QueryChunkOf(input, 1);
+        var blocks = Enumerable.Range(0, P).Select(s => layout.KeyValueBlockOf(input, topology.OriginAt(1, s))).ToList();
+        device.Tell(new RecoverChunk("job-stale", chunk.Data, chunk.Positions, blocks));
+
+        var stale = blocks[1];
+        var block = new AcceptBlock("job-stale", 0, 1, 0, 0, stale.Keys, stale.Values, stale.Positions);
+        device.Tell(new LinkFrame("job-stale", 0, 0, 0, block), predecessorLink.Ref);
+        var refused = predecessorLink.ExpectMsg<LinkRefused>();
+        Assert.Contains("stale: epoch 0, device 1 is at epoch 1", refused.Reason, StringComparison.Ordinal);
+
+        device.Tell(new LinkFrame("job-stale", 0, 1, 0, block), predecessorLink.Ref);
+        Assert.Equal(0, predecessorLink.ExpectMsg<LinkAck>().Sequence);
+
+        // It resumes its predecessor incarnation's hand-offs: step 0 was taken by the link already, step 1 goes out now.
+        device.Tell(new LinkResume("job-stale", 1, [0]), link.Ref);
+        var resent = link.ExpectMsg<AcceptBlock>();
+        Assert.Equal((1, 2), (resent.Step - 1, resent.Step));
+        Assert.Equal(topology.OriginAt(1, 1), resent.Origin);
+        var completed = supervisor.FishForMessage<ChunkCompleted>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(P, completed.Stats.BlocksComputed + completed.Stats.BlocksSkipped);
+        Assert.Equal(1, completed.Stats.BlocksRefused);
+        var expected = OracleRows(input, setup.Options, chunk.Positions);
+        Assert.True(ErrorMetrics.Compare(completed.Output, expected).RelativeError < 1e-5);
+    }
+
+    [Fact]
+    public void DeviceActor_must_acknowledge_frames_drop_repeats_and_refuse_stale_epochs()
+    {
+        var shape = new AttentionShape(1, 2, 1, 31, 8);
+        var input = AttentionInput.Random(shape, seed: 4);
+        const int P = 2;
+        var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
+        var setup = new DeviceSetup("job-frames", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1));
+        var link = CreateTestProbe();
+        var supervisor = CreateTestProbe();
+        var device = Sys.ActorOf(DeviceActor.Props(setup));
+        var own = layout.KeyValueBlockOf(input, 1);
+        var chunk = layout.QueryChunkOf(input, 1);
+        device.Tell(new AssignChunk("job-frames", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, link.Ref, link.Ref, supervisor.Ref));
+        device.Tell(new StartRing("job-frames"));
+        link.ExpectMsg<AcceptBlock>();
+
+        var other = layout.KeyValueBlockOf(input, 0);
+        var frame = new LinkFrame("job-frames", 0, 0, 0, new AcceptBlock("job-frames", 0, 1, 0, 0, other.Keys, other.Values, other.Positions));
+        device.Tell(frame with { Epoch = 3 }, link.Ref);
+        Assert.Contains("stale", link.FishForMessage<LinkRefused>(_ => true).Reason, StringComparison.Ordinal);
+        device.Tell(frame, link.Ref);
+        device.Tell(frame, link.Ref);
+        Assert.False(link.FishForMessage<LinkAck>(_ => true).Duplicate);
+        Assert.True(link.FishForMessage<LinkAck>(_ => true).Duplicate);
+        var completed = supervisor.FishForMessage<ChunkCompleted>(_ => true, TimeSpan.FromSeconds(10));
+        Assert.Equal(0, completed.Stats.DuplicatesDropped);
+        Assert.Equal(1, completed.Stats.HandOffsReceived);
+    }
+
+    private static void AssertExact(AttentionInput input, RingJobSettings settings, RingResult result)
+    {
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        var error = ErrorMetrics.Compare(result.Output, expected);
+        Assert.True(error.RelativeError < 1e-5, $"relative error {error.RelativeError}");
+        var dense = DenseAttention.Compute(input, settings.OptionsFor(1));
+        Assert.True(ErrorMetrics.Compare(result.Output, dense.Output).RelativeError < 1e-5);
+    }
+
+    private static string FaultPlanSpecRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RingActors.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir!.FullName;
+    }
+
+    private sealed class SynchronousProgress(List<RingProgress> into) : IProgress<RingProgress>
+    {
+        public void Report(RingProgress value)
+        {
+            lock (into)
+            {
+                into.Add(value);
+            }
+        }
+    }
+}
