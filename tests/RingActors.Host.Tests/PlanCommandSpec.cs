@@ -114,7 +114,7 @@ public sealed class PlanCommandSpec : IDisposable
     [InlineData("profile file /nonexistent/ringactors/profile.json does not exist", "plan", "--profile-file", "/nonexistent/ringactors/profile.json")]
     [InlineData("profile file /nonexistent/ringactors/profile.conf does not exist", "plan", "--profile-file", "/nonexistent/ringactors/profile.conf")]
     [InlineData("/ is a directory, not a profile file", "plan", "--profile-file", "/")]
-    [InlineData("unknown layout 'spiral': expected contiguous, striped or zigzag", "plan", "--layout", "spiral")]
+    [InlineData("unknown layout 'spiral': expected one of contiguous, striped, zigzag", "plan", "--layout", "spiral")]
     [InlineData("unknown dtype 'int8': expected bf16, fp16 or fp32", "plan", "--dtype", "int8")]
     [InlineData("heads (6) must be a multiple of kv-heads (4)", "plan", "--heads", "6", "--kv-heads", "4")]
     [InlineData("devices (9) must not exceed the sequence length (8)", "plan", "--devices", "9", "--seq", "8")]
