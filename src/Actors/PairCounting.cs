@@ -35,40 +35,7 @@ public static class PairCounting
     public static double Flops(AttentionOptions options, AttentionHeads heads, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
         4.0 * heads.HeadDim * AllowedPairs(options, heads, queries, keys);
 
-    /// <summary>Pairs one mask allows: tiles it classifies Full or Empty count at once, partial tiles pair by pair.</summary>
-    public static long Count(IAttentionMask? mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
-    {
-        if (mask is null)
-        {
-            return (long)queries.Length * keys.Length;
-        }
-
-        long count = 0;
-        for (var q0 = 0; q0 < queries.Length; q0 += BlockwiseAttention.QueryTile)
-        {
-            var q = queries.Slice(q0, System.Math.Min(BlockwiseAttention.QueryTile, queries.Length - q0));
-            for (var k0 = 0; k0 < keys.Length; k0 += BlockwiseAttention.KeyTile)
-            {
-                var k = keys.Slice(k0, System.Math.Min(BlockwiseAttention.KeyTile, keys.Length - k0));
-                switch (mask.Classify(q, k))
-                {
-                    case BlockCoverage.Full:
-                        count += (long)q.Length * k.Length;
-                        break;
-                    case BlockCoverage.Partial:
-                        foreach (var query in q)
-                        {
-                            foreach (var key in k)
-                            {
-                                count += mask.Allows(query, key) ? 1 : 0;
-                            }
-                        }
-
-                        break;
-                }
-            }
-        }
-
-        return count;
-    }
+    /// <summary>Pairs one mask allows (null: every pair), counted exactly by <see cref="Coverage.CountAllowed"/>.</summary>
+    public static long Count(IAttentionMask? mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
+        mask is null ? (long)queries.Length * keys.Length : Coverage.CountAllowed(mask, queries, keys);
 }

@@ -127,28 +127,7 @@ public static class SparseAttention
             {
                 var firstQuery = tile * BlockwiseAttention.QueryTile;
                 var queries = positions.AsSpan(firstQuery, System.Math.Min(BlockwiseAttention.QueryTile, seqLen - firstQuery));
-                for (var firstKey = 0; firstKey < seqLen; firstKey += BlockwiseAttention.KeyTile)
-                {
-                    var keys = positions.AsSpan(firstKey, System.Math.Min(BlockwiseAttention.KeyTile, seqLen - firstKey));
-                    switch (mask.Classify(queries, keys))
-                    {
-                        case BlockCoverage.Full:
-                            count += (long)queries.Length * keys.Length;
-                            break;
-                        case BlockCoverage.Partial:
-                            foreach (var query in queries)
-                            {
-                                foreach (var key in keys)
-                                {
-                                    count += mask.Allows(query, key) ? 1 : 0;
-                                }
-                            }
-
-                            break;
-                    }
-                }
-
-                return count;
+                return count + Coverage.CountAllowed(mask, queries, positions);
             },
             count => Interlocked.Add(ref total, count));
         return total;

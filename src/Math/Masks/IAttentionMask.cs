@@ -63,6 +63,41 @@ public static class Coverage
         return anyAllowed ? BlockCoverage.Full : BlockCoverage.Empty;
     }
 
+    /// <summary>
+    /// Pairs <paramref name="mask"/> allows between two position sets, counted exactly tile by tile as the kernel sees them:
+    /// tiles it classifies full or empty count at once, partial tiles pair by pair.
+    /// </summary>
+    public static long CountAllowed(IAttentionMask mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
+    {
+        long count = 0;
+        for (var q0 = 0; q0 < queries.Length; q0 += BlockwiseAttention.QueryTile)
+        {
+            var q = queries.Slice(q0, System.Math.Min(BlockwiseAttention.QueryTile, queries.Length - q0));
+            for (var k0 = 0; k0 < keys.Length; k0 += BlockwiseAttention.KeyTile)
+            {
+                var k = keys.Slice(k0, System.Math.Min(BlockwiseAttention.KeyTile, keys.Length - k0));
+                switch (mask.Classify(q, k))
+                {
+                    case BlockCoverage.Full:
+                        count += (long)q.Length * k.Length;
+                        break;
+                    case BlockCoverage.Partial:
+                        foreach (var query in q)
+                        {
+                            foreach (var key in k)
+                            {
+                                count += mask.Allows(query, key) ? 1 : 0;
+                            }
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Smallest and largest value of a non-empty span.</summary>
     public static (int Min, int Max) Range(ReadOnlySpan<int> positions)
     {
