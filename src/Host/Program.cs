@@ -44,6 +44,7 @@ public static class Program
                 .WithDescription("Predict a Ring Attention pass on modelled hardware (virtual clock): time, overlap, minimal block size, memory; --table prints the paper's Table 2.")
                 .WithExample("plan", "--profile", "a100-nvlink", "--devices", "8", "--seq", "524288", "--heads", "32", "--kv-heads", "8", "--dim", "128", "--dtype", "bf16", "--layout", "zigzag", "--causal")
                 .WithExample("plan", "--table");
+            config.AddCommand<NodeCommand>("node").WithDescription("A cluster node (device or coordinator): joins the seeds, prints its address when Up, leaves on Ctrl-C or SIGTERM.");
             config.AddBranch("bench", bench =>
             {
                 bench.SetDescription("Benchmarks that print measured ratios side by side.");

@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Remote.Transport.DotNetty;
+using RingActors.Actors.Serialization;
+using AkkaCluster = Akka.Cluster.Cluster;
+
+namespace RingActors.Actors.Cluster;
+
+/// <summary>
+/// One member of a ring cluster: an <see cref="ActorSystem"/> named <see cref="SystemName"/> with the cluster provider,
+/// joined to its seeds. <see cref="WhenUp"/> completes when the member is Up; <see cref="LeaveAsync"/> leaves
+/// gracefully through CoordinatedShutdown (leave, exit, remove, terminate).
+/// </summary>
+public sealed class ClusterNode : IAsyncDisposable
+{
+    /// <summary>Every node of a ring cluster has this actor system name; addresses are akka.tcp://ring@host:port.</summary>
+    public const string SystemName = "ring";
+
+    /// <summary>Least room above max-message-bytes that maximum-frame-size must leave for Akka's envelope.</summary>
+    public const int MinFrameHeadroom = 16 * 1024;
+
+    private const string TcpPath = "akka.remote.dot-netty.tcp";
+
+    private ClusterNode(ActorSystem system, string role, Task whenUp)
+    {
+        System = system;
+        Role = role;
+        Cluster = AkkaCluster.Get(system);
+        WhenUp = whenUp;
+    }
+
+    public ActorSystem System { get; }
+
+    public AkkaCluster Cluster { get; }
+
+    public string Role { get; }
+
+    /// <summary>This node's address, e.g. akka.tcp://ring@127.0.0.1:40213 (the bound port when started with port 0).</summary>
+    public Address Address => Cluster.SelfAddress;
+
+    /// <summary>Completes when this member is Up; faults if the actor system terminates first.</summary>
+    public Task WhenUp { get; }
+
+    /// <summary>Completes when the actor system has terminated (after leaving, or after being downed).</summary>
+    public Task WhenTerminated => System.WhenTerminated;
+
+    /// <summary>
+    /// The node's configuration, highest precedence first: the options (role, host, port, TLS certificate),
+    /// <see cref="ClusterNodeOptions.Config"/>, the config file, cluster-reference.conf, the ring's reference.conf.
+    /// Checks that maximum-frame-size leaves <see cref="MinFrameHeadroom"/> above max-message-bytes.
+    /// </summary>
+    public static Config BuildConfig(ClusterNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var lines = new List<string>
+        {
+            "akka.actor.provider = cluster",
+            $"akka.cluster.roles = [{Quote(options.Role)}]",
+        };
+        if (options.Host is not null)
+        {
+            lines.Add($"{TcpPath}.hostname = {Quote(options.Host)}");
+        }
+
+        if (options.PublicHost is not null)
+        {
+            lines.Add($"{TcpPath}.public-hostname = {Quote(options.PublicHost)}");
+        }
+
+        if (options.Port is { } port)
+        {
+            lines.Add($"{TcpPath}.port = {port.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (options.Seeds.Count > 0)
+        {
+            // Seeds given explicitly replace the configured ones; Akka would otherwise join those by itself too.
+            lines.Add("akka.cluster.seed-nodes = []");
+        }
+
+        if (options.Tls is { } tls)
+        {
+            lines.Add($"{TcpPath}.enable-ssl = on");
+            lines.Add($"{TcpPath}.ssl.certificate.path = {Quote(Path.GetFullPath(tls.CertificatePath))}");
+            lines.Add($"{TcpPath}.ssl.certificate.password = {Quote(tls.Password ?? string.Empty)}");
+        }
+
+        var config = ConfigurationFactory.ParseString(string.Join('\n', lines));
+        if (options.Config is { } extra)
+        {
+            config = config.WithFallback(extra);
+        }
+
+        if (options.ConfigFile is { } file)
+        {
+            config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(file)));
+        }
+
+        config = config.WithFallback(ClusterDefaults.NodeDefaults);
+        CheckFrameSize(config);
+        return config;
+    }
+
+    /// <summary>
+    /// Creates the actor system, registers for Up and joins the seeds (or itself when there are none).
+    /// Throws an <see cref="ArgumentException"/> when the options are wrong or the fixed port is already in use.
+    /// </summary>
+    public static ClusterNode Start(ClusterNodeOptions options)
+    {
+        var config = BuildConfig(options);
+        var host = config.GetString($"{TcpPath}.hostname", "0.0.0.0");
+        var port = config.GetInt($"{TcpPath}.port");
+        if (PortProbe.IsListening(string.IsNullOrWhiteSpace(host) ? "0.0.0.0" : host, port))
+        {
+            throw new ArgumentException($"port {port} on {host} is already in use", nameof(options));
+        }
+
+        var (finalConfig, ssl) = TlsSetup(config);
+        var bootstrap = BootstrapSetup.Create().WithConfig(finalConfig);
+        var setup = ssl is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ssl);
+
+        var system = ActorSystem.Create(SystemName, setup);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = new ClusterNode(system, options.Role, up.Task);
+
+        // Registered before joining, so Up can never be missed.
+        node.Cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        system.WhenTerminated.ContinueWith(
+            _ => up.TrySetException(new InvalidOperationException(
+                $"node {node.Address} terminated before it was Up ({CoordinatedShutdown.Get(system).ShutdownReason?.ToString() ?? "no shutdown reason"})")),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+
+        var seeds = options.Seeds.Select(seed => SeedAddress.Parse(seed)).ToList();
+        if (seeds.Count > 0)
+        {
+            node.Cluster.JoinSeedNodes(seeds);
+        }
+        else if (finalConfig.GetStringList("akka.cluster.seed-nodes", []).Count == 0)
+        {
+            node.Cluster.Join(node.Cluster.SelfAddress);
+        }
+
+        return node;
+    }
+
+    /// <summary>Leaves the cluster through CoordinatedShutdown and waits until the actor system has terminated.</summary>
+    public async Task LeaveAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).ConfigureAwait(false);
+        await System.WhenTerminated.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await LeaveAsync().ConfigureAwait(false);
+
+    private static void CheckFrameSize(Config config)
+    {
+        var transport = TransportSettings.Create(config);
+        var frame = config.GetByteSize($"{TcpPath}.maximum-frame-size") ?? 0;
+        if (frame < (long)transport.MaxMessageBytes + MinFrameHeadroom)
+        {
+            throw new ArgumentException(
+                $"{TcpPath}.maximum-frame-size ({frame} bytes) must be ≥ ring-actors.transport.max-message-bytes ({transport.MaxMessageBytes}) + {MinFrameHeadroom}; set them together",
+                nameof(config));
+        }
+    }
+
+    /// <summary>
+    /// With enable-ssl on, loads the certificate and accepts only peers presenting it (or a trusted thumbprint, or a
+    /// CA-valid chain when accept-ca-signed is on): the HOCON-only path would demand a CA-trusted chain, which a
+    /// self-signed cluster certificate cannot give without installing it in every machine's store.
+    /// </summary>
+    private static (Config Config, DotNettySslSetup? Ssl) TlsSetup(Config config)
+    {
+        if (!config.GetBoolean($"{TcpPath}.enable-ssl"))
+        {
+            return (config, null);
+        }
+
+        var path = config.GetString($"{TcpPath}.ssl.certificate.path", string.Empty);
+        var password = config.GetString($"{TcpPath}.ssl.certificate.password", string.Empty);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ArgumentException($"{TcpPath}.enable-ssl is on but {TcpPath}.ssl.certificate.path is empty", nameof(config));
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new ArgumentException($"TLS certificate '{Path.GetFullPath(path)}' ({TcpPath}.ssl.certificate.path) does not exist", nameof(config));
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        }
+        catch (CryptographicException error)
+        {
+            throw new ArgumentException($"cannot load TLS certificate '{path}' (a .pfx with its key; wrong password?): {error.Message}", nameof(config), error);
+        }
+
+        if (!certificate.HasPrivateKey)
+        {
+            throw new ArgumentException($"TLS certificate '{path}' has no private key; export it as .pfx with its key", nameof(config));
+        }
+
+        var trusted = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { certificate.Thumbprint };
+        trusted.UnionWith(config.GetStringList("ring-actors.tls.trusted-thumbprints", []).Select(t => t.Replace(":", string.Empty, StringComparison.Ordinal)));
+        var acceptCaSigned = config.GetBoolean("ring-actors.tls.accept-ca-signed");
+        var suppress = config.GetBoolean($"{TcpPath}.ssl.suppress-validation");
+
+        bool Validate(X509Certificate2? peer, X509Chain? chain, string remote, SslPolicyErrors errors, ILoggingAdapter log)
+        {
+            if (peer is null)
+            {
+                log.Warning("TLS peer {0} presented no certificate", remote);
+                return false;
+            }
+
+            if (suppress || trusted.Contains(peer.Thumbprint)
+                || (acceptCaSigned && (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None))
+            {
+                return true;
+            }
+
+            log.Warning("TLS peer {0} refused: certificate {1} ({2}) is not trusted by this node", remote, peer.Thumbprint, peer.Subject);
+            return false;
+        }
+
+        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, Validate);
+
+        // The setup carries the certificate; a path left in HOCON as well makes Akka warn that it is ignored.
+        var cleared = ConfigurationFactory.ParseString($"{TcpPath}.ssl.certificate.path = \"\"\n{TcpPath}.ssl.certificate.password = \"\"");
+        return (cleared.WithFallback(config), ssl);
+    }
+
+    private static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,69 @@
+using Akka.Configuration;
+
+namespace RingActors.Actors.Cluster;
+
+/// <summary>TLS between nodes: a PKCS#12 (.pfx) certificate with its private key, shared by every node of the cluster.</summary>
+public sealed record TlsOptions(string CertificatePath, string? Password);
+
+/// <summary>
+/// What a node is: its role, where it listens, whom it joins. Unset host and port come from the configuration
+/// (127.0.0.1 and a free port by default); no seeds and none in the configuration means the node starts a new
+/// cluster by joining itself.
+/// </summary>
+public sealed record ClusterNodeOptions
+{
+    public required string Role { get; init; }
+
+    /// <summary>Host or IP to bind; the configuration's (127.0.0.1) when null.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>Port to bind, 0 for any free one; the configuration's (0) when null.</summary>
+    public int? Port { get; init; }
+
+    /// <summary>Address other nodes reach this one at when it differs from <see cref="Host"/> (NAT, containers).</summary>
+    public string? PublicHost { get; init; }
+
+    /// <summary>Seed node addresses to join, e.g. akka.tcp://ring@127.0.0.1:4053.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>A HOCON file layered over the defaults (e.g. hocon/cluster.conf, hocon/tls.conf).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>TLS certificate; overrides the certificate of the configuration and turns TLS on.</summary>
+    public TlsOptions? Tls { get; init; }
+
+    /// <summary>Further configuration above the file (tests, embedding programs); the options above still win.</summary>
+    public Config? Config { get; init; }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that is wrong.</summary>
+    public ClusterNodeOptions Validate()
+    {
+        ClusterRoles.Validate(Role, nameof(Role));
+        if (Host is not null && string.IsNullOrWhiteSpace(Host))
+        {
+            throw new ArgumentException("host must not be empty", nameof(Host));
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"port must be in [0, 65535], got {Port}", nameof(Port));
+        }
+
+        foreach (var seed in Seeds)
+        {
+            SeedAddress.Parse(seed, nameof(Seeds));
+        }
+
+        if (ConfigFile is not null && !File.Exists(ConfigFile))
+        {
+            throw new ArgumentException($"config file '{ConfigFile}' does not exist", nameof(ConfigFile));
+        }
+
+        if (Tls is not null && !File.Exists(Tls.CertificatePath))
+        {
+            throw new ArgumentException($"TLS certificate '{Tls.CertificatePath}' does not exist", nameof(Tls));
+        }
+
+        return this;
+    }
+}

@@ -1,0 +1,156 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using RingActors.Actors.Cluster;
+using RingActors.Host.Cli;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>ringactors node</c>: starts a cluster node with a role, joins the seeds, prints one line with its address once
+/// Up, and runs until Ctrl-C or SIGTERM, when it leaves the cluster gracefully (CoordinatedShutdown) and exits 0.
+/// </summary>
+public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand.Settings>
+{
+    /// <summary>Exit code when the node was removed without being asked to leave (downed by the split-brain resolver).</summary>
+    public const int DownedExitCode = 1;
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--role <ROLE>")]
+        [Description("device (hosts device actors) or coordinator (places devices and runs jobs).")]
+        public string? Role { get; init; }
+
+        [CommandOption("--host <HOST>")]
+        [Description("Interface to bind (default 127.0.0.1: reachable from this machine only).")]
+        public string? Host { get; init; }
+
+        [CommandOption("--public-host <HOST>")]
+        [Description("Name or IP other nodes reach this one at, when it differs from --host (0.0.0.0 binds, NAT).")]
+        public string? PublicHost { get; init; }
+
+        [CommandOption("--port <PORT>")]
+        [Description("Port to bind; 0 (default) takes a free one. A seed needs a fixed port.")]
+        public string? Port { get; init; }
+
+        [CommandOption("--seed <ADDRESS>")]
+        [Description("Seed to join, repeatable: akka.tcp://ring@HOST:PORT (akka.ssl.tcp://… with TLS). A node whose own address is the first seed starts the cluster.")]
+        public string[] Seeds { get; init; } = [];
+
+        [CommandOption("--config <FILE>")]
+        [Description("HOCON file layered over the defaults, e.g. hocon/cluster.conf or hocon/tls.conf.")]
+        public string? ConfigFile { get; init; }
+
+        [CommandOption("--tls-cert <FILE>")]
+        [Description("PKCS#12 (.pfx) certificate shared by every node: turns TLS on (see hocon/tls.conf).")]
+        public string? TlsCertificate { get; init; }
+
+        [CommandOption("--tls-password <PASSWORD>")]
+        [Description("Password of the --tls-cert file.")]
+        public string? TlsPassword { get; init; }
+
+        public ClusterNodeOptions Options() => new()
+        {
+            Role = Role ?? string.Empty,
+            Host = Host,
+            PublicHost = PublicHost,
+            Port = Port is null ? null : int.TryParse(Port, NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : -1,
+            Seeds = Seeds,
+            ConfigFile = ConfigFile,
+            Tls = TlsCertificate is null ? null : new TlsOptions(TlsCertificate, TlsPassword),
+        };
+
+        public override ValidationResult Validate()
+        {
+            if (Role is null)
+            {
+                return ValidationResult.Error($"--role is required: {ClusterRoles.Device} or {ClusterRoles.Coordinator}");
+            }
+
+            if (Port is not null && !int.TryParse(Port, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                return ValidationResult.Error($"--port must be an integer in [0, 65535], got '{Port}'");
+            }
+
+            if (TlsPassword is not null && TlsCertificate is null)
+            {
+                return ValidationResult.Error("--tls-password needs --tls-cert");
+            }
+
+            if (TlsCertificate is not null && Seeds.FirstOrDefault(seed => !seed.StartsWith(SeedAddress.TlsProtocol + "://", StringComparison.Ordinal)) is { } plain)
+            {
+                return ValidationResult.Error($"with --tls-cert every seed must be {SeedAddress.TlsProtocol}://…, got '{plain}'");
+            }
+
+            try
+            {
+                Options().Validate();
+            }
+            catch (ArgumentException error)
+            {
+                return ValidationResult.Error(Describe(error));
+            }
+
+            return base.Validate();
+        }
+
+        /// <summary>The option error phrased with the command-line names.</summary>
+        private static string Describe(ArgumentException error)
+        {
+            var index = error.Message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+            var message = index > 0 ? error.Message[..index] : error.Message;
+            return error.ParamName switch
+            {
+                nameof(ClusterNodeOptions.Role) => "--" + message,
+                nameof(ClusterNodeOptions.Port) => "--" + message,
+                nameof(ClusterNodeOptions.Host) => "--" + message,
+                nameof(ClusterNodeOptions.Seeds) => "--" + message,
+                nameof(ClusterNodeOptions.ConfigFile) => "--" + message,
+                nameof(ClusterNodeOptions.Tls) => "--tls-cert: " + message,
+                _ => message,
+            };
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = settings.Options();
+        ClusterNode node;
+        try
+        {
+            node = ClusterNode.Start(options);
+        }
+        catch (Exception error) when (error is not ArgumentException)
+        {
+            // Binding a port in use, an unreadable certificate: the environment refused, not a bug; one line, exit 2.
+            throw new UserInputException($"cannot start the node: {error.GetBaseException().Message}");
+        }
+
+        void Leave() => CoordinatedShutdown.Get(node.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+
+        // Ctrl-C is SIGINT on every platform. Cancelling the default action keeps the process alive while the node
+        // leaves; Akka's own ProcessExit hook (run-by-clr-shutdown-hook) still covers any other way out.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, signal => { signal.Cancel = true; Leave(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; Leave(); });
+        using var cancelled = cancellationToken.Register(Leave);
+
+        await Task.WhenAny(node.WhenUp, node.WhenTerminated).ConfigureAwait(false);
+        if (node.WhenUp.IsCompletedSuccessfully)
+        {
+            console.WriteLine($"node {node.Address} is Up, role {node.Role}");
+        }
+
+        await node.WhenTerminated.ConfigureAwait(false);
+        var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
+        if (reason is CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason)
+        {
+            return 0;
+        }
+
+        console.WriteLine($"node {node.Address} was removed from the cluster ({reason?.ToString() ?? "actor system terminated"})");
+        return DownedExitCode;
+    }
+}
