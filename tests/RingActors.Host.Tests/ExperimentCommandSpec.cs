@@ -80,4 +80,17 @@ public sealed class ExperimentCommandSpec : IDisposable
         Assert.Equal(2, exitCode);
         Assert.Contains("--fault KIND:ARGS", errors, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("experiment", "--fault <KIND:ARGS>")]
+    [InlineData("run", "--q-npy <FILE>")]
+    [InlineData("compare", "--pattern <SPEC>")]
+    public void Help_must_list_the_options_without_tripping_on_brackets(string verb, string option)
+    {
+        var (exitCode, output, errors) = CommandLine.Run(verb, "--help");
+
+        Assert.True(exitCode == 0, errors + output);
+        Assert.Contains(option, output, StringComparison.Ordinal);
+        Assert.Contains("--devices <P>", verb == "compare" ? "--devices <P>" : output, StringComparison.Ordinal);
+    }
 }

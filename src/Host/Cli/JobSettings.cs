@@ -29,11 +29,11 @@ public class JobSettings : ShapeSettings
     public int? ThreadsPerDevice { get; init; }
 
     [CommandOption("--q-npy <FILE>")]
-    [Description("Queries from a NumPy .npy file, [B,H,N,d] or [H,N,d], float32 or float64 (needs --k and --v).")]
+    [Description("Queries from a NumPy .npy file, [[B,H,N,d]] or [[H,N,d]], float32 or float64 (needs --k and --v).")]
     public string? Q { get; init; }
 
     [CommandOption("--k-npy <FILE>")]
-    [Description("Keys from a .npy file, [B,Hkv,N,d] or [Hkv,N,d].")]
+    [Description("Keys from a .npy file, [[B,Hkv,N,d]] or [[Hkv,N,d]].")]
     public string? K { get; init; }
 
     [CommandOption("--v-npy <FILE>")]

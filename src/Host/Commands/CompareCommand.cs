@@ -22,7 +22,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         public int Block { get; init; } = 512;
 
         [CommandOption("--pattern <SPEC>")]
-        [Description("A sparse pattern to compare, repeatable: NAME[:ARGS], e.g. window:256, bigbird:64:2:3, topk:32, union:window:64+global:0 (README lists them all).")]
+        [Description("A sparse pattern to compare, repeatable: NAME[[:ARGS]], e.g. window:256, bigbird:64:2:3, topk:32, union:window:64+global:0 (README lists them all).")]
         public string[] Patterns { get; init; } = [];
 
         public override Spectre.Console.ValidationResult Validate() =>

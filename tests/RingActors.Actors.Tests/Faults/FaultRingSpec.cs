@@ -94,6 +94,23 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
     }
 
     [Fact]
+    public async Task FaultRing_must_recreate_a_device_whose_kernel_throws()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 61, 8), seed: 8);
+        var settings = new RingJobSettings(3, LayoutKind.Striped)
+        {
+            Faults = FaultPlan.None,
+            Hooks = new DeviceHooks(TimeSpan.Zero, FailingDevice: 2, FailAtStep: 1),
+        };
+
+        var result = await RingRunner.RunAsync(Sys, input, settings);
+
+        AssertExact(input, settings, result);
+        Assert.Equal(1, result.Faults!.Restarts);
+        Assert.Contains(result.Faults.Records, r => r.Fault == "crash of device 2" && r.Occurrences == 1);
+    }
+
+    [Fact]
     public async Task FaultRing_must_fail_when_restarts_are_exhausted()
     {
         var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 5);
