@@ -268,7 +268,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     private static long SizeOfCompleted(ChunkCompleted m) =>
         Str(m.JobId) + 4 + Floats(m.Output) + Floats(m.Lse) + StatsBytes + SizeOfTimeline(m.MeasuredTimeline) + SizeOfTimeline(m.VirtualTimeline);
 
-    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2);
+    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8;
 
     private static void WriteStats(FrameWriter w, DeviceStats s)
     {
@@ -292,6 +292,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(s.BlocksRefused);
         w.WriteInt64(s.HandOffTime.Ticks);
         w.WriteInt64(s.HiddenHandOffTime.Ticks);
+        w.WriteInt64(s.NetworkBytesSent);
     }
 
     private static DeviceStats ReadStats(ref FrameReader r)
@@ -308,7 +309,10 @@ public sealed class RingMessageSerializer : FrameSerializer
             r.ReadInt64("bytes sent"), r.ReadInt64("bytes received"),
             NonNegative(ref r, "hand-offs sent"), NonNegative(ref r, "hand-offs received"), NonNegative(ref r, "hand-offs delayed"),
             r.ReadInt64("peak resident bytes"), NonNegative(ref r, "peak blocks held"), NonNegative(ref r, "duplicates dropped"), NonNegative(ref r, "blocks refused"),
-            Ticks(ref r, "hand-off time"), Ticks(ref r, "hidden hand-off time"));
+            Ticks(ref r, "hand-off time"), Ticks(ref r, "hidden hand-off time"))
+        {
+            NetworkBytesSent = r.ReadInt64("network bytes sent"),
+        };
     }
 
     private static int NonNegative(ref FrameReader r, string field) => r.ReadInt32(field, 0, int.MaxValue);
