@@ -18,7 +18,6 @@ public static class BlockwiseAttention
 {
     public const int QueryTile = 64;
     public const int KeyTile = 128;
-    private const int RowStep = 4;
     private const int ColumnAlign = 16;
 
     /// <summary>
@@ -329,7 +328,7 @@ public static class BlockwiseAttention
             var head = (_kvHead * _heads.GroupSize) + group;
             var firstRow = queryTile * QueryTile;
             var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
-            var paddedRows = RoundUp(rows, RowStep);
+            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec>.RowStep);
             var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
 
             // Scaled query tile, padded with zero rows up to a multiple of the micro-kernel height.
@@ -409,206 +408,20 @@ public static class BlockwiseAttention
             }
         }
 
-        /// <summary>S[r, c] = q_r · k_c for a tile: 4 query rows × 4 vectors of keys per micro-kernel step.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ScoreTile(float[] queries, int paddedRows, int firstKey, int paddedColumns, float[] scores)
-        {
-            var w = TOps.Count;
-            var d = _d;
-            const nuint Stride = KeyTile;
-            ref var q = ref MemoryMarshal.GetArrayDataReference(queries);
-            ref var kt = ref MemoryMarshal.GetArrayDataReference(_keysTransposed);
-            ref var s = ref MemoryMarshal.GetArrayDataReference(scores);
-            // Columns outside, rows inside: one slab of Kᵀ (d × 4 vectors) stays in L1 while every row group passes over it.
-            var wideColumns = paddedColumns / (4 * w) * (4 * w);
-            for (var c = 0; c < wideColumns; c += 4 * w)
-            {
-                for (var r = 0; r < paddedRows; r += RowStep)
-                {
-                    ref var q0 = ref Unsafe.Add(ref q, r * d);
-                    ref var q1 = ref Unsafe.Add(ref q0, d);
-                    ref var q2 = ref Unsafe.Add(ref q1, d);
-                    ref var q3 = ref Unsafe.Add(ref q2, d);
-                    var s0 = (nuint)(r * KeyTile);
-                    var s1 = s0 + KeyTile;
-                    var s2 = s1 + KeyTile;
-                    var s3 = s2 + KeyTile;
-                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
-                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
-                    TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
-                    TVec a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
-                    var offset = (nuint)((firstKey * d) + c);
-                    for (var k = 0; k < d; k++, offset += Stride)
-                    {
-                        var k0 = TOps.Load(ref kt, offset);
-                        var k1 = TOps.Load(ref kt, offset + (nuint)w);
-                        var k2 = TOps.Load(ref kt, offset + (nuint)(2 * w));
-                        var k3 = TOps.Load(ref kt, offset + (nuint)(3 * w));
-                        var b0 = TOps.Broadcast(Unsafe.Add(ref q0, k));
-                        a00 = TOps.MultiplyAdd(b0, k0, a00);
-                        a01 = TOps.MultiplyAdd(b0, k1, a01);
-                        a02 = TOps.MultiplyAdd(b0, k2, a02);
-                        a03 = TOps.MultiplyAdd(b0, k3, a03);
-                        var b1 = TOps.Broadcast(Unsafe.Add(ref q1, k));
-                        a10 = TOps.MultiplyAdd(b1, k0, a10);
-                        a11 = TOps.MultiplyAdd(b1, k1, a11);
-                        a12 = TOps.MultiplyAdd(b1, k2, a12);
-                        a13 = TOps.MultiplyAdd(b1, k3, a13);
-                        var b2 = TOps.Broadcast(Unsafe.Add(ref q2, k));
-                        a20 = TOps.MultiplyAdd(b2, k0, a20);
-                        a21 = TOps.MultiplyAdd(b2, k1, a21);
-                        a22 = TOps.MultiplyAdd(b2, k2, a22);
-                        a23 = TOps.MultiplyAdd(b2, k3, a23);
-                        var b3 = TOps.Broadcast(Unsafe.Add(ref q3, k));
-                        a30 = TOps.MultiplyAdd(b3, k0, a30);
-                        a31 = TOps.MultiplyAdd(b3, k1, a31);
-                        a32 = TOps.MultiplyAdd(b3, k2, a32);
-                        a33 = TOps.MultiplyAdd(b3, k3, a33);
-                    }
+        /// <summary>S[r, c] = q_r · k_c for a tile of queries against a tile of packed Kᵀ.</summary>
+        private void ScoreTile(float[] queries, int paddedRows, int firstKey, int paddedColumns, float[] scores) =>
+            TileProduct<TOps, TVec>.Multiply(
+                ref MemoryMarshal.GetArrayDataReference(queries), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), firstKey * _d), KeyTile,
+                ref MemoryMarshal.GetArrayDataReference(scores), KeyTile,
+                paddedRows, paddedColumns, _d);
 
-                    var col = (nuint)c;
-                    Store4(a00, a01, a02, a03, ref s, s0 + col, w);
-                    Store4(a10, a11, a12, a13, ref s, s1 + col, w);
-                    Store4(a20, a21, a22, a23, ref s, s2 + col, w);
-                    Store4(a30, a31, a32, a33, ref s, s3 + col, w);
-                }
-            }
-
-            for (var r = 0; r < paddedRows; r += RowStep)
-            {
-                ref var q0 = ref Unsafe.Add(ref q, r * d);
-                ref var q1 = ref Unsafe.Add(ref q0, d);
-                ref var q2 = ref Unsafe.Add(ref q1, d);
-                ref var q3 = ref Unsafe.Add(ref q2, d);
-                var s0 = (nuint)(r * KeyTile);
-                var s1 = s0 + KeyTile;
-                var s2 = s1 + KeyTile;
-                var s3 = s2 + KeyTile;
-                for (var c = wideColumns; c < paddedColumns; c += w)
-                {
-                    TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    var offset = (nuint)((firstKey * d) + c);
-                    for (var k = 0; k < d; k++, offset += Stride)
-                    {
-                        var kv = TOps.Load(ref kt, offset);
-                        a0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q0, k)), kv, a0);
-                        a1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q1, k)), kv, a1);
-                        a2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q2, k)), kv, a2);
-                        a3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref q3, k)), kv, a3);
-                    }
-
-                    var col = (nuint)c;
-                    TOps.Store(a0, ref s, s0 + col);
-                    TOps.Store(a1, ref s, s1 + col);
-                    TOps.Store(a2, ref s, s2 + col);
-                    TOps.Store(a3, ref s, s3 + col);
-                }
-            }
-        }
-
-        /// <summary>O[r, :] = Σ_c P[r, c] · V[c, :] for a tile: 4 rows × 4 vectors of the head dimension per step.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void WeightValues(float[] weights, int paddedRows, int firstKey, int paddedColumns, float[] output)
-        {
-            var w = TOps.Count;
-            var pd = _paddedDim;
-            ref var p = ref MemoryMarshal.GetArrayDataReference(weights);
-            ref var v = ref MemoryMarshal.GetArrayDataReference(_values);
-            ref var o = ref MemoryMarshal.GetArrayDataReference(output);
-            // Columns outside, rows inside: one slab of V (keys × 4 vectors) stays in L1 while every row group passes over it.
-            var wideColumns = pd / (4 * w) * (4 * w);
-            for (var c = 0; c < wideColumns; c += 4 * w)
-            {
-                for (var r = 0; r < paddedRows; r += RowStep)
-                {
-                    ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
-                    ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
-                    ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
-                    ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
-                    var o0 = (nuint)(r * pd);
-                    var o1 = o0 + (nuint)pd;
-                    var o2 = o1 + (nuint)pd;
-                    var o3 = o2 + (nuint)pd;
-                    TVec a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
-                    TVec a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
-                    TVec a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
-                    TVec a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
-                    var offset = (nuint)((firstKey * pd) + c);
-                    for (var j = 0; j < paddedColumns; j++, offset += (nuint)pd)
-                    {
-                        var v0 = TOps.Load(ref v, offset);
-                        var v1 = TOps.Load(ref v, offset + (nuint)w);
-                        var v2 = TOps.Load(ref v, offset + (nuint)(2 * w));
-                        var v3 = TOps.Load(ref v, offset + (nuint)(3 * w));
-                        var b0 = TOps.Broadcast(Unsafe.Add(ref p0, j));
-                        a00 = TOps.MultiplyAdd(b0, v0, a00);
-                        a01 = TOps.MultiplyAdd(b0, v1, a01);
-                        a02 = TOps.MultiplyAdd(b0, v2, a02);
-                        a03 = TOps.MultiplyAdd(b0, v3, a03);
-                        var b1 = TOps.Broadcast(Unsafe.Add(ref p1, j));
-                        a10 = TOps.MultiplyAdd(b1, v0, a10);
-                        a11 = TOps.MultiplyAdd(b1, v1, a11);
-                        a12 = TOps.MultiplyAdd(b1, v2, a12);
-                        a13 = TOps.MultiplyAdd(b1, v3, a13);
-                        var b2 = TOps.Broadcast(Unsafe.Add(ref p2, j));
-                        a20 = TOps.MultiplyAdd(b2, v0, a20);
-                        a21 = TOps.MultiplyAdd(b2, v1, a21);
-                        a22 = TOps.MultiplyAdd(b2, v2, a22);
-                        a23 = TOps.MultiplyAdd(b2, v3, a23);
-                        var b3 = TOps.Broadcast(Unsafe.Add(ref p3, j));
-                        a30 = TOps.MultiplyAdd(b3, v0, a30);
-                        a31 = TOps.MultiplyAdd(b3, v1, a31);
-                        a32 = TOps.MultiplyAdd(b3, v2, a32);
-                        a33 = TOps.MultiplyAdd(b3, v3, a33);
-                    }
-
-                    var col = (nuint)c;
-                    Store4(a00, a01, a02, a03, ref o, o0 + col, w);
-                    Store4(a10, a11, a12, a13, ref o, o1 + col, w);
-                    Store4(a20, a21, a22, a23, ref o, o2 + col, w);
-                    Store4(a30, a31, a32, a33, ref o, o3 + col, w);
-                }
-            }
-
-            for (var r = 0; r < paddedRows; r += RowStep)
-            {
-                ref var p0 = ref Unsafe.Add(ref p, r * KeyTile);
-                ref var p1 = ref Unsafe.Add(ref p0, KeyTile);
-                ref var p2 = ref Unsafe.Add(ref p1, KeyTile);
-                ref var p3 = ref Unsafe.Add(ref p2, KeyTile);
-                var o0 = (nuint)(r * pd);
-                var o1 = o0 + (nuint)pd;
-                var o2 = o1 + (nuint)pd;
-                var o3 = o2 + (nuint)pd;
-                for (var c = wideColumns; c < pd; c += w)
-                {
-                    TVec a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-                    var offset = (nuint)((firstKey * pd) + c);
-                    for (var j = 0; j < paddedColumns; j++, offset += (nuint)pd)
-                    {
-                        var vv = TOps.Load(ref v, offset);
-                        a0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p0, j)), vv, a0);
-                        a1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p1, j)), vv, a1);
-                        a2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p2, j)), vv, a2);
-                        a3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref p3, j)), vv, a3);
-                    }
-
-                    var col = (nuint)c;
-                    TOps.Store(a0, ref o, o0 + col);
-                    TOps.Store(a1, ref o, o1 + col);
-                    TOps.Store(a2, ref o, o2 + col);
-                    TOps.Store(a3, ref o, o3 + col);
-                }
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store4(TVec a, TVec b, TVec c, TVec d, ref float destination, nuint offset, int w)
-        {
-            TOps.Store(a, ref destination, offset);
-            TOps.Store(b, ref destination, offset + (nuint)w);
-            TOps.Store(c, ref destination, offset + (nuint)(2 * w));
-            TOps.Store(d, ref destination, offset + (nuint)(3 * w));
-        }
+        /// <summary>O[r, :] = Σ_c P[r, c] · V[c, :] for a tile of weights against the tile's rows of packed V.</summary>
+        private void WeightValues(float[] weights, int paddedRows, int firstKey, int paddedColumns, float[] output) =>
+            TileProduct<TOps, TVec>.Multiply(
+                ref MemoryMarshal.GetArrayDataReference(weights), KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), firstKey * _paddedDim), _paddedDim,
+                ref MemoryMarshal.GetArrayDataReference(output), _paddedDim,
+                paddedRows, _paddedDim, paddedColumns);
     }
 }

@@ -81,7 +81,7 @@ public class VirtualTimeRingSpec(ITestOutputHelper output) : RingTestKit(output)
         {
             // 2P divides N: the planner's own layout and pair counts give the same ring.
             var plan = RingPlanner.Plan(new PlanRequest(Mixed, devices, shape.SeqLen, shape.Heads, shape.KvHeads, shape.HeadDim, ElementType.Bf16,
-                layout == LayoutKind.Zigzag ? Math.Modelling.SequenceLayout.Zigzag : Math.Modelling.SequenceLayout.Contiguous, causal));
+                layout == LayoutKind.Zigzag ? LayoutKind.Zigzag : LayoutKind.Contiguous, causal));
             AssertSame(plan.Timeline, actors);
         }
     }

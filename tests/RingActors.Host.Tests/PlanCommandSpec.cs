@@ -3,6 +3,7 @@ using System.Text.Json;
 using RingActors.Host.Commands;
 using RingActors.Host.Plots;
 using RingActors.Host.Tests.Plots;
+using RingActors.Math;
 using RingActors.Math.Modelling;
 
 namespace RingActors.Host.Tests;
@@ -71,7 +72,7 @@ public sealed class PlanCommandSpec : IDisposable
         Assert.True(root.GetProperty("fits").GetBoolean());
         Assert.Equal("tpu-v4", root.GetProperty("profile").GetProperty("name").GetString());
         Assert.Equal(16, root.GetProperty("request").GetProperty("devices").GetInt32());
-        var expected = RingPlanner.Plan(new PlanRequest(ProfileCatalog.Get("tpu-v4"), 16, 65536, 32, 8, 128, ElementType.Bf16, SequenceLayout.Striped, Causal: true, RecordTimeline: false));
+        var expected = RingPlanner.Plan(new PlanRequest(ProfileCatalog.Get("tpu-v4"), 16, 65536, 32, 8, 128, ElementType.Bf16, LayoutKind.Striped, Causal: true, RecordTimeline: false));
         Assert.Equal(expected.MinBlockSize, root.GetProperty("minBlockSize").GetDouble());
         Assert.Equal(expected.PredictedSeconds, root.GetProperty("predictedSeconds").GetDouble());
         Assert.Equal(expected.MemoryPerDeviceBytes, root.GetProperty("memoryPerDeviceBytes").GetDouble());
@@ -113,7 +114,7 @@ public sealed class PlanCommandSpec : IDisposable
     [InlineData("profile file /nonexistent/ringactors/profile.json does not exist", "plan", "--profile-file", "/nonexistent/ringactors/profile.json")]
     [InlineData("profile file /nonexistent/ringactors/profile.conf does not exist", "plan", "--profile-file", "/nonexistent/ringactors/profile.conf")]
     [InlineData("/ is a directory, not a profile file", "plan", "--profile-file", "/")]
-    [InlineData("unknown layout 'spiral': expected contiguous, striped or zigzag", "plan", "--layout", "spiral")]
+    [InlineData("unknown layout 'spiral': expected one of contiguous, striped, zigzag", "plan", "--layout", "spiral")]
     [InlineData("unknown dtype 'int8': expected bf16, fp16 or fp32", "plan", "--dtype", "int8")]
     [InlineData("heads (6) must be a multiple of kv-heads (4)", "plan", "--heads", "6", "--kv-heads", "4")]
     [InlineData("devices (9) must not exceed the sequence length (8)", "plan", "--devices", "9", "--seq", "8")]

@@ -134,7 +134,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
 
         /// <summary>The plan request these settings describe, with <paramref name="profile"/>.</summary>
         public PlanRequest Request(DeviceProfile profile) =>
-            new PlanRequest(profile, Devices, Seq, Heads, KvHeads, Dim, ElementTypes.Parse(Dtype), ParseLayout(Layout), IsCausal, Batch,
+            new PlanRequest(profile, Devices, Seq, Heads, KvHeads, Dim, ElementTypes.Parse(Dtype), RingActors.Actors.SequenceLayout.ParseKind(Layout), IsCausal, Batch,
                 RecordTimeline: Timeline is not null).Validate();
 
         private static bool IsPlotFile(string path) =>
@@ -269,12 +269,4 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static SequenceLayout ParseLayout(string name) => name?.Trim().ToUpperInvariant() switch
-    {
-        "CONTIGUOUS" => SequenceLayout.Contiguous,
-        "STRIPED" => SequenceLayout.Striped,
-        "ZIGZAG" => SequenceLayout.Zigzag,
-        _ => throw new ArgumentException($"unknown layout '{name}': expected contiguous, striped or zigzag", nameof(name)),
-    };
 }

@@ -30,8 +30,8 @@ public static class PlanActors
         var shape = new AttentionShape(request.Batch, request.Heads, request.KvHeads, request.SeqLen, request.HeadDim);
         var layout = request.Layout switch
         {
-            Math.Modelling.SequenceLayout.Contiguous => LayoutKind.Contiguous,
-            Math.Modelling.SequenceLayout.Striped => LayoutKind.Striped,
+            LayoutKind.Contiguous => LayoutKind.Contiguous,
+            LayoutKind.Striped => LayoutKind.Striped,
             _ => LayoutKind.Zigzag,
         };
         var settings = new RingJobSettings(request.Devices, layout, request.Causal) { VirtualTime = new VirtualTimeSettings(request.Profile, request.DataType) };

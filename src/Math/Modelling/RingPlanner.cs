@@ -12,7 +12,7 @@ public sealed record PlanRequest(
     int KvHeads,
     int HeadDim,
     ElementType DataType = ElementType.Bf16,
-    SequenceLayout Layout = SequenceLayout.Contiguous,
+    LayoutKind Layout = LayoutKind.Contiguous,
     bool Causal = false,
     int Batch = 1,
     bool RecordTimeline = true)

@@ -1,5 +1,6 @@
 using System.Text;
 using RingActors.Host.Plots;
+using RingActors.Math;
 using RingActors.Math.Modelling;
 
 namespace RingActors.Host.Tests.Plots;
@@ -123,7 +124,7 @@ public sealed class TimelinePlotSpec : IDisposable
     }
 
     private static PlanRequest Request(int devices, bool causal) =>
-        new(ProfileCatalog.Get("a100-infiniband"), devices, devices * 512, 4, 2, 64, ElementType.Bf16, SequenceLayout.Contiguous, causal);
+        new(ProfileCatalog.Get("a100-infiniband"), devices, devices * 512, 4, 2, 64, ElementType.Bf16, LayoutKind.Contiguous, causal);
 
     private static RingTimeline Plan(int devices, bool causal) => RingPlanner.Plan(Request(devices, causal)).Timeline;
 }

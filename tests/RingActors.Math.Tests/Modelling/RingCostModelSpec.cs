@@ -84,7 +84,7 @@ public class RingCostModelSpec
     [InlineData(16, 16)]
     public void Layout_pair_counts_must_equal_brute_force(int seqLen, int devices)
     {
-        foreach (var layout in Enum.GetValues<SequenceLayout>())
+        foreach (var layout in Enum.GetValues<LayoutKind>())
         {
             var positions = Enumerable.Range(0, devices).Select(r => BruteForcePositions(layout, seqLen, devices, r)).ToArray();
             Assert.Equal(Enumerable.Range(0, seqLen), positions.SelectMany(p => p).Order());
@@ -113,11 +113,11 @@ public class RingCostModelSpec
     }
 
     // The layouts of ANCHORS.md §3, written token by token.
-    private static int[] BruteForcePositions(SequenceLayout layout, int n, int p, int device) =>
+    private static int[] BruteForcePositions(LayoutKind layout, int n, int p, int device) =>
         Enumerable.Range(0, n).Where(t => layout switch
         {
-            SequenceLayout.Contiguous => (long)device * n / p <= t && t < (long)(device + 1) * n / p,
-            SequenceLayout.Striped => t % p == device,
+            LayoutKind.Contiguous => (long)device * n / p <= t && t < (long)(device + 1) * n / p,
+            LayoutKind.Striped => t % p == device,
             _ => ZigzagDevice(t, n, p) == device,
         }).ToArray();
 

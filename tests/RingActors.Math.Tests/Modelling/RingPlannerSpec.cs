@@ -11,7 +11,7 @@ public class RingPlannerSpec
     public void Plan_must_give_the_papers_memory_for_8_devices_at_524288_tokens()
     {
         var plan = RingPlanner.Plan(new PlanRequest(ProfileCatalog.Get("a100-nvlink"), Devices: 8, SeqLen: 524_288, Heads: 32, KvHeads: 8, HeadDim: 128,
-            Layout: SequenceLayout.Zigzag, Causal: true));
+            Layout: LayoutKind.Zigzag, Causal: true));
 
         const long b = 1, c = 524_288 / 8, h = 32 * 128;
         Assert.Equal(c, plan.BlockSize);
@@ -48,11 +48,11 @@ public class RingPlannerSpec
     [Fact]
     public void Causal_zigzag_must_be_balanced_and_faster_than_contiguous_on_4_devices()
     {
-        PlanResult Plan(SequenceLayout layout) =>
+        PlanResult Plan(LayoutKind layout) =>
             RingPlanner.Plan(new PlanRequest(FastLink, Devices: 4, SeqLen: 4096, Heads: 1, KvHeads: 1, HeadDim: 64, Layout: layout, Causal: true));
-        var contiguous = Plan(SequenceLayout.Contiguous);
-        var zigzag = Plan(SequenceLayout.Zigzag);
-        var striped = Plan(SequenceLayout.Striped);
+        var contiguous = Plan(LayoutKind.Contiguous);
+        var zigzag = Plan(LayoutKind.Zigzag);
+        var striped = Plan(LayoutKind.Striped);
 
         Assert.Equal(contiguous.TotalFlops, zigzag.TotalFlops);
         Assert.Equal(contiguous.TotalFlops, striped.TotalFlops);
@@ -92,7 +92,7 @@ public class RingPlannerSpec
     public void Plan_must_handle_1024_devices_and_a_million_hand_offs()
     {
         var plan = RingPlanner.Plan(new PlanRequest(ProfileCatalog.Get("tpu-v4"), Devices: 1024, SeqLen: 1_048_576, Heads: 32, KvHeads: 8, HeadDim: 128,
-            Layout: SequenceLayout.Zigzag, Causal: true, RecordTimeline: false));
+            Layout: LayoutKind.Zigzag, Causal: true, RecordTimeline: false));
         Assert.Equal(1024L * 1023, plan.Timeline.HandOffs);
         Assert.Equal(1, plan.Imbalance, 1e-12);
         Assert.InRange(plan.Overlap, 0, 1);

@@ -129,7 +129,7 @@ public class RingTimelineSimulatorSpec
     public void Timeline_must_be_identical_for_the_same_inputs_also_on_concurrent_threads()
     {
         var request = new PlanRequest(ProfileCatalog.Get("a100-infiniband"), Devices: 16, SeqLen: 65_537, Heads: 8, KvHeads: 2, HeadDim: 64,
-            Layout: SequenceLayout.Zigzag, Causal: true);
+            Layout: LayoutKind.Zigzag, Causal: true);
         var reference = RingPlanner.Plan(request).Timeline;
 
         var results = new RingTimeline[8];
@@ -154,7 +154,7 @@ public class RingTimelineSimulatorSpec
     public void Intervals_must_tile_each_device_lane_without_gaps()
     {
         var plan = RingPlanner.Plan(new PlanRequest(ProfileCatalog.Get("tpu-v4"), Devices: 8, SeqLen: 20_003, Heads: 4, KvHeads: 4, HeadDim: 128,
-            Layout: SequenceLayout.Contiguous, Causal: true));
+            Layout: LayoutKind.Contiguous, Causal: true));
         foreach (var device in plan.Timeline.Devices)
         {
             // Compute and idle intervals cover [0, total] exactly once; hand-offs lie in a lane of their own.

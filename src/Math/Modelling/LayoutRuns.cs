@@ -1,18 +1,5 @@
 namespace RingActors.Math.Modelling;
 
-/// <summary>How the model spreads the sequence over the ring (ANCHORS.md §3).</summary>
-public enum SequenceLayout
-{
-    /// <summary>Device r holds tokens [r·N/P, (r+1)·N/P).</summary>
-    Contiguous,
-
-    /// <summary>Token t goes to device t mod P (Brandon et al., Striped Attention).</summary>
-    Striped,
-
-    /// <summary>2P chunks; device r holds chunks r and 2P−1−r (ring-flash-attention's zigzag).</summary>
-    Zigzag,
-}
-
 /// <summary>
 /// Token positions of each device as at most two arithmetic runs, so causal work between a query chunk and a key block
 /// is counted in O(1) instead of per token (1,024 devices make a million block pairs). The actors have their own layout
@@ -23,16 +10,16 @@ internal static class LayoutRuns
     /// <summary>Tokens start, start + stride, …, count of them.</summary>
     internal readonly record struct Run(long Start, long Count, long Stride);
 
-    public static Run[] For(SequenceLayout layout, int seqLen, int devices, int device)
+    public static Run[] For(LayoutKind layout, int seqLen, int devices, int device)
     {
         long n = seqLen, p = devices, r = device;
         switch (layout)
         {
-            case SequenceLayout.Contiguous:
+            case LayoutKind.Contiguous:
                 return [Range(r * n / p, (r + 1) * n / p)];
-            case SequenceLayout.Striped:
+            case LayoutKind.Striped:
                 return [new Run(r, r < n ? (n - r + p - 1) / p : 0, p)];
-            case SequenceLayout.Zigzag:
+            case LayoutKind.Zigzag:
                 var chunks = 2 * p;
                 var mirror = chunks - 1 - r;
                 return [Range(r * n / chunks, (r + 1) * n / chunks), Range(mirror * n / chunks, (mirror + 1) * n / chunks)];

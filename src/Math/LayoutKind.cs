@@ -1,4 +1,4 @@
-namespace RingActors.Actors;
+namespace RingActors.Math;
 
 /// <summary>How the tokens of a sequence are split over the devices of a ring (ANCHORS.md §3).</summary>
 public enum LayoutKind
