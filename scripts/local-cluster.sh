@@ -80,8 +80,4 @@ for i in "${!pids[@]}"; do
   wait_up "${names[$i]}" "${pids[$i]}"
 done
 
-if dotnet "$DLL" run --help 2>/dev/null | grep -q -- "--cluster"; then
-  dotnet "$DLL" run --cluster --seed "$seed" --devices "$DEVICES" "${tls[@]}" "$@"
-else
-  echo "cluster of 1 seed + $DEVICES devices is Up; 'ringactors run --cluster' is not available in this build, so no job runs"
-fi
+dotnet "$DLL" run --cluster --seed "$seed" --devices "$DEVICES" --device-nodes "$DEVICES" "${tls[@]}" "$@"

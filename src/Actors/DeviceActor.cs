@@ -31,6 +31,8 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     private IActorRef _worker = ActorRefs.Nobody;
     private bool _reported;
     private DeviceTimelineRecorder? _timelines;
+    private Serialization.WireInbox? _wireInbox;
+    private long _networkBytes;
 
     public DeviceActor(DeviceSetup setup)
     {
@@ -54,6 +56,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
 
     private void WaitingForChunk()
     {
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<AssignChunk>(m => m.JobId == _setup.JobId, Load);
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
         Receive<IRingMessage>(m => m is AssignChunk or GrantCredit or StartRing && JobOf(m) != _setup.JobId, IgnoreForeign);
@@ -62,6 +65,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
 
     private void Ready()
     {
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<StartRing>(m => m.JobId == _setup.JobId, _ =>
         {
             var now = Now;
@@ -80,6 +84,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
 
     private void Running()
     {
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<AcceptBlock>(OnBlock);
         Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
@@ -95,6 +100,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
 
     private void Completed()
     {
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<AcceptBlock>(OnBlock);
         Receive<Faults.FaultProtocol.LinkFrame>(OnFrame);
         Receive<BlockRefused>(m => _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason));
@@ -136,7 +142,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     {
         State.CompleteCompute(outcome, Now);
         Timelines.Computed(outcome);
-        _supervisor.Tell(new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
+        Send(_supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
         Pump();
     }
 
@@ -149,12 +155,12 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         var state = State;
         while (state.TryTakeHandOff(out var handOff))
         {
-            _successor.Tell(Timelines.Stamp(handOff));
+            Send(_successor, Timelines.Stamp(handOff));
         }
 
         if (state.TakeCreditGrant() is var credits and > 0)
         {
-            _predecessor.Tell(Timelines.Grant(credits));
+            Send(_predecessor, Timelines.Grant(credits));
         }
 
         if (state.TryStartCompute(Now, out var ticket))
@@ -173,7 +179,8 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         if (state.IsComplete && !_reported)
         {
             _reported = true;
-            _supervisor.Tell(Timelines.Attach(state.Result()));
+            var result = Timelines.Attach(state.Result());
+            Send(_supervisor, result with { Stats = result.Stats with { NetworkBytesSent = _networkBytes } });
             Become(Completed);
         }
     }
@@ -187,6 +194,20 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
         {
             // A malformed block of our own job means this device can never finish: the supervisor must know at once.
             _supervisor.Tell(refusal);
+        }
+    }
+
+    /// <summary>Sends through <see cref="Serialization.RingWire"/> (chunked when remote and large) and counts the bytes that crossed the network.</summary>
+    private void Send(IActorRef target, IRingMessage message) =>
+        _networkBytes += Serialization.RingWire.Tell(Context.System, target, message, Self);
+
+    /// <summary>A piece of a large message from another node: once whole, it is handled like any message from its sender.</summary>
+    private void OnChunk(Serialization.BlockChunk chunk)
+    {
+        _wireInbox ??= new Serialization.WireInbox(Context.System);
+        if (_wireInbox.Accept(chunk) is { } message)
+        {
+            Self.Tell(message, Sender);
         }
     }
 

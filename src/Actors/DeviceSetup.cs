@@ -24,6 +24,15 @@ public sealed record DeviceSetup(
     /// <summary>Test hooks: slow compute down, make one device fail. Not part of the public API.</summary>
     internal DeviceHooks Hooks { get; init; } = DeviceHooks.None;
 
+    /// <summary>
+    /// The pattern of <see cref="AttentionOptions.Pattern"/> as its spec (PatternSpec syntax), so a device deployed on another
+    /// node can parse it again there with <see cref="PatternSeed"/>; null when there is no pattern or it cannot travel.
+    /// </summary>
+    public string? PatternSpec { get; init; }
+
+    /// <summary>Seed the pattern spec is parsed with (random and BigBird patterns draw from it).</summary>
+    public int PatternSeed { get; init; }
+
     /// <summary>Incarnation of the device: 0 at the start, one more each time the supervisor re-creates it after a crash.</summary>
     public int Epoch { get; init; }
 

@@ -43,4 +43,8 @@ public sealed record DeviceStats(
     int DuplicatesDropped,
     int BlocksRefused,
     TimeSpan HandOffTime,
-    TimeSpan HiddenHandOffTime);
+    TimeSpan HiddenHandOffTime)
+{
+    /// <summary>Serialized bytes this device sent to actors on other nodes (hand-offs, credits, events; 0 in one process).</summary>
+    public long NetworkBytesSent { get; init; }
+}

@@ -37,6 +37,21 @@ public sealed record RingJobSettings(
     /// </summary>
     public VirtualTimeSettings? VirtualTime { get; init; }
 
+    /// <summary>
+    /// <see cref="Pattern"/> as its spec (PatternSpec syntax) with the seed it was parsed with: what travels to devices deployed
+    /// on other nodes, which parse it again. Needed when <see cref="Placement"/> is given and there is a pattern.
+    /// </summary>
+    public string? PatternSpec { get; init; }
+
+    /// <summary>Seed <see cref="PatternSpec"/> is parsed with.</summary>
+    public int PatternSeed { get; init; }
+
+    /// <summary>
+    /// Where device r runs: the address of a cluster node (remote deployment), one per device; null runs every device in
+    /// the supervisor's own actor system.
+    /// </summary>
+    public IReadOnlyList<Akka.Actor.Address>? Placement { get; init; }
+
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
 
@@ -79,6 +94,23 @@ public sealed record RingJobSettings(
         Pattern?.Validate(shape);
 
         Faults?.ValidateFor(Devices);
+        if (Placement is { } placement)
+        {
+            if (placement.Count != Devices)
+            {
+                throw new ArgumentException($"placement names {placement.Count} nodes for {Devices} devices: give one per device", nameof(Placement));
+            }
+
+            if (Pattern is not null && PatternSpec is null)
+            {
+                throw new ArgumentException("a pattern travels to other nodes as its spec: set PatternSpec", nameof(PatternSpec));
+            }
+
+            if (VirtualTime is not null || Faults is not null)
+            {
+                throw new ArgumentException("virtual time and fault plans run in one process only, not on a cluster placement", nameof(Placement));
+            }
+        }
         VirtualTime?.Validate();
 
         if (JobId is "")

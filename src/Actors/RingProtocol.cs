@@ -100,7 +100,7 @@ public static class RingProtocol
     }
 
     /// <summary>Supervisor → caller: the job finished. Local reply only (the result holds the reassembled tensors and statistics).</summary>
-    public sealed record JobCompleted(RingResult Result) : IRingMessage;
+    public sealed record JobCompleted(RingResult Result) : IRingMessage, INoSerializationVerificationNeeded;
 
     /// <summary>Supervisor → caller: the job failed, with a one-line reason (which device, which step, what happened).</summary>
     public sealed record JobFailed(string JobId, string Reason, bool Cancelled = false) : IRingMessage;

@@ -36,6 +36,12 @@ public sealed record RingResult(
     /// </summary>
     public RingTimeline? MeasuredTimeline { get; init; }
 
+    /// <summary>The node each device ran on (its actor system's address), device by device.</summary>
+    public IReadOnlyList<string>? Placement { get; init; }
+
+    /// <summary>Serialized bytes of the job's messages that crossed between nodes (0 in one process).</summary>
+    public long NetworkBytes { get; init; }
+
     /// <summary>Blocks handed on by all devices: P·(P − 1) for a complete job.</summary>
     public int HandOffs => Devices.Sum(d => d.HandOffsSent);
 

@@ -27,6 +27,8 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
     private IActorRef? _replyTo;
     private long _startedAt;
     private long _ringStartedAt;
+    private long _networkBytes;
+    private Serialization.WireInbox? _inbox;
 
     public RingSupervisor(RingJob job, IProgress<RingProgress>? progress)
     {
@@ -86,6 +88,14 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
     private void Running()
     {
         FaultHandlers();
+        Receive<Serialization.BlockChunk>(chunk =>
+        {
+            _inbox ??= new Serialization.WireInbox(Context.System);
+            if (_inbox.Accept(chunk) is { } message)
+            {
+                Self.Tell(message, Sender);
+            }
+        });
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
             _blocksDone[m.Device]++;
@@ -93,6 +103,11 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         });
         Receive<ChunkCompleted>(m => m.JobId == _job.JobId, m =>
         {
+            if (Serialization.RingWire.IsRemote(Sender) && Context.System.Serialization.FindSerializerFor(m) is Serialization.RingMessageSerializer serializer)
+            {
+                _networkBytes += serializer.FrameSize(m);
+            }
+
             _results[m.Device] = m;
             NoteRecovered(m.Device);
             ReportProgress();
@@ -136,8 +151,18 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
                 Hooks = HooksFor(r),
                 VirtualTime = _job.Settings.VirtualTime,
                 Phantom = input.IsPhantom,
+                PatternSpec = _job.Settings.PatternSpec,
+                PatternSeed = _job.Settings.PatternSeed,
             };
-            devices[r] = Context.ActorOf(DeviceActor.Props(setup), $"device-{r}");
+            var props = DeviceActor.Props(setup);
+            if (_job.Settings.Placement is { } placement)
+            {
+                // Remote deployment: the device is created on that node, still our child (supervised and watched as a local one);
+                // its Props' argument, the DeviceSetup, travels through RingMessageSerializer with the pattern as its spec.
+                props = props.WithDeploy(new Deploy(new RemoteScope(placement[r])));
+            }
+
+            devices[r] = Context.ActorOf(props, $"device-{r}");
             Context.Watch(devices[r]);
             _devices[devices[r]] = r;
         }
@@ -148,15 +173,15 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         {
             var chunk = layout.QueryChunkOf(input, r);
             var block = layout.KeyValueBlockOf(input, r);
-            devices[r].Tell(new AssignChunk(
+            _networkBytes += Serialization.RingWire.Tell(Context.System, devices[r], new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
-                predecessors[r], successors[r], Self));
+                predecessors[r], successors[r], Self), Self);
         }
 
         _ringStartedAt = Now;
         foreach (var device in devices)
         {
-            device.Tell(new StartRing(_job.JobId));
+            _networkBytes += Serialization.RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
         }
 
         Timers.StartSingleTimer(DeadlineTimer, DeadlineExceeded.Instance, _job.Deadline);
@@ -192,6 +217,8 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             Faults = _ledger?.Report(_ringStartedAt),
             VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
             MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
+            Placement = _job.Settings.Placement?.Select(a => a.ToString()).ToArray(),
+            NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent),
         };
         Reply(new JobCompleted(ring));
     }

@@ -57,12 +57,35 @@ public static class Program
 
         try
         {
-            return app.Run(SpellOutShortLongOptions(args));
+            return app.Run(ClusterSeeds(SpellOutShortLongOptions(args)));
         }
         catch (Exception error) when (UserError.IsUserError(error))
         {
             return UserError.Report(error, errors);
         }
+    }
+
+    /// <summary>
+    /// <c>--seed</c> of <c>run</c> is the random inputs' seed (a number); with <c>--cluster</c> an address given to <c>--seed</c>
+    /// (akka.tcp://…) is the cluster's seed node, i.e. <c>--cluster-seed</c>.
+    /// </summary>
+    internal static string[] ClusterSeeds(string[] args)
+    {
+        if (!args.Contains("--cluster"))
+        {
+            return args;
+        }
+
+        var rewritten = (string[])args.Clone();
+        for (var i = 0; i + 1 < rewritten.Length; i++)
+        {
+            if (rewritten[i] == "--seed" && rewritten[i + 1].StartsWith("akka.", StringComparison.Ordinal))
+            {
+                rewritten[i] = "--cluster-seed";
+            }
+        }
+
+        return rewritten;
     }
 
     /// <summary>

@@ -190,7 +190,18 @@ public ref struct FrameReader
             throw new InvalidOperationException("this reader was created without an actor system; it cannot resolve actor references");
         }
 
-        if (!ActorPath.TryParse(path, out _))
+        bool parsed;
+        try
+        {
+            parsed = ActorPath.TryParse(path, out _);
+        }
+        catch (FormatException)
+        {
+            // Akka's parser throws on a malformed uid suffix (#…) instead of returning false.
+            parsed = false;
+        }
+
+        if (!parsed)
         {
             Fail($"{field}: '{path}' is not an actor path");
         }

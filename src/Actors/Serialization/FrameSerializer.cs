@@ -36,6 +36,14 @@ public abstract class FrameSerializer : SerializerWithStringManifest
     /// <summary>The manifests registered so far, in registration order of types.</summary>
     public IEnumerable<string> Manifests => _byManifest.Keys;
 
+    /// <summary>Bytes the registered writer produces for <paramref name="message"/> after the version byte (its size hint).</summary>
+    public long SizeOf(object message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var entry = EntryFor(message);
+        return entry.SizeHint?.Invoke(message) ?? ToBinary(message).Length - 1;
+    }
+
     public override string Manifest(object o)
     {
         ArgumentNullException.ThrowIfNull(o);

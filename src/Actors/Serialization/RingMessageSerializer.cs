@@ -1,11 +1,19 @@
 using Akka.Actor;
+using RingActors.Actors.Faults;
+using RingActors.Math;
+using RingActors.Math.Masks;
+using RingActors.Math.Modelling;
+using static RingActors.Actors.Faults.FaultProtocol;
+using static RingActors.Actors.RingProtocol;
 
 namespace RingActors.Actors.Serialization;
 
 /// <summary>
-/// The binary serializer of the ring's messages (bound in cluster-reference.conf). Each message is one
-/// <see cref="FrameSerializer.Register{T}"/> line in the constructor: a manifest of 1–4 letters that never changes,
-/// a writer and a reader. Tensors travel as raw little-endian float32.
+/// The binary serializer of the ring's messages (bound to <see cref="IRingMessage"/>, <see cref="BlockChunk"/> and
+/// <see cref="DeviceSetup"/> in cluster-reference.conf). Each message is one <see cref="FrameSerializer.Register{T}"/> line:
+/// a manifest of 1–4 letters that never changes, a writer, a reader that checks every dimension, and the exact frame size.
+/// Tensors travel as raw little-endian float32. <see cref="JobCompleted"/> is a local reply (it holds the whole result and
+/// the job's pattern object) and is marked so that serialize-messages does not ask for it.
 /// </summary>
 public sealed class RingMessageSerializer : FrameSerializer
 {
@@ -18,13 +26,93 @@ public sealed class RingMessageSerializer : FrameSerializer
     /// <summary>Bytes of a <see cref="BlockChunk"/> frame besides its payload: version, id, index, count, total, byte count.</summary>
     public const int ChunkFrameOverhead = 1 + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int) + FrameWriter.LengthPrefixBytes;
 
+    /// <summary>Longest job id (UTF-8 bytes) a frame may carry.</summary>
+    public const int MaxJobIdBytes = 256;
+
+    /// <summary>Most devices a frame may name (a device index is below this).</summary>
+    public const int MaxDevices = 1 << 20;
+
+    private const int MaxReasonBytes = 16 * 1024;
+
     public RingMessageSerializer(ExtendedActorSystem system)
         : base(system, FrameVersion)
     {
         Register("CH", WriteChunk, ReadChunk, chunk => ChunkFrameOverhead - 1 + chunk.Bytes.Length);
+        Register("AC", WriteAssign, ReadAssign, SizeOfAssign);
+        Register("SR", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new StartRing(ReadJobId(ref r)), m => Str(m.JobId));
+        Register("AB", WriteAccept, ReadAccept, SizeOfAccept);
+        Register("GC", WriteGrant, ReadGrant, m => Str(m.JobId) + 4 + OptD(m.VirtualReleasedAt));
+        Register("BR", WriteRefused, ReadRefused, m => Str(m.JobId) + 12 + Str(m.Reason));
+        Register("BC", WriteComputed, ReadComputed, m => Str(m.JobId) + 12 + 1 + 8);
+        Register("CC", WriteCompleted, ReadCompleted, SizeOfCompleted);
+        Register<RunJob>("RJ", (_, _) => { }, (ref FrameReader _) => RunJob.Instance, _ => 0);
+        Register<CancelJob>("CJ", (_, _) => { }, (ref FrameReader _) => CancelJob.Instance, _ => 0);
+        Register("JF", WriteJobFailed, ReadJobFailed, m => Str(m.JobId) + Str(m.Reason) + 1);
+        Register("LF", WriteLinkFrame, ReadLinkFrame, m => Str(m.JobId) + 4 + 4 + 8 + SizeOfAccept(m.Block));
+        Register("LA", WriteLinkAck, ReadLinkAck, m => Str(m.JobId) + 4 + 4 + 8 + 1);
+        Register("LR", WriteLinkRefused, ReadLinkRefused, m => Str(m.JobId) + 4 + 4 + 8 + Str(m.Reason));
+        Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + FrameWriter.SizeOfArray4(m.StepsSent.Count));
+        Register("WL", WriteWireLink, ReadWireLink, m => Ref(m.Sender) + Ref(m.Receiver) + 4);
+        Register("RR", (w, m) => { w.WriteActorRef(m.Receiver); w.WriteInt32(m.Epoch); }, ReadReceiverReplaced, m => Ref(m.Receiver) + 4);
+        Register("SX", (w, m) => w.WriteActorRef(m.Sender), (ref FrameReader r) => new SenderReplaced(r.ReadActorRef("sender")), m => Ref(m.Sender));
+        Register("RC", WriteRecover, ReadRecover, SizeOfRecover);
+        Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8);
+        Register("LK", WriteLinkFailed, ReadLinkFailed, m => Str(m.JobId) + 16 + Str(m.Reason));
+        Register("FO", WriteFaultObserved, ReadFaultObserved, m => Str(m.JobId) + SizeOfFault(m.Event));
+        Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
     }
 
     public override int Identifier => Id;
+
+    /// <summary>The exact frame size of <paramref name="message"/> (version byte included), without writing it.</summary>
+    public long FrameSize(object message) => SizeOf(message) + 1;
+
+    private static long Str(string value) => FrameWriter.SizeOfString(value);
+
+    private static long Ref(IActorRef? actor) => FrameWriter.SizeOfActorRef(actor);
+
+    private static long OptD(double? value) => value.HasValue ? 9 : 1;
+
+    private static long Floats(float[] values) => FrameWriter.SizeOfArray4(values.Length);
+
+    private static string ReadJobId(ref FrameReader reader)
+    {
+        var id = reader.ReadString("job id");
+        FrameReader.Require(id.Length > 0 && System.Text.Encoding.UTF8.GetByteCount(id) <= MaxJobIdBytes, $"job id must be 1..{MaxJobIdBytes} bytes, got {id.Length} characters");
+        return id;
+    }
+
+    private static string ReadReason(ref FrameReader reader, string field)
+    {
+        var reason = reader.ReadString(field);
+        FrameReader.Require(reason.Length <= MaxReasonBytes, $"{field} of {reason.Length} characters exceeds {MaxReasonBytes}");
+        return reason;
+    }
+
+    private static int ReadDevice(ref FrameReader reader, string field = "device") => reader.ReadInt32(field, 0, MaxDevices - 1);
+
+    /// <summary>Positions are global token indices: never negative.</summary>
+    private static int[] ReadPositions(ref FrameReader reader, string field)
+    {
+        var positions = reader.ReadInts(field);
+        foreach (var p in positions)
+        {
+            FrameReader.Require(p >= 0, $"{field}: negative position {p}");
+        }
+
+        return positions;
+    }
+
+    /// <summary>K and V of a block of <paramref name="tokens"/> tokens: equal lengths, a whole number of rows per token (or both empty: phantom).</summary>
+    private static (float[] Keys, float[] Values) ReadKeyValues(ref FrameReader reader, int tokens)
+    {
+        var keys = reader.ReadFloats("keys");
+        var values = reader.ReadFloats("values", keys.Length);
+        FrameReader.Require(
+            keys.Length == 0 || (tokens > 0 && keys.Length % tokens == 0),
+            $"keys hold {keys.Length} floats, not a whole [B, Hkv, {tokens}, d] block");
+        return (keys, values);
+    }
 
     private static void WriteChunk(FrameWriter writer, BlockChunk chunk)
     {
@@ -46,5 +134,504 @@ public sealed class RingMessageSerializer : FrameSerializer
         var expected = BlockChunker.Slice(total, count, index).Length;
         FrameReader.Require(bytes.Length == expected, $"chunk {index} holds {bytes.Length} bytes, the layout gives {expected}");
         return new BlockChunk(transferId, index, count, total, bytes);
+    }
+
+    private static void WriteAssign(FrameWriter w, AssignChunk m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInts(m.QueryPositions);
+        w.WriteFloats(m.Queries);
+        w.WriteInts(m.KeyPositions);
+        w.WriteFloats(m.Keys);
+        w.WriteFloats(m.Values);
+        w.WriteActorRef(m.Predecessor);
+        w.WriteActorRef(m.Successor);
+        w.WriteActorRef(m.Supervisor);
+    }
+
+    private static AssignChunk ReadAssign(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var queryPositions = ReadPositions(ref r, "query positions");
+        var queries = r.ReadFloats("queries");
+        FrameReader.Require(
+            queries.Length == 0 || (queryPositions.Length > 0 && queries.Length % queryPositions.Length == 0),
+            $"queries hold {queries.Length} floats, not a whole [B, H, {queryPositions.Length}, d] chunk");
+        var keyPositions = ReadPositions(ref r, "key positions");
+        var (keys, values) = ReadKeyValues(ref r, keyPositions.Length);
+        return new AssignChunk(jobId, queries, queryPositions, keys, values, keyPositions, r.ReadActorRef("predecessor"), r.ReadActorRef("successor"), r.ReadActorRef("supervisor"));
+    }
+
+    private static long SizeOfAssign(AssignChunk m) =>
+        Str(m.JobId) + FrameWriter.SizeOfArray4(m.QueryPositions.Length) + Floats(m.Queries) + FrameWriter.SizeOfArray4(m.KeyPositions.Length)
+        + Floats(m.Keys) + Floats(m.Values) + Ref(m.Predecessor) + Ref(m.Successor) + Ref(m.Supervisor);
+
+    private static void WriteAccept(FrameWriter w, AcceptBlock m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Origin);
+        w.WriteInt32(m.Step);
+        w.WriteInt64(m.Sequence);
+        w.WriteInt64(m.ReadySince);
+        w.WriteInts(m.Positions);
+        w.WriteFloats(m.Keys);
+        w.WriteFloats(m.Values);
+        w.WriteOptionalDouble(m.VirtualSentAt);
+    }
+
+    private static AcceptBlock ReadAccept(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var origin = ReadDevice(ref r, "origin");
+        var step = ReadDevice(ref r, "step");
+        var sequence = r.ReadInt64("sequence");
+        FrameReader.Require(sequence >= 0, $"sequence must be ≥ 0, got {sequence}");
+        var readySince = r.ReadInt64("ready since");
+        var positions = ReadPositions(ref r, "positions");
+        var (keys, values) = ReadKeyValues(ref r, positions.Length);
+        return new AcceptBlock(jobId, origin, step, sequence, readySince, keys, values, positions, r.ReadOptionalDouble("virtual sent at"));
+    }
+
+    private static long SizeOfAccept(AcceptBlock m) =>
+        Str(m.JobId) + 4 + 4 + 8 + 8 + FrameWriter.SizeOfArray4(m.Positions.Length) + Floats(m.Keys) + Floats(m.Values) + OptD(m.VirtualSentAt);
+
+    private static void WriteGrant(FrameWriter w, GrantCredit m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Credits);
+        w.WriteOptionalDouble(m.VirtualReleasedAt);
+    }
+
+    private static GrantCredit ReadGrant(ref FrameReader r) =>
+        new(ReadJobId(ref r), r.ReadInt32("credits", 1, MaxDevices), r.ReadOptionalDouble("virtual released at"));
+
+    private static void WriteRefused(FrameWriter w, BlockRefused m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Device);
+        w.WriteInt32(m.Origin);
+        w.WriteInt32(m.Step);
+        w.WriteString(m.Reason);
+    }
+
+    // The job id of a refusal is the refused block's: it may be a foreign or malformed one, so only the string cap applies.
+    private static BlockRefused ReadRefused(ref FrameReader r) =>
+        new(r.ReadString("job id"), ReadDevice(ref r), r.ReadInt32("origin"), r.ReadInt32("step"), ReadReason(ref r, "reason"));
+
+    private static void WriteComputed(FrameWriter w, BlockComputed m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Device);
+        w.WriteInt32(m.Step);
+        w.WriteInt32(m.Origin);
+        w.WriteBoolean(m.Skipped);
+        w.WriteInt64(m.PairsComputed);
+    }
+
+    private static BlockComputed ReadComputed(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var device = ReadDevice(ref r);
+        var step = ReadDevice(ref r, "step");
+        var origin = ReadDevice(ref r, "origin");
+        var skipped = r.ReadBoolean("skipped");
+        var pairs = r.ReadInt64("pairs computed");
+        FrameReader.Require(pairs >= 0, $"pairs computed must be ≥ 0, got {pairs}");
+        return new BlockComputed(jobId, device, step, origin, skipped, pairs);
+    }
+
+    private static void WriteCompleted(FrameWriter w, ChunkCompleted m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Device);
+        w.WriteFloats(m.Output);
+        w.WriteFloats(m.Lse);
+        WriteStats(w, m.Stats);
+        WriteTimeline(w, m.MeasuredTimeline);
+        WriteTimeline(w, m.VirtualTimeline);
+    }
+
+    private static ChunkCompleted ReadCompleted(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var device = ReadDevice(ref r);
+        var output = r.ReadFloats("output");
+        var lse = r.ReadFloats("lse");
+        FrameReader.Require(
+            (output.Length == 0 && lse.Length == 0) || (lse.Length > 0 && output.Length % lse.Length == 0),
+            $"output of {output.Length} floats is not a whole [B, H, n, d] for an lse of {lse.Length} rows");
+        var stats = ReadStats(ref r);
+        FrameReader.Require(stats.Device == device, $"statistics of device {stats.Device} in the result of device {device}");
+        return new ChunkCompleted(jobId, device, output, lse, stats, ReadTimeline(ref r), ReadTimeline(ref r));
+    }
+
+    private static long SizeOfCompleted(ChunkCompleted m) =>
+        Str(m.JobId) + 4 + Floats(m.Output) + Floats(m.Lse) + StatsBytes + SizeOfTimeline(m.MeasuredTimeline) + SizeOfTimeline(m.VirtualTimeline);
+
+    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8;
+
+    private static void WriteStats(FrameWriter w, DeviceStats s)
+    {
+        w.WriteInt32(s.Device);
+        w.WriteInt32(s.QueryTokens);
+        w.WriteInt32(s.BlocksComputed);
+        w.WriteInt32(s.BlocksSkipped);
+        w.WriteInt64(s.PairsComputed);
+        w.WriteDouble(s.Flops);
+        w.WriteInt64(s.ComputeTime.Ticks);
+        w.WriteInt64(s.ComputeQueueTime.Ticks);
+        w.WriteInt64(s.WaitingTime.Ticks);
+        w.WriteInt64(s.BytesSent);
+        w.WriteInt64(s.BytesReceived);
+        w.WriteInt32(s.HandOffsSent);
+        w.WriteInt32(s.HandOffsReceived);
+        w.WriteInt32(s.HandOffsDelayedByCredit);
+        w.WriteInt64(s.PeakResidentBytes);
+        w.WriteInt32(s.PeakBlocksHeld);
+        w.WriteInt32(s.DuplicatesDropped);
+        w.WriteInt32(s.BlocksRefused);
+        w.WriteInt64(s.HandOffTime.Ticks);
+        w.WriteInt64(s.HiddenHandOffTime.Ticks);
+        w.WriteInt64(s.NetworkBytesSent);
+    }
+
+    private static DeviceStats ReadStats(ref FrameReader r)
+    {
+        var device = ReadDevice(ref r, "stats device");
+        var queryTokens = NonNegative(ref r, "query tokens");
+        var blocksComputed = NonNegative(ref r, "blocks computed");
+        var blocksSkipped = NonNegative(ref r, "blocks skipped");
+        var pairs = r.ReadInt64("pairs computed");
+        var flops = r.ReadDouble("flops");
+        return new DeviceStats(
+            device, queryTokens, blocksComputed, blocksSkipped, pairs, flops,
+            Ticks(ref r, "compute time"), Ticks(ref r, "compute queue time"), Ticks(ref r, "waiting time"),
+            r.ReadInt64("bytes sent"), r.ReadInt64("bytes received"),
+            NonNegative(ref r, "hand-offs sent"), NonNegative(ref r, "hand-offs received"), NonNegative(ref r, "hand-offs delayed"),
+            r.ReadInt64("peak resident bytes"), NonNegative(ref r, "peak blocks held"), NonNegative(ref r, "duplicates dropped"), NonNegative(ref r, "blocks refused"),
+            Ticks(ref r, "hand-off time"), Ticks(ref r, "hidden hand-off time"))
+        {
+            NetworkBytesSent = r.ReadInt64("network bytes sent"),
+        };
+    }
+
+    private static int NonNegative(ref FrameReader r, string field) => r.ReadInt32(field, 0, int.MaxValue);
+
+    private static TimeSpan Ticks(ref FrameReader r, string field) => TimeSpan.FromTicks(r.ReadInt64(field));
+
+    private static void WriteTimeline(FrameWriter w, DeviceTimeline? t)
+    {
+        w.WriteBoolean(t is not null);
+        if (t is null)
+        {
+            return;
+        }
+
+        w.WriteInt32(t.Device);
+        w.WriteInt32(t.Intervals.Count);
+        foreach (var interval in t.Intervals)
+        {
+            w.WriteByte((byte)interval.Kind);
+            w.WriteDouble(interval.Start);
+            w.WriteDouble(interval.End);
+            w.WriteInt32(interval.Step);
+        }
+
+        w.WriteDouble(t.ComputeSeconds);
+        w.WriteDouble(t.IdleSeconds);
+        w.WriteDouble(t.CommunicationSeconds);
+        w.WriteDouble(t.HiddenCommunicationSeconds);
+        w.WriteDouble(t.FinishedAt);
+        w.WriteInt32(t.HandOffsReceived);
+    }
+
+    private const int IntervalBytes = 1 + 8 + 8 + 4;
+
+    private static long SizeOfTimeline(DeviceTimeline? t) => t is null ? 1 : 1 + 4 + 4 + ((long)t.Intervals.Count * IntervalBytes) + (5 * 8) + 4;
+
+    private static DeviceTimeline? ReadTimeline(ref FrameReader r)
+    {
+        if (!r.ReadBoolean("timeline present"))
+        {
+            return null;
+        }
+
+        var device = ReadDevice(ref r, "timeline device");
+        var count = r.ReadInt32("intervals", 0, int.MaxValue);
+        // Checked against the bytes left before allocating: a forged count cannot make the list larger than the frame.
+        FrameReader.Require((long)count * IntervalBytes <= r.Remaining, $"{count} intervals need {(long)count * IntervalBytes} bytes, {r.Remaining} remain");
+        var intervals = new TimelineInterval[count];
+        for (var i = 0; i < count; i++)
+        {
+            var kind = r.ReadByte("interval kind");
+            FrameReader.Require(Enum.IsDefined((IntervalKind)kind), $"unknown interval kind {kind}");
+            intervals[i] = new TimelineInterval((IntervalKind)kind, r.ReadDouble("start"), r.ReadDouble("end"), r.ReadInt32("step"));
+        }
+
+        return new DeviceTimeline(device, intervals, r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), NonNegative(ref r, "hand-offs received"));
+    }
+
+    private static void WriteJobFailed(FrameWriter w, JobFailed m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteString(m.Reason);
+        w.WriteBoolean(m.Cancelled);
+    }
+
+    private static JobFailed ReadJobFailed(ref FrameReader r) => new(ReadJobId(ref r), ReadReason(ref r, "reason"), r.ReadBoolean("cancelled"));
+
+    private static void WriteLinkHeader(FrameWriter w, string jobId, int link, int epoch, long sequence)
+    {
+        w.WriteString(jobId);
+        w.WriteInt32(link);
+        w.WriteInt32(epoch);
+        w.WriteInt64(sequence);
+    }
+
+    private static (string JobId, int Link, int Epoch, long Sequence) ReadLinkHeader(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var link = ReadDevice(ref r, "link");
+        var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
+        var sequence = r.ReadInt64("sequence");
+        FrameReader.Require(sequence >= 0, $"sequence must be ≥ 0, got {sequence}");
+        return (jobId, link, epoch, sequence);
+    }
+
+    private static void WriteLinkFrame(FrameWriter w, LinkFrame m)
+    {
+        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        WriteAccept(w, m.Block);
+    }
+
+    private static LinkFrame ReadLinkFrame(ref FrameReader r)
+    {
+        var (jobId, link, epoch, sequence) = ReadLinkHeader(ref r);
+        return new LinkFrame(jobId, link, epoch, sequence, ReadAccept(ref r));
+    }
+
+    private static void WriteLinkAck(FrameWriter w, LinkAck m)
+    {
+        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        w.WriteBoolean(m.Duplicate);
+    }
+
+    private static LinkAck ReadLinkAck(ref FrameReader r)
+    {
+        var (jobId, link, epoch, sequence) = ReadLinkHeader(ref r);
+        return new LinkAck(jobId, link, epoch, sequence, r.ReadBoolean("duplicate"));
+    }
+
+    private static void WriteLinkRefused(FrameWriter w, LinkRefused m)
+    {
+        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        w.WriteString(m.Reason);
+    }
+
+    private static LinkRefused ReadLinkRefused(ref FrameReader r)
+    {
+        var (jobId, link, epoch, sequence) = ReadLinkHeader(ref r);
+        return new LinkRefused(jobId, link, epoch, sequence, ReadReason(ref r, "reason"));
+    }
+
+    private static void WriteLinkResume(FrameWriter w, LinkResume m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Credits);
+        w.WriteInts(m.StepsSent.ToArray());
+    }
+
+    private static LinkResume ReadLinkResume(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var credits = r.ReadInt32("credits", 0, MaxDevices);
+        var steps = r.ReadInts("steps sent");
+        FrameReader.Require(steps.All(s => s >= 0 && s < MaxDevices), "steps sent must lie in [0, max devices)");
+        return new LinkResume(jobId, credits, steps);
+    }
+
+    private static void WriteWireLink(FrameWriter w, WireLink m)
+    {
+        w.WriteActorRef(m.Sender);
+        w.WriteActorRef(m.Receiver);
+        w.WriteInt32(m.ReceiverEpoch);
+    }
+
+    private static WireLink ReadWireLink(ref FrameReader r) => new(r.ReadActorRef("sender"), r.ReadActorRef("receiver"), r.ReadInt32("receiver epoch", 0, int.MaxValue));
+
+    private static ReceiverReplaced ReadReceiverReplaced(ref FrameReader r) => new(r.ReadActorRef("receiver"), r.ReadInt32("epoch", 0, int.MaxValue));
+
+    private static void WriteRecover(FrameWriter w, RecoverChunk m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInts(m.QueryPositions);
+        w.WriteFloats(m.Queries);
+        w.WriteInt32(m.Blocks.Count);
+        foreach (var block in m.Blocks)
+        {
+            w.WriteInts(block.Positions);
+            w.WriteFloats(block.Keys);
+            w.WriteFloats(block.Values);
+        }
+    }
+
+    private static RecoverChunk ReadRecover(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var queryPositions = ReadPositions(ref r, "query positions");
+        var queries = r.ReadFloats("queries");
+        FrameReader.Require(
+            queries.Length == 0 || (queryPositions.Length > 0 && queries.Length % queryPositions.Length == 0),
+            $"queries hold {queries.Length} floats, not a whole chunk of {queryPositions.Length} tokens");
+        var count = r.ReadInt32("blocks", 0, MaxDevices);
+        // Each block takes at least three length prefixes: a forged count cannot outgrow the frame.
+        FrameReader.Require(count * 12L <= r.Remaining, $"{count} blocks need at least {count * 12L} bytes, {r.Remaining} remain");
+        var blocks = new KeyValueBlock[count];
+        for (var i = 0; i < count; i++)
+        {
+            var positions = ReadPositions(ref r, "block positions");
+            var (keys, values) = ReadKeyValues(ref r, positions.Length);
+            blocks[i] = new KeyValueBlock(keys, values, positions);
+        }
+
+        return new RecoverChunk(jobId, queries, queryPositions, blocks);
+    }
+
+    private static long SizeOfRecover(RecoverChunk m) =>
+        Str(m.JobId) + FrameWriter.SizeOfArray4(m.QueryPositions.Length) + Floats(m.Queries) + 4
+        + m.Blocks.Sum(b => FrameWriter.SizeOfArray4(b.Positions.Length) + Floats(b.Keys) + Floats(b.Values));
+
+    private static void WriteKilled(FrameWriter w, DeviceKilled m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Device);
+        w.WriteInt32(m.Step);
+        w.WriteInt64(m.At);
+    }
+
+    private static DeviceKilled ReadKilled(ref FrameReader r) => new(ReadJobId(ref r), ReadDevice(ref r), ReadDevice(ref r, "step"), r.ReadInt64("at"));
+
+    private static void WriteLinkFailed(FrameWriter w, LinkFailed m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Link);
+        w.WriteInt32(m.Step);
+        w.WriteInt32(m.Origin);
+        w.WriteInt32(m.Attempts);
+        w.WriteString(m.Reason);
+    }
+
+    private static LinkFailed ReadLinkFailed(ref FrameReader r) =>
+        new(ReadJobId(ref r), ReadDevice(ref r, "link"), ReadDevice(ref r, "step"), ReadDevice(ref r, "origin"), r.ReadInt32("attempts", 0, int.MaxValue), ReadReason(ref r, "reason"));
+
+    private static void WriteFaultObserved(FrameWriter w, FaultObserved m)
+    {
+        w.WriteString(m.JobId);
+        var e = m.Event;
+        w.WriteString(e.Fault);
+        w.WriteString(e.Where);
+        w.WriteInt64(e.InjectedAt);
+        w.WriteInt64(e.DetectedAt);
+        w.WriteInt64(e.RecoveredAt);
+        w.WriteString(e.Recovery);
+        w.WriteInt32(e.Retransmissions);
+        w.WriteInt64(e.ExtraBytes);
+    }
+
+    private static long SizeOfFault(FaultEvent e) => Str(e.Fault) + Str(e.Where) + 24 + Str(e.Recovery) + 4 + 8;
+
+    private static FaultObserved ReadFaultObserved(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var fault = ReadReason(ref r, "fault");
+        var where = ReadReason(ref r, "where");
+        var injected = r.ReadInt64("injected at");
+        var detected = r.ReadInt64("detected at");
+        var recovered = r.ReadInt64("recovered at");
+        var recovery = ReadReason(ref r, "recovery");
+        return new FaultObserved(jobId, new FaultEvent(fault, where, injected, detected, recovered, recovery, r.ReadInt32("retransmissions", 0, int.MaxValue), r.ReadInt64("extra bytes")));
+    }
+
+    /// <summary>
+    /// A device's setup travels when the device is deployed on another node (its Props' argument). The pattern goes as its
+    /// spec string (+ seed, causal) and is parsed again on the device's node; a pattern without a spec, top-k (it needs the
+    /// whole input), virtual time and test hooks cannot travel and are refused when written.
+    /// </summary>
+    private static void WriteSetup(FrameWriter w, DeviceSetup s)
+    {
+        if (s.Options.Pattern is not null && s.PatternSpec is null)
+        {
+            throw new System.Runtime.Serialization.SerializationException(
+                $"device {s.Device} of job {s.JobId}: a pattern object cannot travel to another node; give its spec (DeviceSetup.PatternSpec)");
+        }
+
+        if (s.VirtualTime is not null || s.Hooks != DeviceHooks.None)
+        {
+            throw new System.Runtime.Serialization.SerializationException(
+                $"device {s.Device} of job {s.JobId}: virtual time and test hooks run in one process only");
+        }
+
+        w.WriteString(s.JobId);
+        w.WriteInt32(s.Device);
+        w.WriteInt32(s.Devices);
+        w.WriteInt32(s.SeqLen);
+        w.WriteInt32(s.Heads.Batch);
+        w.WriteInt32(s.Heads.Heads);
+        w.WriteInt32(s.Heads.KvHeads);
+        w.WriteInt32(s.Heads.HeadDim);
+        w.WriteBoolean(s.Options.Causal);
+        w.WriteString(s.PatternSpec ?? string.Empty);
+        w.WriteInt32(s.PatternSeed);
+        w.WriteBoolean(s.Options.Scale.HasValue);
+        w.WriteSingle(s.Options.Scale ?? 0);
+        w.WriteInt32(s.Options.Threads);
+        w.WriteInt32(s.MaxBlocksHeld);
+        w.WriteString(s.ComputeDispatcher);
+        w.WriteInt32(s.Epoch);
+        w.WriteBoolean(s.Phantom);
+    }
+
+    private static long SizeOfSetup(DeviceSetup s) =>
+        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1;
+
+    private static DeviceSetup ReadSetup(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var device = ReadDevice(ref r);
+        var devices = r.ReadInt32("devices", device + 1, MaxDevices);
+        var seqLen = r.ReadInt32("sequence length", devices, int.MaxValue);
+        var heads = new AttentionHeads(r.ReadInt32("batch", 1, 1 << 16), r.ReadInt32("heads", 1, 1 << 16), r.ReadInt32("kv heads", 1, 1 << 16), r.ReadInt32("head dim", 1, 1 << 16));
+        FrameReader.Require(heads.Heads % heads.KvHeads == 0, $"heads ({heads.Heads}) must be a multiple of kv heads ({heads.KvHeads})");
+        var causal = r.ReadBoolean("causal");
+        var spec = ReadReason(ref r, "pattern spec");
+        var seed = r.ReadInt32("pattern seed");
+        var hasScale = r.ReadBoolean("has scale");
+        var scale = r.ReadSingle("scale");
+        FrameReader.Require(!hasScale || float.IsFinite(scale), $"scale must be finite, got {scale}");
+        var threads = r.ReadInt32("threads", 1, 4096);
+        var maxBlocks = r.ReadInt32("max blocks held", 2, MaxDevices);
+        var dispatcher = ReadReason(ref r, "compute dispatcher");
+        var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
+        var phantom = r.ReadBoolean("phantom");
+        FrameReader.Require(!phantom, "a phantom device needs virtual time, which does not travel");
+        AttentionPattern? pattern = null;
+        if (spec.Length > 0)
+        {
+            try
+            {
+                pattern = Math.Masks.PatternSpec.Parse(spec, new PatternContext(seqLen, seed, causal));
+            }
+            catch (ArgumentException error)
+            {
+                FrameReader.Fail($"pattern spec '{spec}': {error.Message}");
+            }
+        }
+
+        return new DeviceSetup(jobId, device, devices, seqLen, heads, new AttentionOptions(causal, pattern, hasScale ? scale : null, threads), maxBlocks, dispatcher)
+        {
+            PatternSpec = spec.Length > 0 ? spec : null,
+            PatternSeed = seed,
+            Epoch = epoch,
+        };
     }
 }

@@ -24,6 +24,12 @@ public static class RunReportJson
         if (outcome.Ring is { } ring)
         {
             document["timeline"] = JsonSerializer.SerializeToNode(Timelines(ring), Options);
+            if (ring.Placement is { } placement)
+            {
+                document["nodes"] = JsonSerializer.SerializeToNode(placement.Distinct().ToArray(), Options);
+                document["placement"] = JsonSerializer.SerializeToNode(placement, Options);
+                document["networkBytes"] = ring.NetworkBytes;
+            }
         }
 
         if (outcome.Calibration is { } calibration)

@@ -1,0 +1,126 @@
+using Akka.Actor;
+using Akka.Cluster;
+using RingActors.Actors;
+using RingActors.Actors.Cluster;
+using RingActors.Host.Cli;
+using RingActors.Host.Reporting;
+using RingActors.Math;
+using Spectre.Console;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>run --cluster</c>: this process joins the cluster as the coordinator, waits for device members, places the P devices on
+/// them (deployed remotely, children of this process's supervisor), runs the ring, prints the usual report plus where each
+/// device ran and the bytes that crossed the network, and leaves the cluster.
+/// </summary>
+internal static class ClusterRun
+{
+    public delegate Task<RunOutcome> Runner(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, RunCommand.Settings settings, CancellationToken cancellationToken);
+
+    public static async Task<int> ExecuteAsync(
+        IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, int[]? queryFileShape, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
+    {
+        var options = new ClusterNodeOptions
+        {
+            Role = ClusterRoles.Coordinator,
+            Host = settings.Host,
+            Port = 0,
+            Seeds = settings.ClusterSeeds,
+            Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
+        };
+        ClusterNode node;
+        try
+        {
+            node = ClusterNode.Start(options);
+        }
+        catch (Exception error) when (error is not ArgumentException)
+        {
+            throw new UserInputException($"cannot start the coordinator node: {error.GetBaseException().Message}");
+        }
+
+        try
+        {
+            var timeout = TimeSpan.FromSeconds(settings.UpTimeout);
+            var named = NamedNodes(settings.Placement);
+            var wanted = settings.DeviceNodes ?? System.Math.Max(1, named?.Distinct().Count() ?? 1);
+            IReadOnlyList<Member> members;
+            try
+            {
+                await node.WhenUp.WaitAsync(timeout, cancellationToken);
+                members = await ClusterMembership.WaitForUpAsync(node.System, ClusterRoles.Device, wanted, timeout, cancellationToken);
+            }
+            catch (TimeoutException error)
+            {
+                throw new UserInputException($"cluster at {string.Join(", ", settings.ClusterSeeds)}: {error.Message} (start device nodes with 'ringactors node --role device --seed …')");
+            }
+
+            members = ClusterMembership.UpWithRole(node.Cluster.State.Members, ClusterRoles.Device);
+            var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
+            job = job with { Placement = placement };
+            console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
+
+            var outcome = await run(node.System, input, job.Validate(input.Shape), baselines, settings, cancellationToken);
+            console.Write(RunReportView.Render(outcome));
+            var ring = outcome.Ring!;
+            var table = new Table().AddColumn("device").AddColumn("node").AddColumn(new TableColumn("network bytes sent").RightAligned());
+            for (var r = 0; r < job.Devices; r++)
+            {
+                table.AddRow(r.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(ring.Placement![r]), ring.Devices[r].NetworkBytesSent.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            console.Write(table);
+            var seconds = ring.RingTime.TotalSeconds;
+            console.MarkupLine($"bytes that crossed the network: {ring.NetworkBytes:N0} ({ring.NetworkBytes / 1048576.0 / System.Math.Max(seconds, 1e-9):F1} MiB/s over the ring's {seconds:F3} s)");
+            if (settings.Json is { } json)
+            {
+                RunReportJson.Write(json, outcome);
+                console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (settings.Out is { } output)
+            {
+                NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
+                console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
+            }
+
+            return outcome.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
+        }
+        finally
+        {
+            await node.LeaveAsync();
+        }
+    }
+
+    private static string[]? NamedNodes(string? placement) =>
+        placement is null || placement is "round-robin" or "packed" ? null : placement.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Device r's node: round-robin over the members (ordered by address), packed (⌈P/K⌉ consecutive devices per node), or named one by one.</summary>
+    internal static IReadOnlyList<Address> Place(string? placement, int devices, IReadOnlyList<Address> members)
+    {
+        if (members.Count == 0)
+        {
+            throw new UserInputException("no device member is Up");
+        }
+
+        if (placement is null or "round-robin")
+        {
+            return Enumerable.Range(0, devices).Select(r => members[r % members.Count]).ToArray();
+        }
+
+        if (placement == "packed")
+        {
+            var perNode = (devices + members.Count - 1) / members.Count;
+            return Enumerable.Range(0, devices).Select(r => members[r / perNode]).ToArray();
+        }
+
+        var named = NamedNodes(placement)!;
+        if (named.Length != devices)
+        {
+            throw new UserInputException($"--placement names {named.Length} nodes for {devices} devices: give one per device, or round-robin / packed");
+        }
+
+        return named.Select(name => members.FirstOrDefault(m => m.ToString() == name || $"{m.Host}:{m.Port}" == name)
+            ?? throw new UserInputException($"--placement: '{name}' is not a device member that is Up (members: {string.Join(", ", members)})")).ToArray();
+    }
+}

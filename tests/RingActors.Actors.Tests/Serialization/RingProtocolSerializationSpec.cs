@@ -1,0 +1,230 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Configuration;
+using RingActors.Actors.Cluster;
+using RingActors.Actors.Faults;
+using RingActors.Actors.Serialization;
+using RingActors.Math;
+using RingActors.Math.Masks;
+using RingActors.Math.Modelling;
+using static RingActors.Actors.Faults.FaultProtocol;
+using static RingActors.Actors.RingProtocol;
+
+namespace RingActors.Actors.Tests.Serialization;
+
+/// <summary>
+/// Every message of the ring protocol: bound to <see cref="RingMessageSerializer"/>, round-tripped with its contents compared
+/// field by field (arrays element by element), the size hint exact; and malformed frames of every message refused with a
+/// <see cref="SerializationException"/> only.
+/// </summary>
+public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.actor.provider = remote\nakka.remote.dot-netty.tcp.port = 0").WithFallback(ClusterDefaults.NodeDefaults))
+{
+    private RingMessageSerializer Serializer => Assert.IsType<RingMessageSerializer>(Sys.Serialization.FindSerializerFor(StartRing()));
+
+    private static StartRing StartRing() => new("job-1");
+
+    /// <summary>One sample of every message type (and a device setup), with odd sizes: 31 tokens, d = 5.</summary>
+    private object[] Samples()
+    {
+        var random = new Random(7);
+        float[] F(int n) => Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        int[] P(int n) => Enumerable.Range(0, n).Select(i => (i * 3) + 1).ToArray();
+        var stats = new DeviceStats(2, 31, 3, 1, 961, 19220, TimeSpan.FromTicks(123), TimeSpan.FromTicks(4), TimeSpan.FromTicks(56), 7440, 7440, 2, 2, 1, 99999, 2, 0, 0, TimeSpan.FromTicks(789), TimeSpan.FromTicks(700));
+        var timeline = new DeviceTimeline(2, [new TimelineInterval(IntervalKind.Compute, 0.5, 1.25, 0), new TimelineInterval(IntervalKind.Idle, 1.25, 2, 1)], 0.75, 0.75, 0.1, 0.05, 2, 2);
+        return
+        [
+            new AssignChunk("job-1", F(2 * 31 * 5), P(31), F(31 * 5), F(31 * 5), P(31), TestActor, ActorRefs.Nobody, TestActor),
+            StartRing(),
+            new AcceptBlock("job-1", 1, 2, 3, 44, F(31 * 5), F(31 * 5), P(31), 1.5),
+            new AcceptBlock("job-1", 0, 1, 0, 0, [], [], P(31)),
+            new GrantCredit("job-1", 2, 0.25),
+            new GrantCredit("job-1", 1),
+            new BlockRefused("other", 1, 2, 3, "no credit"),
+            new BlockComputed("job-1", 1, 2, 0, true, 123456789012),
+            new ChunkCompleted("job-1", 2, F(2 * 31 * 5), F(2 * 31), stats, timeline, null),
+            RunJob.Instance,
+            CancelJob.Instance,
+            new JobFailed("job-1", "device 1 failed at step 2", true),
+            new LinkFrame("job-1", 1, 2, 3, new AcceptBlock("job-1", 1, 2, 3, 4, F(10), F(10), P(2))),
+            new LinkAck("job-1", 1, 0, 7, true),
+            new LinkRefused("job-1", 1, 0, 7, "stale epoch"),
+            new LinkResume("job-1", 1, [0, 2]),
+            new WireLink(TestActor, ActorRefs.Nobody, 3),
+            new ReceiverReplaced(TestActor, 2),
+            new SenderReplaced(TestActor),
+            new RecoverChunk("job-1", F(31 * 5), P(31), [new KeyValueBlock(F(15), F(15), P(3)), new KeyValueBlock([], [], P(1))]),
+            new DeviceKilled("job-1", 1, 2, 12345),
+            new LinkFailed("job-1", 1, 2, 0, 5, "no ack"),
+            new FaultObserved("job-1", new FaultEvent("drop", "link 1", 1, 2, 3, "retransmitted", 1, 620)),
+            new DeviceSetup("job-1", 1, 3, 31, new AttentionHeads(1, 2, 1, 5), new AttentionOptions(true, PatternSpec.Parse("window:7", new PatternContext(31, 5, true)), 0.5f, 2))
+            {
+                PatternSpec = "window:7",
+                PatternSeed = 5,
+                Epoch = 1,
+            },
+        ];
+    }
+
+    [Fact]
+    public void Serialization_must_bind_every_ring_message_to_the_ring_serializer_with_a_short_manifest()
+    {
+        var manifests = new HashSet<string>();
+        foreach (var message in Samples())
+        {
+            var serializer = Assert.IsType<RingMessageSerializer>(Sys.Serialization.FindSerializerFor(message));
+            var manifest = serializer.Manifest(message);
+            Assert.InRange(manifest.Length, 1, 4);
+            manifests.Add(manifest);
+        }
+
+        var types = typeof(IRingMessage).Assembly.GetTypes().Where(t => typeof(IRingMessage).IsAssignableFrom(t) && !t.IsInterface).ToList();
+        var sampled = Samples().Select(m => m.GetType()).ToHashSet();
+        Assert.Empty(types.Where(t => !sampled.Contains(t) && t != typeof(JobCompleted)).Select(t => t.Name));
+        Assert.True(typeof(INoSerializationVerificationNeeded).IsAssignableFrom(typeof(JobCompleted)));
+    }
+
+    [Fact]
+    public void RingMessageSerializer_must_round_trip_every_message_with_equal_contents_and_an_exact_size_hint()
+    {
+        var serializer = Serializer;
+        foreach (var message in Samples())
+        {
+            var bytes = serializer.ToBinary(message);
+            Assert.Equal(RingMessageSerializer.FrameVersion, bytes[0]);
+            Assert.Equal(bytes.Length, serializer.FrameSize(message));
+            var back = serializer.FromBinary(bytes, serializer.Manifest(message));
+            Assert.Equal(message.GetType(), back.GetType());
+            AssertSameContents(message, back);
+        }
+    }
+
+    [Fact]
+    public void A_device_setup_must_re_parse_its_pattern_spec_and_refuse_a_pattern_without_one()
+    {
+        var serializer = Serializer;
+        var setup = Assert.IsType<DeviceSetup>(Samples()[^1]);
+        var back = Assert.IsType<DeviceSetup>(serializer.FromBinary(serializer.ToBinary(setup), "DS"));
+        Assert.Equal("window:7", back.Options.Pattern!.Name);
+        var mask = back.Options.MaskFor(0, 0)!;
+        Assert.True(mask.Allows(10, 8));
+        Assert.False(mask.Allows(10, 2));
+
+        var bare = setup with { PatternSpec = null };
+        Assert.Contains("pattern object cannot travel", Assert.Throws<SerializationException>(() => serializer.ToBinary(bare)).Message);
+    }
+
+    [Fact]
+    public void RingMessageSerializer_must_refuse_inconsistent_dimensions()
+    {
+        var serializer = Serializer;
+        var bad = new AcceptBlock("job-1", 0, 1, 0, 0, new float[10], new float[12], [0, 1]);
+        Assert.Contains("values", Assert.Throws<SerializationException>(() => serializer.FromBinary(serializer.ToBinary(bad), "AB")).Message);
+        var ragged = new AcceptBlock("job-1", 0, 1, 0, 0, new float[10], new float[10], [0, 1, 2]);
+        Assert.Contains("not a whole", Assert.Throws<SerializationException>(() => serializer.FromBinary(serializer.ToBinary(ragged), "AB")).Message);
+        var negative = new AcceptBlock("job-1", -1, 1, 0, 0, [], [], [0]);
+        Assert.Contains("origin", Assert.Throws<SerializationException>(() => serializer.FromBinary(serializer.ToBinary(negative), "AB")).Message);
+        var longId = new StartRing(new string('j', RingMessageSerializer.MaxJobIdBytes + 1));
+        Assert.Contains("job id", Assert.Throws<SerializationException>(() => serializer.FromBinary(serializer.ToBinary(longId), "SR")).Message);
+    }
+
+    [Fact]
+    public void RingMessageSerializer_must_refuse_random_truncated_and_flipped_frames_of_every_message_with_serialization_exceptions_only()
+    {
+        var serializer = Serializer;
+        var random = new Random(4111);
+        var samples = Samples();
+        var frames = samples.Select(m => (Manifest: serializer.Manifest(m), Bytes: serializer.ToBinary(m))).ToArray();
+        var cap = serializer.Settings.MaxMessageBytes;
+        var refused = 0;
+        for (var trial = 0; trial < 8000; trial++)
+        {
+            var (manifest, original) = frames[trial % frames.Length];
+            var frame = (trial / frames.Length % 3) switch
+            {
+                0 => original[..random.Next(0, original.Length)],
+                1 => Flip(original, random),
+                _ => RandomBytes(random, random.Next(0, 200)),
+            };
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                serializer.FromBinary(frame, manifest);
+            }
+            catch (SerializationException)
+            {
+                refused++;
+            }
+
+            // Decoding may allocate what the frame holds (strings twice), never what a forged length claims.
+            Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, (4L * frame.Length) + (64 * 1024));
+            Assert.True(frame.Length <= cap);
+        }
+
+        Assert.True(refused > 4000, $"only {refused} of 8000 malformed frames were refused");
+    }
+
+    private static byte[] Flip(byte[] original, Random random)
+    {
+        var copy = (byte[])original.Clone();
+        for (var flips = random.Next(1, 4); flips > 0; flips--)
+        {
+            var i = random.Next(copy.Length);
+            copy[i] ^= (byte)(1 << random.Next(8));
+        }
+
+        return copy;
+    }
+
+    private static byte[] RandomBytes(Random random, int length)
+    {
+        var bytes = new byte[length];
+        random.NextBytes(bytes);
+        if (length > 0)
+        {
+            bytes[0] = RingMessageSerializer.FrameVersion;
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Compares public properties recursively: arrays and lists element by element, actor refs by path.</summary>
+    private static void AssertSameContents(object? expected, object? actual, string path = "")
+    {
+        switch (expected)
+        {
+            case null:
+                Assert.Null(actual);
+                return;
+            case string or int or long or bool or double or float or TimeSpan or Enum:
+                Assert.True(Equals(expected, actual), $"{path}: expected {expected}, got {actual}");
+                return;
+            case IActorRef actor:
+                Assert.Equal(actor.Path.ToStringWithoutAddress(), Assert.IsAssignableFrom<IActorRef>(actual).Path.ToStringWithoutAddress());
+                return;
+            case AttentionPattern pattern:
+                Assert.Equal(pattern.Name, Assert.IsAssignableFrom<AttentionPattern>(actual).Name);
+                return;
+            case System.Collections.IEnumerable sequence:
+                var left = sequence.Cast<object?>().ToList();
+                var right = Assert.IsAssignableFrom<System.Collections.IEnumerable>(actual).Cast<object?>().ToList();
+                Assert.True(left.Count == right.Count, $"{path}: {left.Count} elements, got {right.Count}");
+                for (var i = 0; i < left.Count; i++)
+                {
+                    AssertSameContents(left[i], right[i], $"{path}[{i}]");
+                }
+
+                return;
+        }
+
+        Assert.NotNull(actual);
+        foreach (var property in expected.GetType().GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract"))
+        {
+            if (property.PropertyType == typeof(RingTopology) || property.Name == "Hooks")
+            {
+                continue;
+            }
+
+            AssertSameContents(property.GetValue(expected), property.GetValue(actual), $"{path}.{property.Name}");
+        }
+    }
+}
