@@ -113,7 +113,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             ReportProgress();
             if (_results.All(r => r is not null))
             {
-                Finish();
+                FinishAfterFaults();
             }
         });
         Receive<BlockRefused>(m => m.JobId == _job.JobId, m =>

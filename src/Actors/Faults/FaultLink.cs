@@ -59,6 +59,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         Receive<AckTimeout>(OnTimeout);
         Receive<Deliver>(m => m.Target.Tell(m.Frame, Self));
         Receive<ReceiverReplaced>(OnReceiverReplaced);
+        Receive<FlushFaults>(m => Sender.Tell(new FaultsFlushed(m.JobId, _link)));
         Receive<SenderReplaced>(m =>
         {
             _sender = m.Sender;

@@ -46,6 +46,12 @@ public static class FaultProtocol
     /// <summary>Device → supervisor: the device is stopping itself at <paramref name="Step"/> (kill-device) at Stopwatch time <paramref name="At"/>.</summary>
     public sealed record DeviceKilled(string JobId, int Device, int Step, long At) : IRingMessage;
 
+    /// <summary>Supervisor → link: every chunk is in; report what is still unreported and answer <see cref="FaultsFlushed"/>.</summary>
+    public sealed record FlushFaults(string JobId) : IRingMessage;
+
+    /// <summary>Link → supervisor: every fault event of this link has been sent before this message.</summary>
+    public sealed record FaultsFlushed(string JobId, int Link) : IRingMessage;
+
     /// <summary>Link → supervisor: a hand-off could not be delivered; the job cannot recover.</summary>
     public sealed record LinkFailed(string JobId, int Link, int Step, int Origin, int Attempts, string Reason) : IRingMessage;
 

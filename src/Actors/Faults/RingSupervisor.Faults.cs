@@ -20,6 +20,7 @@ public sealed partial class RingSupervisor
     private long[] _crashedAt = [];
     private long[] _killedAt = [];
     private int _restarts;
+    private int _linksToFlush = -1;
 
     private FaultPlan? _plan;
 
@@ -72,8 +73,37 @@ public sealed partial class RingSupervisor
         return (_links.Select((_, r) => _links[topology.Predecessor(r)]).ToArray(), _links);
     }
 
+    /// <summary>
+    /// Every chunk is in. A link reports a recovered hand-off when its acknowledgement arrives, which may be after the last
+    /// chunk reached the supervisor: ask each link to flush first (its events precede its answer), then finish.
+    /// </summary>
+    private void FinishAfterFaults()
+    {
+        if (_links.Length == 0)
+        {
+            Finish();
+            return;
+        }
+
+        if (_linksToFlush < 0)
+        {
+            _linksToFlush = _links.Length;
+            foreach (var link in _links)
+            {
+                link.Tell(new FlushFaults(_job.JobId));
+            }
+        }
+    }
+
     private void FaultHandlers()
     {
+        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, _ =>
+        {
+            if (--_linksToFlush == 0)
+            {
+                Finish();
+            }
+        });
         Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
         Receive<LinkFailed>(m => m.JobId == _job.JobId, m => Fail(m.Reason));
         Receive<DeviceKilled>(m => m.JobId == _job.JobId, m =>
