@@ -62,7 +62,20 @@ internal static class ClusterRun
             throw new UserInputException($"cluster at {string.Join(", ", settings.ClusterSeeds)}: {error.Message} (start device nodes with 'ringactors node --role device --seed …')");
         }
 
-        members = ClusterMembership.UpWithRole(node.Cluster.State.Members, ClusterRoles.Device);
+        // A member still Up but unreachable (a node that crashed in the previous trial, not downed yet) gets no device.
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var state = node.Cluster.State;
+            members = ClusterMembership.UpWithRole(state.Members, ClusterRoles.Device).Where(m => !state.Unreachable.Contains(m)).ToList();
+            if (members.Count >= wanted || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+
         var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
         console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
         return job with { Placement = placement };

@@ -128,11 +128,19 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             }
 
             // Fault-free baseline, warm, the median of a few runs: the extra time of a trial is measured against it.
-            await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var baselines = new List<TimeSpan>();
-            for (var run = 0; run < BaselineRuns; run++)
+            try
             {
-                baselines.Add((await RingRunner.RunAsync(system, input, job, null, cancellationToken)).RingTime);
+                await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+                for (var run = 0; run < BaselineRuns; run++)
+                {
+                    baselines.Add((await RingRunner.RunAsync(system, input, job, null, cancellationToken)).RingTime);
+                }
+            }
+            catch (RingJobException failure)
+            {
+                console.MarkupLine(Markup.Escape($"ringactors: the fault-free baseline run failed, no trial was run: {failure.Reason}"));
+                return 1;
             }
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
