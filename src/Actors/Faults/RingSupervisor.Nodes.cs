@@ -36,11 +36,12 @@ public sealed partial class RingSupervisor
         _lossCause = new string?[Devices];
         if (Plan is { } plan)
         {
-            foreach (var fault in plan.Faults.OfType<FaultSpec.CrashNode>())
+            foreach (var fault in plan.Faults.Where(f => f is FaultSpec.CrashNode or FaultSpec.Partition))
             {
-                if (ResolveNode(fault.Node) is null)
+                var name = fault is FaultSpec.CrashNode crash ? crash.Node : ((FaultSpec.Partition)fault).Node;
+                if (ResolveNode(name) is null)
                 {
-                    Fail($"fault '{fault}': no device node '{fault.Node}'; give an index into the placement's nodes or an address: {DescribeNodes()}");
+                    Fail($"fault '{fault}': no device node '{name}'; give an index into the placement's nodes or an address: {DescribeNodes()}");
                     return;
                 }
             }
@@ -119,6 +120,28 @@ public sealed partial class RingSupervisor
 
             _log.Warning("Ring job {0}: {1}: crashing node {2}", _job.JobId, fault, node);
             Context.ActorSelection(NodeAgent.Path(node)).Tell(new CrashOrder(fault.ToString()), Self);
+        }
+
+        foreach (var fault in plan.Faults.OfType<FaultSpec.Partition>())
+        {
+            if (_nodeFaultsInjected.Contains(fault) || ResolveNode(fault.Node) is not { } node || !_placement[r].Equals(node) || _blocksDone[r] < fault.Step)
+            {
+                continue;
+            }
+
+            // The ring's traffic to and from the node's devices is cut at the links (membership and the supervisor's own
+            // messages are not): the links' acknowledgements and retransmissions bridge it.
+            _nodeFaultsInjected.Add(fault);
+            _log.Warning("Ring job {0}: {1}: cutting node {2} off the ring for {3}", _job.JobId, fault, node, fault.Duration);
+            for (var l = 0; l < _links.Length; l++)
+            {
+                var sender = _placement[l].Equals(node);
+                var receiver = _placement[(l + 1) % Devices].Equals(node);
+                if (sender || receiver)
+                {
+                    _links[l].Tell(new PartitionLink(fault, sender, receiver, fault.Duration));
+                }
+            }
         }
     }
 

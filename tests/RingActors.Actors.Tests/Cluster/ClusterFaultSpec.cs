@@ -57,6 +57,30 @@ public class ClusterFaultSpec
     }
 
     [Fact]
+    public async Task A_partition_longer_than_the_retries_must_be_bridged_by_the_links_and_the_output_equal_the_oracle()
+    {
+        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
+        await coordinator.WhenUp.WaitAsync(UpTimeout);
+        var seeds = new[] { coordinator.Address.ToString() };
+        await using var first = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
+        await using var second = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
+        var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
+        var placement = Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray();
+        var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 7);
+
+        // Node 1 is cut off from the start (its devices' first hand-offs cannot cross) for 1.5 s, while 2 retries of 100 ms would give up after 0.3 s: only the partition's end is awaited.
+        var plan = new FaultPlan([FaultSpec.Parse("partition:1@0+1.5")], Seed: 1, Retries: 2, AckTimeout: TimeSpan.FromMilliseconds(100)).ValidateFor(3, cluster: true);
+        var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: false, Deadline: TimeSpan.FromSeconds(30)) { Placement = placement, Faults = plan };
+
+        var result = await RingRunner.RunAsync(coordinator.System, input, settings);
+
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        Assert.True(ErrorMetrics.Compare(result.Output, expected).RelativeError < 1e-5);
+        Assert.Equal(0, result.Faults!.Restarts);
+        Assert.Contains(result.Faults.Records, r => r.Fault == "partition:1@0+1.5");
+    }
+
+    [Fact]
     public async Task A_plan_that_crashes_every_device_node_must_fail_with_one_reason()
     {
         await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
