@@ -30,6 +30,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
     private int _granted;
     private int _sent;
     private long _nextSequence;
+    private Serialization.WireInbox? _wireInbox;
     private PartitionLink? _cut;
     private long _cutAt;
     private int _cutRetransmissions;
@@ -49,6 +50,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         // partition: while the sender's node is cut off its hand-offs cannot cross (held, and sent when it heals); while the
         // receiver's node is, frames to it are lost, and its acknowledgements and credits cannot come back (acks lost, credits
         // held). Acknowledgement timeouts in the cut do not count against the retries: the partition's end is what is awaited.
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<PartitionLink>(OnPartition);
         Receive<PartitionHealed>(_ => Heal());
         Receive<AcceptBlock>(_ => _cut?.Sender == true, m => _held.Add((m, Sender)));
@@ -256,6 +258,16 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         public FaultSpec? DelayedBy { get; set; }
 
         public FaultSpec? DuplicatedBy { get; set; }
+    }
+
+    /// <summary>A piece of a hand-off too large for one remote message (from a device on another node): once whole, handled as if it had arrived so.</summary>
+    private void OnChunk(Serialization.BlockChunk chunk)
+    {
+        _wireInbox ??= new Serialization.WireInbox(Context.System);
+        if (_wireInbox.Accept(chunk) is { } message)
+        {
+            Self.Tell(message, Sender);
+        }
     }
 
     private void OnPartition(PartitionLink cut)
