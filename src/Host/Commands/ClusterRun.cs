@@ -19,7 +19,7 @@ internal static class ClusterRun
     public delegate Task<RunOutcome> Runner(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, RunCommand.Settings settings, CancellationToken cancellationToken);
 
     /// <summary>Starts this process's coordinator node from the cluster options; the caller leaves the cluster with it.</summary>
-    public static ClusterNode StartCoordinator(ClusterJobSettings settings)
+    public static ClusterNode StartCoordinator(ClusterJobSettings settings, Akka.Configuration.Config? config = null)
     {
         var options = new ClusterNodeOptions
         {
@@ -28,6 +28,7 @@ internal static class ClusterRun
             Port = 0,
             Seeds = settings.ClusterSeeds,
             Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
+            Config = config,
         };
         ClusterNode node;
         try

@@ -118,7 +118,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         // Devices stopping and links retransmitting are the experiment, not news: only errors are logged. On a cluster this
         // process is the coordinator, and the devices are placed on the device members Up before each trial (a crashed
         // node must come back, e.g. restarted by its supervisor, for the next trial to use it).
-        var node = settings.Cluster ? ClusterRun.StartCoordinator(settings) : null;
+        var node = settings.Cluster ? ClusterRun.StartCoordinator(settings, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR")) : null;
         var system = node?.System ?? ActorSystem.Create("ringactors", RingActorsConfig.Local("akka.loglevel = ERROR"));
         try
         {

@@ -57,6 +57,29 @@ public class ClusterFaultSpec
     }
 
     [Fact]
+    public async Task The_single_process_faults_must_recover_unchanged_with_remote_devices()
+    {
+        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
+        await coordinator.WhenUp.WaitAsync(UpTimeout);
+        var seeds = new[] { coordinator.Address.ToString() };
+        await using var first = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
+        await using var second = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
+        var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
+        var placement = Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray();
+        var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 8);
+        var faults = new[] { "kill-device:1@1", "drop:0.2", "duplicate:0.2", "delay:2~1", "slow-device:2*2" }.Select(FaultSpec.Parse).ToList();
+        var plan = new FaultPlan(faults, Seed: 3, AckTimeout: TimeSpan.FromMilliseconds(100)).ValidateFor(3, cluster: true);
+        var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: true, Deadline: TimeSpan.FromSeconds(30)) { Placement = placement, Faults = plan };
+
+        var result = await RingRunner.RunAsync(coordinator.System, input, settings);
+
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        Assert.True(ErrorMetrics.Compare(result.Output, expected).RelativeError < 1e-5);
+        Assert.Equal(1, result.Faults!.Restarts);
+        Assert.Equal(placement[1].ToString(), result.Placement![1]); // its node is alive: the new incarnation goes back there
+    }
+
+    [Fact]
     public async Task A_partition_longer_than_the_retries_must_be_bridged_by_the_links_and_the_output_equal_the_oracle()
     {
         await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
