@@ -32,6 +32,18 @@ public sealed class ClusterRingSpec : IDisposable
     }
 
     /// <summary>
+    /// The supervisor reassembles every device's chunked result at once, and a device its block and its assignment from
+    /// two senders: the transfer cap holds per link (sender), so one transfer per link is enough for six devices.
+    /// </summary>
+    [Fact]
+    public async Task A_ring_must_reassemble_transfers_from_many_senders_at_once_with_one_transfer_per_link()
+    {
+        var caps = ConfigurationFactory.ParseString("ring-actors.transport { max-message-bytes = 4096, max-string-bytes = 1024, max-concurrent-transfers = 1 }");
+        var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 6);
+        await RunOnClusterAsync(input, devices: 6, deviceNodes: 2, causal: false, pattern: null, new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Config = caps });
+    }
+
+    /// <summary>
     /// The <c>run</c> default shape per device (N = 4096, Hkv = 2, d = 64 over P = 4: K+V of a block is 1 MiB, over the
     /// 1 MiB default cap once framed), with H = Hkv to keep the oracle quick: every block crosses in chunks.
     /// </summary>
