@@ -60,6 +60,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("LK", WriteLinkFailed, ReadLinkFailed, m => Str(m.JobId) + 16 + Str(m.Reason));
         Register("FO", WriteFaultObserved, ReadFaultObserved, m => Str(m.JobId) + SizeOfFault(m.Event));
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
+        Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
+        Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
     }
 
     public override int Identifier => Id;

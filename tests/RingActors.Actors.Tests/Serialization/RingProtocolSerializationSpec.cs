@@ -55,6 +55,8 @@ public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(Confi
             new RecoverChunk("job-1", F(31 * 5), P(31), [new KeyValueBlock(F(15), F(15), P(3)), new KeyValueBlock([], [], P(1))]),
             new DeviceKilled("job-1", 1, 2, 12345),
             new LinkFailed("job-1", 1, 2, 0, 5, "no ack"),
+            new FlushFaults("job-1"),
+            new FaultsFlushed("job-1", 2),
             new FaultObserved("job-1", new FaultEvent("drop", "link 1", 1, 2, 3, "retransmitted", 1, 620)),
             new DeviceSetup("job-1", 1, 3, 31, new AttentionHeads(1, 2, 1, 5), new AttentionOptions(true, PatternSpec.Parse("window:7", new PatternContext(31, 5, true)), 0.5f, 2))
             {
