@@ -18,8 +18,8 @@ public class WireInboxSpec() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory
     public void WireInbox_must_reassemble_the_same_transfer_id_from_two_senders_interleaved_with_one_transfer_per_link()
     {
         var serializer = (RingMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(BlockChunk));
-        var first = new StartRing(new string('a', 300));
-        var second = new StartRing(new string('b', 300));
+        var first = new StartRing(new string('a', 250));
+        var second = new StartRing(new string('b', 250));
         var chunker = new BlockChunker(100);
         var fromFirst = chunker.Split(7, serializer.Pack(first));
         var fromSecond = chunker.Split(7, serializer.Pack(second));
@@ -45,8 +45,8 @@ public class WireInboxSpec() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory
         var inbox = new WireInbox(Sys);
         var sender = CreateTestProbe().Ref;
 
-        Assert.Null(inbox.Accept(chunker.Split(1, serializer.Pack(new StartRing(new string('a', 300))))[0], sender));
-        var error = Assert.Throws<SerializationException>(() => inbox.Accept(chunker.Split(2, serializer.Pack(new StartRing(new string('b', 300))))[0], sender));
+        Assert.Null(inbox.Accept(chunker.Split(1, serializer.Pack(new StartRing(new string('a', 250))))[0], sender));
+        var error = Assert.Throws<SerializationException>(() => inbox.Accept(chunker.Split(2, serializer.Pack(new StartRing(new string('b', 250))))[0], sender));
         Assert.Contains("max-concurrent-transfers = 1", error.Message);
     }
 }
