@@ -57,7 +57,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         Receive<LinkRefused>(m => _log.Debug("Link {0}→{1}: frame {2} refused: {3}", _link, Receiver, m.Sequence, m.Reason));
         Receive<BlockRefused>(m => _sender.Tell(m));
         Receive<AckTimeout>(OnTimeout);
-        Receive<Deliver>(m => m.Target.Tell(m.Frame, Self));
+        Receive<Deliver>(m => Serialization.RingWire.Tell(Context.System, m.Target, m.Frame, Self));
         Receive<ReceiverReplaced>(OnReceiverReplaced);
         Receive<FlushFaults>(m => Sender.Tell(new FaultsFlushed(m.JobId, _link)));
         Receive<SenderReplaced>(m =>
@@ -135,7 +135,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
     {
         if (delay <= TimeSpan.Zero)
         {
-            _receiver.Tell(frame, Self);
+            Serialization.RingWire.Tell(Context.System, _receiver, frame, Self);
         }
         else
         {
