@@ -205,7 +205,7 @@ public sealed partial class DeviceActor : ReceiveActor, IWithStash
     private void OnChunk(Serialization.BlockChunk chunk)
     {
         _wireInbox ??= new Serialization.WireInbox(Context.System);
-        if (_wireInbox.Accept(chunk) is { } message)
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
         {
             Self.Tell(message, Sender);
         }

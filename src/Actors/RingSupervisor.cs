@@ -93,7 +93,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         Receive<Serialization.BlockChunk>(chunk =>
         {
             _inbox ??= new Serialization.WireInbox(Context.System);
-            if (_inbox.Accept(chunk) is { } message)
+            if (_inbox.Accept(chunk, Sender) is { } message)
             {
                 Self.Tell(message, Sender);
             }

@@ -52,6 +52,8 @@ public static class Program
                     .WithDescription("The ring of local device actors against the single-process kernel on the same input, and the protocol's per-step cost.");
                 bench.AddCommand<KernelBenchCommand>("kernels")
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
+                bench.AddCommand<ClusterBenchCommand>("cluster")
+                    .WithDescription("The ring over device node processes on loopback vs one process, swept over chunk size: wall ratio, network rate, overlap, and the 90%-overlap chunk next to c ≥ 2F/B.");
             });
         });
 

@@ -65,7 +65,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
     private void OnChunk(Serialization.BlockChunk chunk)
     {
         _wireInbox ??= new Serialization.WireInbox(Context.System);
-        if (_wireInbox.Accept(chunk) is { } message)
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
         {
             Self.Tell(message, Sender);
         }

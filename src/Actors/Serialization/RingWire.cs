@@ -33,8 +33,8 @@ public static class RingWire
             return size;
         }
 
-        // Ids only need to be unique among one receiver's transfers in flight: a process-wide counter salted with the sender's uid.
-        var transferId = (sender.Path.Uid * 1_000_003L) + Interlocked.Increment(ref _transfers);
+        // Ids only need to be unique on one link (the receiver keeps one assembler per sender): a process-wide counter is.
+        var transferId = Interlocked.Increment(ref _transfers);
         var chunks = BlockChunker.For(serializer.Settings).Split(transferId, serializer.Pack(message));
         long bytes = 0;
         foreach (var chunk in chunks)
@@ -48,21 +48,37 @@ public static class RingWire
 }
 
 /// <summary>
-/// The receiving side of <see cref="RingWire"/>: reassembles chunks (at most the transport's caps) and returns the message
-/// once its last chunk arrived; the owning actor handles it as if it had arrived whole. One per actor.
+/// The receiving side of <see cref="RingWire"/>: reassembles chunks and returns the message once its last chunk arrived;
+/// the owning actor handles it as if it had arrived whole, from the same sender. One per actor, with one
+/// <see cref="ChunkAssembler"/> per link (sender): transfer ids are only unique per sender, and the transport's
+/// max-concurrent-transfers cap bounds what ONE sender may have pending — a supervisor reassembles the results of all
+/// its devices at once, a device its assignment and its predecessor's blocks, and a per-receiver cap refused those.
 /// </summary>
 public sealed class WireInbox(ActorSystem system)
 {
-    private readonly ChunkAssembler _assembler = ChunkAssembler.For(TransportSettings.Create(system.Settings.Config));
+    private readonly TransportSettings _settings = TransportSettings.Create(system.Settings.Config);
+    private readonly Dictionary<IActorRef, ChunkAssembler> _links = [];
+
+    /// <summary>Links (senders) that have sent chunks to this inbox.</summary>
+    public int Links => _links.Count;
 
     /// <summary>The reassembled message, or null while chunks are missing; a refused transfer throws with the reason.</summary>
-    public object? Accept(BlockChunk chunk)
+    public object? Accept(BlockChunk chunk, IActorRef sender)
     {
-        var result = _assembler.Accept(chunk);
+        ArgumentNullException.ThrowIfNull(chunk);
+        ArgumentNullException.ThrowIfNull(sender);
+        if (!_links.TryGetValue(sender, out var assembler))
+        {
+            assembler = ChunkAssembler.For(_settings);
+            _links.Add(sender, assembler);
+        }
+
+        var result = assembler.Accept(chunk);
         return result.Status switch
         {
             ChunkStatus.Completed => ((RingMessageSerializer)system.Serialization.FindSerializerForType(typeof(BlockChunk))).Unpack(result.Payload),
-            ChunkStatus.Refused => throw new System.Runtime.Serialization.SerializationException($"chunked transfer {result.TransferId} refused: {result.Reason}"),
+            ChunkStatus.Refused => throw new System.Runtime.Serialization.SerializationException(
+                $"chunked transfer {result.TransferId} from {sender.Path} refused: {result.Reason}"),
             _ => null,
         };
     }

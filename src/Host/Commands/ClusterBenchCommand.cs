@@ -1,0 +1,217 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using RingActors.Actors;
+using RingActors.Actors.Cluster;
+using RingActors.Host.Reporting;
+using RingActors.Math;
+using RingActors.Math.Modelling;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Commands;
+
+/// <summary>
+/// <c>ringactors bench cluster</c>: the ring over P device node processes on loopback against the same ring in one process,
+/// swept over the sequence length so the per-device chunk c = N/P grows: wall-time ratio, bytes per second across the
+/// network, and overlap per chunk size; then the chunk size where overlap first reaches 90% next to the rule c ≥ 2·(Hkv/H)·F/B
+/// (fp32, ANCHORS.md §1) with F the one-thread kernel rate and B the link rate measured in the same run.
+/// </summary>
+public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<ClusterBenchCommand.Settings>
+{
+    /// <summary>Overlap at which a chunk size counts as hiding its hand-offs.</summary>
+    private const double OverlapTarget = 0.9;
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--seq <N>")]
+        [Description("Sequence lengths to sweep, comma-separated; each gives a per-device chunk of N/P tokens.")]
+        [DefaultValue("768,1536,3072,6144,12288,24576,49152")]
+        public string Seq { get; init; } = "768,1536,3072,6144,12288,24576,49152";
+
+        [CommandOption("--devices <P>")]
+        [Description("Devices in the ring, one per node process.")]
+        [DefaultValue(3)]
+        public int Devices { get; init; } = 3;
+
+        [CommandOption("--heads <H>")]
+        [DefaultValue(2)]
+        public int Heads { get; init; } = 2;
+
+        [CommandOption("--kv-heads <HKV>")]
+        [DefaultValue(2)]
+        public int KvHeads { get; init; } = 2;
+
+        [CommandOption("--dim <D>")]
+        [DefaultValue(64)]
+        public int Dim { get; init; } = 64;
+
+        [CommandOption("--up-timeout <SECONDS>")]
+        [Description("How long to wait for the node processes to be Up.")]
+        [DefaultValue(60)]
+        public int UpTimeout { get; init; } = 60;
+
+        public IReadOnlyList<int> SeqLengths =>
+            [.. Seq.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)];
+
+        public override Spectre.Console.ValidationResult Validate() =>
+            Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}")
+            : SeqLengths.Count == 0 || SeqLengths.Any(n => n < Devices) ? Spectre.Console.ValidationResult.Error($"--seq must list integers ≥ --devices ({Devices}), got '{Seq}'")
+            : Heads <= 0 || KvHeads <= 0 || Heads % KvHeads != 0 ? Spectre.Console.ValidationResult.Error($"--heads ({Heads}) must be a positive multiple of --kv-heads ({KvHeads})")
+            : Dim <= 0 ? Spectre.Console.ValidationResult.Error($"--dim must be ≥ 1, got {Dim}")
+            : base.Validate();
+    }
+
+    /// <summary>One sequence length measured on the cluster and in one process.</summary>
+    private sealed record Row(int Seq, int Chunk, double ClusterWall, double LocalWall, long NetworkBytes, double ClusterRing, double Overlap, double LocalOverlap)
+    {
+        public double BytesPerSecond => NetworkBytes / ClusterRing;
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var p = settings.Devices;
+        var kernelRate = KernelRate(settings);
+        console.MarkupLine($"kernel rate F (BlockwiseAttention, 1 thread, H={settings.Heads} Hkv={settings.KvHeads} d={settings.Dim}): {kernelRate / 1e9:F2} GFLOP/s");
+
+        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
+        var children = new List<Process>();
+        var local = ActorSystem.Create("clusterbench", RingActorsConfig.Local());
+        try
+        {
+            var timeout = TimeSpan.FromSeconds(settings.UpTimeout);
+            await coordinator.WhenUp.WaitAsync(timeout, cancellationToken);
+            for (var i = 0; i < p; i++)
+            {
+                children.Add(StartNode(coordinator.Address.ToString()));
+            }
+
+            var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, p, timeout, cancellationToken);
+            var placement = members.Take(p).Select(m => m.Address).ToArray();
+            console.MarkupLine($"coordinator {Markup.Escape(coordinator.Address.ToString())}: {p} device node processes Up on loopback");
+
+            var rows = new List<Row>();
+            var warmedUp = false;
+            foreach (var seq in settings.SeqLengths)
+            {
+                var input = AttentionInput.Random(new AttentionShape(1, settings.Heads, settings.KvHeads, seq, settings.Dim), seed: seq);
+                var job = new RingJobSettings(p, LayoutKind.Contiguous, Causal: false, ThreadsPerDevice: 1, Deadline: TimeSpan.FromMinutes(10));
+                if (!warmedUp)
+                {
+                    // JIT and first connections on both sides, not timed.
+                    await RingRunner.RunAsync(coordinator.System, input, job with { Placement = placement }, null, cancellationToken);
+                    await RingRunner.RunAsync(local, input, job, null, cancellationToken);
+                    warmedUp = true;
+                }
+
+                var onCluster = await RingRunner.RunAsync(coordinator.System, input, job with { Placement = placement }, null, cancellationToken);
+                var inProcess = await RingRunner.RunAsync(local, input, job, null, cancellationToken);
+                var row = new Row(seq, seq / p, onCluster.WallTime.TotalSeconds, inProcess.WallTime.TotalSeconds, onCluster.NetworkBytes, onCluster.RingTime.TotalSeconds, onCluster.Overlap, inProcess.Overlap);
+                rows.Add(row);
+                console.MarkupLine($"N={seq}: chunk {row.Chunk}, cluster {Units.Seconds(row.ClusterWall)}, one process {Units.Seconds(row.LocalWall)}, overlap {Units.Percent(row.Overlap)}");
+            }
+
+            Report(settings, rows, kernelRate);
+            return 0;
+        }
+        finally
+        {
+            await local.Terminate();
+            foreach (var child in children)
+            {
+                // The device nodes are ours alone: never leave one running, whatever happened above.
+                if (!child.HasExited)
+                {
+                    child.Kill(entireProcessTree: true);
+                    await child.WaitForExitAsync(CancellationToken.None);
+                }
+
+                child.Dispose();
+            }
+        }
+    }
+
+    private void Report(Settings settings, IReadOnlyList<Row> rows, double kernelRate)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"ring of {settings.Devices} devices: {settings.Devices} node processes on loopback vs one process; B=1 H={settings.Heads} Hkv={settings.KvHeads} d={settings.Dim}, full mask, contiguous")
+            .Caption("wall: job start to reassembled result; network: serialized bytes between nodes over the cluster ring time; overlap: hidden / total hand-off time");
+        table.AddColumns("N", "chunk c (tokens)", "cluster wall", "one-process wall", "cluster / one process", "network bytes", "network rate", "overlap (cluster)", "overlap (one process)");
+        foreach (var row in rows)
+        {
+            table.AddRow(
+                row.Seq.ToString(CultureInfo.InvariantCulture),
+                row.Chunk.ToString(CultureInfo.InvariantCulture),
+                Units.Seconds(row.ClusterWall),
+                Units.Seconds(row.LocalWall),
+                Units.Ratio(row.ClusterWall / row.LocalWall),
+                Units.Bytes(row.NetworkBytes),
+                $"{row.BytesPerSecond / 1048576:F1} MiB/s",
+                Units.Percent(row.Overlap),
+                Units.Percent(row.LocalOverlap));
+        }
+
+        console.Write(table);
+
+        // B: the best rate the link sustained in the sweep (a compute-bound run sends slower than the link could).
+        var linkRate = rows.Max(r => r.BytesPerSecond);
+        var profile = new DeviceProfile("measured", kernelRate, 1, 1L << 30, linkRate, 0, "bench cluster: F one kernel thread, B best network rate of the sweep");
+        var predicted = RingCostModel.MinBlockSize(profile, ElementType.Fp32, settings.Heads, settings.KvHeads);
+        console.MarkupLine($"F = {kernelRate / 1e9:F2} GFLOP/s (one thread), B = {linkRate / 1048576:F1} MiB/s (best network rate of the sweep)");
+        console.MarkupLine($"rule c ≥ 2·(Hkv/H)·F/B (fp32): predicted threshold {predicted:F0} tokens");
+        var reached = rows.FirstOrDefault(r => r.Overlap >= OverlapTarget);
+        if (reached is null)
+        {
+            console.MarkupLine($"overlap never reached {OverlapTarget:P0} in the sweep (largest chunk {rows[^1].Chunk} tokens): the measured threshold lies above it, no ratio to check");
+            return;
+        }
+
+        console.MarkupLine($"measured: overlap first ≥ {OverlapTarget:P0} at chunk c = {reached.Chunk} tokens (N = {reached.Seq})");
+        var check = OverlapThresholdCheck.CompareWithClusterBenchmark(profile, reached.Chunk, ElementType.Fp32, settings.Heads, settings.KvHeads);
+        console.MarkupLine(
+            $"OverlapThresholdCheck: measured / predicted = {check.Ratio:F2} → {(check.Agrees ? "agrees" : "does not agree")} within a factor of {check.Factor:F0}");
+    }
+
+    /// <summary>FLOP/s of <see cref="BlockwiseAttention"/> on one thread, on a 2048-token problem of the swept head shape (best of 3).</summary>
+    private static double KernelRate(Settings settings)
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, settings.Heads, settings.KvHeads, 2048, settings.Dim), seed: 1);
+        var options = new AttentionOptions(Causal: false, Threads: 1);
+        var flops = BlockwiseAttention.Compute(input, options).Work.Flops;
+        var best = double.MaxValue;
+        for (var r = 0; r < 3; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            BlockwiseAttention.Compute(input, options);
+            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+
+        return flops / best;
+    }
+
+    /// <summary>Starts <c>ringactors node --role device</c> as a child of this process (same host program, same dll).</summary>
+    private static Process StartNode(string seed)
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            start.ArgumentList.Add(typeof(ClusterBenchCommand).Assembly.Location);
+        }
+
+        foreach (var arg in new[] { "node", "--role", "device", "--seed", seed })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {host}");
+
+        // Drain the pipes so a chatty node never blocks on a full buffer.
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+}
