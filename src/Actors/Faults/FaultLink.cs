@@ -264,7 +264,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
     private void OnChunk(Serialization.BlockChunk chunk)
     {
         _wireInbox ??= new Serialization.WireInbox(Context.System);
-        if (_wireInbox.Accept(chunk) is { } message)
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
         {
             Self.Tell(message, Sender);
         }
