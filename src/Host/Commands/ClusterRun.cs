@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using RingActors.Actors;
+using RingActors.Actors.Faults;
 using RingActors.Actors.Cluster;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
@@ -79,7 +80,9 @@ internal static class ClusterRun
 
         var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
         console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
-        return job with { Placement = placement };
+        // Remoting may drop messages (an association gated for a few seconds after a failed connect loses what is sent to it):
+        // across nodes, hand-offs always travel over acknowledged, retransmitting links, with or without injected faults.
+        return job with { Placement = placement, Faults = job.Faults ?? FaultPlan.None };
     }
 
     public static async Task<int> ExecuteAsync(
