@@ -93,7 +93,7 @@ public sealed record RingJobSettings(
         // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
         Pattern?.Validate(shape);
 
-        Faults?.ValidateFor(Devices);
+        Faults?.ValidateFor(Devices, cluster: Placement is not null);
         if (Placement is { } placement)
         {
             if (placement.Count != Devices)
@@ -106,9 +106,9 @@ public sealed record RingJobSettings(
                 throw new ArgumentException("a pattern travels to other nodes as its spec: set PatternSpec", nameof(PatternSpec));
             }
 
-            if (VirtualTime is not null || Faults is not null)
+            if (VirtualTime is not null)
             {
-                throw new ArgumentException("virtual time and fault plans run in one process only, not on a cluster placement", nameof(Placement));
+                throw new ArgumentException("virtual time runs in one process only, not on a cluster placement", nameof(Placement));
             }
         }
         VirtualTime?.Validate();

@@ -53,6 +53,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         // Whatever stopped us (a crash of this actor included), the caller gets an answer.
         _replyTo?.Tell(new JobFailed(_job.JobId, "the ring supervisor stopped before the job finished"));
         _replyTo = null;
+        StopNodeWatch();
         base.PostStop();
     }
 
@@ -88,6 +89,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
     private void Running()
     {
         FaultHandlers();
+        NodeHandlers();
         Receive<Serialization.BlockChunk>(chunk =>
         {
             _inbox ??= new Serialization.WireInbox(Context.System);
@@ -99,6 +101,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
             _blocksDone[m.Device]++;
+            InjectNodeFaults(m.Device);
             ReportProgress();
         });
         Receive<ChunkCompleted>(m => m.JobId == _job.JobId, m =>
@@ -118,7 +121,15 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         });
         Receive<BlockRefused>(m => m.JobId == _job.JobId, m =>
             Fail($"device {m.Device} refused the block of device {m.Origin} for step {m.Step}: {m.Reason}"));
-        Receive<Terminated>(t => OnDeviceStopped(t.ActorRef));
+        Receive<Terminated>(t =>
+        {
+            if (t.AddressTerminated && _placement is not null)
+            {
+                NodeLost(t.ActorRef.Path.Address, "terminated (DeathWatch)");
+            }
+
+            OnDeviceStopped(t.ActorRef);
+        });
         Receive<DeadlineExceeded>(_ => Fail(
             $"not finished after {_job.Deadline}: {_blocksDone.Sum()} of {Devices * Devices} blocks merged; "
             + $"devices still running: {string.Join(", ", Enumerable.Range(0, Devices).Where(r => _results[r] is null).Select(r => $"{r} ({_blocksDone[r]}/{Devices})"))}"
@@ -184,6 +195,12 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             _networkBytes += Serialization.RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
         }
 
+        StartNodeWatch();
+        if (_replyTo is null)
+        {
+            return; // a node fault named no node of the placement
+        }
+
         Timers.StartSingleTimer(DeadlineTimer, DeadlineExceeded.Instance, _job.Deadline);
         ReportProgress();
     }
@@ -217,7 +234,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             Faults = _ledger?.Report(_ringStartedAt),
             VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
             MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
-            Placement = _job.Settings.Placement?.Select(a => a.ToString()).ToArray(),
+            Placement = (_placement ?? _job.Settings.Placement)?.Select(a => a.ToString()).ToArray(),
             NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent),
         };
         Reply(new JobCompleted(ring));

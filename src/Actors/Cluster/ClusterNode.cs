@@ -130,6 +130,8 @@ public sealed class ClusterNode : IAsyncDisposable
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var node = new ClusterNode(system, options.Role, up.Task);
 
+        system.ActorOf(NodeAgent.Props(options.Crash), NodeAgent.Name);
+
         // Registered before joining, so Up can never be missed.
         node.Cluster.RegisterOnMemberUp(() => up.TrySetResult());
         system.WhenTerminated.ContinueWith(

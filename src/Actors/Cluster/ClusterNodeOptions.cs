@@ -35,6 +35,9 @@ public sealed record ClusterNodeOptions
     /// <summary>Further configuration above the file (tests, embedding programs); the options above still win.</summary>
     public Config? Config { get; init; }
 
+    /// <summary>What this node's <see cref="NodeAgent"/> does on a crash-node fault: kill the process unless told otherwise (tests abort one actor system).</summary>
+    public Action<Akka.Actor.ActorSystem> Crash { get; init; } = NodeAgent.KillProcess;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first option that is wrong.</summary>
     public ClusterNodeOptions Validate()
     {

@@ -30,6 +30,12 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
     private int _granted;
     private int _sent;
     private long _nextSequence;
+    private Serialization.WireInbox? _wireInbox;
+    private PartitionLink? _cut;
+    private long _cutAt;
+    private int _cutRetransmissions;
+    private long _cutBytes;
+    private readonly List<(object Message, IActorRef Sender)> _held = [];
 
     public FaultLink(string jobId, int link, int devices, int initialCredits, FaultPlan plan, int trial, IActorRef supervisor)
     {
@@ -40,6 +46,18 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         _granted = initialCredits;
         _supervisor = supervisor;
         _faults = new LinkFaults(plan, trial, link, (link + 1) % devices);
+
+        // partition: while the sender's node is cut off its hand-offs cannot cross (held, and sent when it heals); while the
+        // receiver's node is, frames to it are lost, and its acknowledgements and credits cannot come back (acks lost, credits
+        // held). Acknowledgement timeouts in the cut do not count against the retries: the partition's end is what is awaited.
+        Receive<Serialization.BlockChunk>(OnChunk);
+        Receive<PartitionLink>(OnPartition);
+        Receive<PartitionHealed>(_ => Heal());
+        Receive<AcceptBlock>(_ => _cut?.Sender == true, m => _held.Add((m, Sender)));
+        Receive<GrantCredit>(_ => _cut?.Receiver == true, m => _held.Add((m, Sender)));
+        Receive<LinkAck>(_ => _cut?.Receiver == true, _ => { });
+        Receive<Deliver>(_ => _cut?.Receiver == true, _ => { });
+        Receive<AckTimeout>(_ => _cut?.Receiver == true, m => Timers.StartSingleTimer(("ack", m.Sequence), m, _plan.Timeout + _faults.MaxDelay));
         Receive<WireLink>(m =>
         {
             _sender = m.Sender;
@@ -57,7 +75,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         Receive<LinkRefused>(m => _log.Debug("Link {0}→{1}: frame {2} refused: {3}", _link, Receiver, m.Sequence, m.Reason));
         Receive<BlockRefused>(m => _sender.Tell(m));
         Receive<AckTimeout>(OnTimeout);
-        Receive<Deliver>(m => m.Target.Tell(m.Frame, Self));
+        Receive<Deliver>(m => Serialization.RingWire.Tell(Context.System, m.Target, m.Frame, Self));
         Receive<ReceiverReplaced>(OnReceiverReplaced);
         Receive<FlushFaults>(m => Sender.Tell(new FaultsFlushed(m.JobId, _link)));
         Receive<SenderReplaced>(m =>
@@ -102,7 +120,12 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
             pending.ExtraBytes += pending.Block.PayloadBytes;
         }
 
-        if (fate.Dropped is { } drop)
+        if (_cut is { Receiver: true } cut)
+        {
+            pending.DroppedBy ??= cut.Fault;
+            pending.DroppedAt = pending.DroppedAt == 0 ? now : pending.DroppedAt;
+        }
+        else if (fate.Dropped is { } drop)
         {
             pending.DroppedBy ??= drop;
             pending.DroppedAt = pending.DroppedAt == 0 ? now : pending.DroppedAt;
@@ -135,7 +158,7 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
     {
         if (delay <= TimeSpan.Zero)
         {
-            _receiver.Tell(frame, Self);
+            Serialization.RingWire.Tell(Context.System, _receiver, frame, Self);
         }
         else
         {
@@ -237,7 +260,70 @@ public sealed class FaultLink : ReceiveActor, IWithTimers
         public FaultSpec? DuplicatedBy { get; set; }
     }
 
+    /// <summary>A piece of a hand-off too large for one remote message (from a device on another node): once whole, handled as if it had arrived so.</summary>
+    private void OnChunk(Serialization.BlockChunk chunk)
+    {
+        _wireInbox ??= new Serialization.WireInbox(Context.System);
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
+        {
+            Self.Tell(message, Sender);
+        }
+    }
+
+    private void OnPartition(PartitionLink cut)
+    {
+        _cut = cut;
+        _cutAt = Now;
+        _cutRetransmissions = 0;
+        _cutBytes = 0;
+        Timers.StartSingleTimer("partition", PartitionHealed.Instance, cut.Duration);
+    }
+
+    /// <summary>The partition ended: what the sender handed off in the cut goes now, and every unacknowledged frame is retransmitted.</summary>
+    private void Heal()
+    {
+        if (_cut is not { } cut)
+        {
+            return;
+        }
+
+        _cut = null;
+        foreach (var (message, sender) in _held)
+        {
+            Self.Tell(message, sender);
+        }
+
+        var held = _held.Count;
+        _held.Clear();
+        foreach (var pending in _pending.Values)
+        {
+            pending.Attempts++;
+            _cutRetransmissions++;
+            _cutBytes += pending.Block.PayloadBytes;
+            Timers.Cancel(("ack", pending.Sequence));
+            Transmit(pending);
+        }
+
+        if (held > 0 || _cutRetransmissions > 0)
+        {
+            Report(new FaultEvent(
+                cut.Fault.ToString(), $"link {_link}→{Receiver} ({(cut.Sender ? "sender" : "receiver")} cut off)", _cutAt, _cutAt, Now,
+                $"{held} message(s) held and {_cutRetransmissions} frame(s) retransmitted when the partition healed", _cutRetransmissions, _cutBytes));
+        }
+    }
+
     private sealed record AckTimeout(long Sequence);
+
+    private sealed class PartitionHealed
+    {
+        public static readonly PartitionHealed Instance = new();
+    }
 
     private sealed record Deliver(IActorRef Target, LinkFrame Frame);
 }
+
+/// <summary>
+/// The partition fault on one link, from the supervisor (local only): for <paramref name="Duration"/>, the link's sender
+/// (<paramref name="Sender"/>) and/or receiver (<paramref name="Receiver"/>) is on the node cut off by <paramref name="Fault"/>.
+/// </summary>
+internal sealed record PartitionLink(FaultSpec.Partition Fault, bool Sender, bool Receiver, TimeSpan Duration);

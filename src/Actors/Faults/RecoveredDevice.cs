@@ -23,6 +23,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
     private readonly LinkInbox _inbox;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<int> _handOffs = new();
+    private Serialization.WireInbox? _wireInbox;
     private IActorRef _worker = ActorRefs.Nobody;
     private RecoverChunk? _chunk;
     private PartialAttention? _partial;
@@ -46,6 +47,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
         _inbox = new LinkInbox(setup.Epoch);
         Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Load);
         Receive<LinkFrame>(OnFrame);
+        Receive<Serialization.BlockChunk>(OnChunk);
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -58,6 +60,16 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
 
     private int Devices => _setup.Devices;
+
+    /// <summary>A piece of a large message from another node (its chunk and blocks, a frame): once whole, handled like any message from its sender.</summary>
+    private void OnChunk(Serialization.BlockChunk chunk)
+    {
+        _wireInbox ??= new Serialization.WireInbox(Context.System);
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
+        {
+            Self.Tell(message, Sender);
+        }
+    }
 
     private void Load(RecoverChunk chunk)
     {
@@ -82,6 +94,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
 
     private void Running()
     {
+        Receive<Serialization.BlockChunk>(OnChunk);
         Receive<LinkFrame>(OnFrame);
         Receive<LinkResume>(m =>
         {
@@ -143,7 +156,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
         {
             var block = chunk.Blocks[step];
             var origin = new RingTopology(Devices).OriginAt(_setup.Device, step);
-            _outLink.Tell(new AcceptBlock(_setup.JobId, origin, step + 1, _handOffsSent, Stopwatch.GetTimestamp(), block.Keys, block.Values, block.Positions));
+            Serialization.RingWire.Tell(Context.System, _outLink, new AcceptBlock(_setup.JobId, origin, step + 1, _handOffsSent, Stopwatch.GetTimestamp(), block.Keys, block.Values, block.Positions), Self);
             _credits--;
             _handOffsSent++;
             _bytesSent += block.PayloadBytes;
@@ -161,7 +174,7 @@ public sealed class RecoveredDevice : ReceiveActor, IWithStash
         if (!_reported && _resumed && _handOffs.Count == 0 && _computed + _skipped == Devices)
         {
             _reported = true;
-            _supervisor.Tell(new ChunkCompleted(_setup.JobId, _setup.Device, _partial!.Output, _partial.Lse, Stats()));
+            Serialization.RingWire.Tell(Context.System, _supervisor, new ChunkCompleted(_setup.JobId, _setup.Device, _partial!.Output, _partial.Lse, Stats()), Self);
         }
     }
 

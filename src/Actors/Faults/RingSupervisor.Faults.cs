@@ -105,7 +105,13 @@ public sealed partial class RingSupervisor
             }
         });
         Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
-        Receive<LinkFailed>(m => m.JobId == _job.JobId, m => Fail(m.Reason));
+        Receive<LinkFailed>(m => m.JobId == _job.JobId, m =>
+        {
+            if (!ReceiverNodeIsDown(m))
+            {
+                Fail(m.Reason);
+            }
+        });
         Receive<DeviceKilled>(m => m.JobId == _job.JobId, m =>
         {
             if ((uint)m.Device < (uint)_killedAt.Length)
@@ -130,6 +136,13 @@ public sealed partial class RingSupervisor
             return true;
         }
 
+        Address? node = null;
+        if (_placement is not null && (node = SurvivorFor(r)) is null)
+        {
+            Fail($"{(_lossCause.Length > r ? _lossCause[r] : null) ?? cause}: device {r} cannot be re-created, every device node is gone ({string.Join(", ", _lostNodes.Union(_doomedNodes))})");
+            return true;
+        }
+
         _restarts++;
         _ledger!.Restarts = _restarts;
         _devices.Remove(dead);
@@ -142,7 +155,15 @@ public sealed partial class RingSupervisor
             Epoch = epoch,
         };
         var outLink = Devices > 1 ? _links[r] : ActorRefs.Nobody;
-        var device = Context.ActorOf(RecoveredDevice.Props(setup, outLink, Self), $"device-{r}-e{epoch}");
+        var props = RecoveredDevice.Props(setup, outLink, Self);
+        if (node is not null)
+        {
+            // On a surviving device node, still our child (watched and supervised as the first incarnation was).
+            props = props.WithDeploy(new Deploy(new RemoteScope(node)));
+            _placement![r] = node;
+        }
+
+        var device = Context.ActorOf(props, $"device-{r}-e{epoch}");
         Context.Watch(device);
         _devices[device] = r;
         _blocksDone[r] = 0;
@@ -151,7 +172,7 @@ public sealed partial class RingSupervisor
         var topology = new RingTopology(Devices);
         var chunk = _layout.QueryChunkOf(_job.Input, r);
         var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s))).ToList();
-        device.Tell(new RecoverChunk(_job.JobId, chunk.Data, chunk.Positions, blocks));
+        _networkBytes += Serialization.RingWire.Tell(Context.System, device, new RecoverChunk(_job.JobId, chunk.Data, chunk.Positions, blocks), Self);
         if (Devices > 1)
         {
             _links[topology.Predecessor(r)].Tell(new ReceiverReplaced(device, epoch));
@@ -173,7 +194,7 @@ public sealed partial class RingSupervisor
         var result = _results[r]!;
         var stats = result.Stats;
         _ledger.PairsRecomputed += stats.PairsComputed;
-        var kill = Plan!.Faults.OfType<FaultSpec.KillDevice>().FirstOrDefault(k => k.Device == r)?.ToString() ?? $"crash of device {r}";
+        var kill = (_lossCause.Length > r ? _lossCause[r] : null) ?? Plan!.Faults.OfType<FaultSpec.KillDevice>().FirstOrDefault(k => k.Device == r)?.ToString() ?? $"crash of device {r}";
         _ledger.Add(new FaultEvent(
             kill,
             $"device {r}",
@@ -185,6 +206,10 @@ public sealed partial class RingSupervisor
             stats.BytesReceived + stats.BytesSent));
         _crashedAt[r] = 0;
         _killedAt[r] = 0;
+        if (_lossCause.Length > r)
+        {
+            _lossCause[r] = null;
+        }
     }
 
     private string FaultsNote() => Plan is { } plan ? $" (faults: {plan.Describe()}; {_restarts} devices re-created)" : string.Empty;

@@ -57,6 +57,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("SX", (w, m) => w.WriteActorRef(m.Sender), (ref FrameReader r) => new SenderReplaced(r.ReadActorRef("sender")), m => Ref(m.Sender));
         Register("RC", WriteRecover, ReadRecover, SizeOfRecover);
         Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8);
+        Register("CO", (w, m) => w.WriteString(m.Fault), (ref FrameReader r) => new Cluster.CrashOrder(ReadReason(ref r, "fault")), m => Str(m.Fault));
         Register("LK", WriteLinkFailed, ReadLinkFailed, m => Str(m.JobId) + 16 + Str(m.Reason));
         Register("FO", WriteFaultObserved, ReadFaultObserved, m => Str(m.JobId) + SizeOfFault(m.Event));
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
@@ -567,7 +568,7 @@ public sealed class RingMessageSerializer : FrameSerializer
                 $"device {s.Device} of job {s.JobId}: a pattern object cannot travel to another node; give its spec (DeviceSetup.PatternSpec)");
         }
 
-        if (s.VirtualTime is not null || s.Hooks != DeviceHooks.None)
+        if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero)
         {
             throw new System.Runtime.Serialization.SerializationException(
                 $"device {s.Device} of job {s.JobId}: virtual time and test hooks run in one process only");
@@ -591,10 +592,16 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteString(s.ComputeDispatcher);
         w.WriteInt32(s.Epoch);
         w.WriteBoolean(s.Phantom);
+
+        // The fault plan's device faults (kill-device, slow-device) travel with the device.
+        w.WriteInt32(s.Hooks.FailingDevice);
+        w.WriteInt32(s.Hooks.FailAtStep);
+        w.WriteBoolean(s.Hooks.StopInsteadOfThrowing);
+        w.WriteDouble(s.Hooks.SlowFactor);
     }
 
     private static long SizeOfSetup(DeviceSetup s) =>
-        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1;
+        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1 + 4 + 4 + 1 + 8;
 
     private static DeviceSetup ReadSetup(ref FrameReader r)
     {
@@ -616,6 +623,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
         var phantom = r.ReadBoolean("phantom");
         FrameReader.Require(!phantom, "a phantom device needs virtual time, which does not travel");
+        var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, MaxDevices), r.ReadInt32("fail at step", -1, MaxDevices), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
+        FrameReader.Require(hooks.SlowFactor is >= 1 and <= 1000, $"slow factor must be in [1, 1000], got {hooks.SlowFactor}");
         AttentionPattern? pattern = null;
         if (spec.Length > 0)
         {
@@ -634,6 +643,7 @@ public sealed class RingMessageSerializer : FrameSerializer
             PatternSpec = spec.Length > 0 ? spec : null,
             PatternSeed = seed,
             Epoch = epoch,
+            Hooks = hooks,
         };
     }
 }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using RingActors.Actors;
+using RingActors.Actors.Faults;
 using RingActors.Actors.Cluster;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
@@ -18,8 +19,8 @@ internal static class ClusterRun
 {
     public delegate Task<RunOutcome> Runner(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, RunCommand.Settings settings, CancellationToken cancellationToken);
 
-    public static async Task<int> ExecuteAsync(
-        IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, int[]? queryFileShape, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
+    /// <summary>Starts this process's coordinator node from the cluster options; the caller leaves the cluster with it.</summary>
+    public static ClusterNode StartCoordinator(ClusterJobSettings settings, Akka.Configuration.Config? config = null)
     {
         var options = new ClusterNodeOptions
         {
@@ -28,6 +29,7 @@ internal static class ClusterRun
             Port = 0,
             Seeds = settings.ClusterSeeds,
             Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
+            Config = config,
         };
         ClusterNode node;
         try
@@ -39,26 +41,57 @@ internal static class ClusterRun
             throw new UserInputException($"cannot start the coordinator node: {error.GetBaseException().Message}");
         }
 
+        return node;
+    }
+
+    /// <summary>
+    /// Waits until the device members the options ask for are Up (--device-nodes, or the nodes --placement names) and places
+    /// the job's devices on the members Up now; called before each job, so a trial after a node crash uses the nodes left.
+    /// </summary>
+    public static async Task<RingJobSettings> PlaceAsync(IAnsiConsole console, ClusterNode node, ClusterJobSettings settings, RingJobSettings job, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(settings.UpTimeout);
+        var named = NamedNodes(settings.Placement);
+        var wanted = settings.DeviceNodes ?? System.Math.Max(1, named?.Distinct().Count() ?? 1);
+        IReadOnlyList<Member> members;
         try
         {
-            var timeout = TimeSpan.FromSeconds(settings.UpTimeout);
-            var named = NamedNodes(settings.Placement);
-            var wanted = settings.DeviceNodes ?? System.Math.Max(1, named?.Distinct().Count() ?? 1);
-            IReadOnlyList<Member> members;
-            try
+            await node.WhenUp.WaitAsync(timeout, cancellationToken);
+            members = await ClusterMembership.WaitForUpAsync(node.System, ClusterRoles.Device, wanted, timeout, cancellationToken);
+        }
+        catch (TimeoutException error)
+        {
+            throw new UserInputException($"cluster at {string.Join(", ", settings.ClusterSeeds)}: {error.Message} (start device nodes with 'ringactors node --role device --seed …')");
+        }
+
+        // A member still Up but unreachable (a node that crashed in the previous trial, not downed yet) gets no device.
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var state = node.Cluster.State;
+            members = ClusterMembership.UpWithRole(state.Members, ClusterRoles.Device).Where(m => !state.Unreachable.Contains(m)).ToList();
+            if (members.Count >= wanted || DateTime.UtcNow > deadline)
             {
-                await node.WhenUp.WaitAsync(timeout, cancellationToken);
-                members = await ClusterMembership.WaitForUpAsync(node.System, ClusterRoles.Device, wanted, timeout, cancellationToken);
-            }
-            catch (TimeoutException error)
-            {
-                throw new UserInputException($"cluster at {string.Join(", ", settings.ClusterSeeds)}: {error.Message} (start device nodes with 'ringactors node --role device --seed …')");
+                break;
             }
 
-            members = ClusterMembership.UpWithRole(node.Cluster.State.Members, ClusterRoles.Device);
-            var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
-            job = job with { Placement = placement };
-            console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+
+        var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
+        console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
+        // Remoting may drop messages (an association gated for a few seconds after a failed connect loses what is sent to it):
+        // across nodes, hand-offs always travel over acknowledged, retransmitting links, with or without injected faults.
+        return job with { Placement = placement, Faults = job.Faults ?? FaultPlan.None };
+    }
+
+    public static async Task<int> ExecuteAsync(
+        IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, int[]? queryFileShape, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
+    {
+        var node = StartCoordinator(settings);
+        try
+        {
+            job = await PlaceAsync(console, node, settings, job, cancellationToken);
 
             var outcome = await run(node.System, input, job.Validate(input.Shape), baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(outcome));

@@ -28,7 +28,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public sealed class Settings : JobSettings
+    public sealed class Settings : ClusterJobSettings
     {
         [CommandOption("--fault <KIND:ARGS>")]
         [Description("A fault to inject, repeatable: " + FaultSpec.Allowed + ". crash-node and partition need a cluster run.")]
@@ -95,7 +95,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             plan = plan with { AckTimeout = TimeSpan.FromMilliseconds(ms) };
         }
 
-        return plan.ValidateFor(settings.Devices);
+        return plan.ValidateFor(settings.Devices, settings.Cluster);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -115,22 +115,43 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         console.MarkupLine($"experiment: {Markup.Escape(plan.Describe())} on a {Markup.Escape(describe)}, {settings.Trials} trial(s) …");
         var dense = DenseAttention.Compute(input, job.OptionsFor(settings.ThreadCount)).Output;
 
-        // Devices stopping and links retransmitting are the experiment, not news: only errors are logged.
-        var system = ActorSystem.Create("ringactors", RingActorsConfig.Local("akka.loglevel = ERROR"));
+        // Devices stopping and links retransmitting are the experiment, not news: only errors are logged. On a cluster this
+        // process is the coordinator, and the devices are placed on the device members Up before each trial (a crashed
+        // node must come back, e.g. restarted by its supervisor, for the next trial to use it).
+        var node = settings.Cluster ? ClusterRun.StartCoordinator(settings, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR")) : null;
+        var system = node?.System ?? ActorSystem.Create("ringactors", RingActorsConfig.Local("akka.loglevel = ERROR"));
         try
         {
-            // Fault-free baseline, warm, the median of a few runs: the extra time of a trial is measured against it.
-            await RingRunner.RunAsync(system, input, job, null, cancellationToken);
-            var baselines = new List<TimeSpan>();
-            for (var run = 0; run < BaselineRuns; run++)
+            if (node is not null)
             {
-                baselines.Add((await RingRunner.RunAsync(system, input, job, null, cancellationToken)).RingTime);
+                job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
+            }
+
+            // Fault-free baseline, warm, the median of a few runs: the extra time of a trial is measured against it.
+            var baselines = new List<TimeSpan>();
+            try
+            {
+                await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+                for (var run = 0; run < BaselineRuns; run++)
+                {
+                    baselines.Add((await RingRunner.RunAsync(system, input, job, null, cancellationToken)).RingTime);
+                }
+            }
+            catch (RingJobException failure)
+            {
+                console.MarkupLine(Markup.Escape($"ringactors: the fault-free baseline run failed, no trial was run: {failure.Reason}"));
+                return 1;
             }
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
             var trials = new List<ExperimentTrial>();
             for (var trial = 0; trial < settings.Trials; trial++)
             {
+                if (node is not null && trial > 0)
+                {
+                    job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
+                }
+
                 trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
             }
 
@@ -154,7 +175,14 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         }
         finally
         {
-            await system.Terminate();
+            if (node is not null)
+            {
+                await node.LeaveAsync();
+            }
+            else
+            {
+                await system.Terminate();
+            }
         }
     }
 

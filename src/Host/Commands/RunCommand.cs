@@ -24,7 +24,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         return [$"window:{System.Math.Min(512, seqLen)}", $"bigbird:{block}:{System.Math.Min(2, blocks)}:{System.Math.Min(3, blocks)}"];
     }
 
-    public sealed class Settings : JobSettings
+    public sealed class Settings : ClusterJobSettings
     {
         [CommandOption("--block <TOKENS>")]
         [Description("Not used by the ring (its blocks are the devices' chunks); kept so run and compare take the same options.")]
@@ -54,39 +54,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Predict this run with profiles of this machine (calibrated from the run itself, and 'local' measured now) and print predicted vs measured time and their ratio.")]
         public bool Calibrate { get; init; }
 
-        [CommandOption("--cluster")]
-        [Description("Run the devices on the device members of a cluster (see 'ringactors node'); this process joins it as the coordinator.")]
-        public bool Cluster { get; init; }
-
-        [CommandOption("--cluster-seed <ADDRESS>")]
-        [Description("With --cluster: a seed node to join, repeatable (akka.tcp://ring@HOST:PORT); '--seed akka.tcp://…' means the same.")]
-        public string[] ClusterSeeds { get; init; } = [];
-
-        [CommandOption("--placement <PLACEMENT>")]
-        [Description("With --cluster: round-robin (default), packed (consecutive devices on one node), or NODE,NODE,... one device member address (or HOST:PORT) per device.")]
-        public string? Placement { get; init; }
-
-        [CommandOption("--device-nodes <K>")]
-        [Description("With --cluster: device members that must be Up before the job starts (default 1, or the nodes --placement names).")]
-        public int? DeviceNodes { get; init; }
-
-        [CommandOption("--up-timeout <SECONDS>")]
-        [Description("With --cluster: how long to wait for the device members.")]
-        [DefaultValue(60)]
-        public int UpTimeout { get; init; } = 60;
-
-        [CommandOption("--host <HOST>")]
-        [Description("With --cluster: interface the coordinator binds (default 127.0.0.1).")]
-        public string? Host { get; init; }
-
-        [CommandOption("--tls-cert <FILE>")]
-        [Description("With --cluster: the cluster's PKCS#12 certificate (TLS between nodes).")]
-        public string? TlsCertificate { get; init; }
-
-        [CommandOption("--tls-password <PASSWORD>")]
-        [Description("Password of --tls-cert.")]
-        public string? TlsPassword { get; init; }
-
         [CommandOption("--out <FILE>")]
         [Description("Write the ring's output as a float32 .npy file in q's layout.")]
         public string? Out { get; init; }
@@ -103,16 +70,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
             }
 
-            if (Cluster && ClusterSeeds.Length == 0)
-            {
-                return Spectre.Console.ValidationResult.Error("--cluster needs the address of a seed node: --seed akka.tcp://ring@HOST:PORT");
-            }
-
-            if (!Cluster && (ClusterSeeds.Length > 0 || Placement is not null || DeviceNodes is not null))
-            {
-                return Spectre.Console.ValidationResult.Error("--cluster-seed, --placement and --device-nodes need --cluster");
-            }
-
             if (Cluster && (Profile is not null || Calibrate))
             {
                 return Spectre.Console.ValidationResult.Error("--profile and --calibrate run in one process only, not with --cluster");
@@ -121,11 +78,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             if (Cluster && RingPattern is { } spec && spec.TrimStart().StartsWith("topk", StringComparison.OrdinalIgnoreCase))
             {
                 return Spectre.Console.ValidationResult.Error("--ring-pattern topk cannot run on a cluster: it is built from the whole input, which device nodes do not have");
-            }
-
-            if (DeviceNodes is <= 0 || UpTimeout <= 0)
-            {
-                return Spectre.Console.ValidationResult.Error("--device-nodes and --up-timeout must be ≥ 1");
             }
 
             return base.Validate();

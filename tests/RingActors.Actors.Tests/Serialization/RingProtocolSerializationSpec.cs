@@ -58,11 +58,13 @@ public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(Confi
             new FlushFaults("job-1"),
             new FaultsFlushed("job-1", 2),
             new FaultObserved("job-1", new FaultEvent("drop", "link 1", 1, 2, 3, "retransmitted", 1, 620)),
+            new RingActors.Actors.Cluster.CrashOrder("crash-node:1@2"),
             new DeviceSetup("job-1", 1, 3, 31, new AttentionHeads(1, 2, 1, 5), new AttentionOptions(true, PatternSpec.Parse("window:7", new PatternContext(31, 5, true)), 0.5f, 2))
             {
                 PatternSpec = "window:7",
                 PatternSeed = 5,
                 Epoch = 1,
+                Hooks = new DeviceHooks(TimeSpan.Zero, 1, 2, StopInsteadOfThrowing: true, SlowFactor: 3),
             },
         ];
     }

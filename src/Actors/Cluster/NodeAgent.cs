@@ -1,0 +1,43 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace RingActors.Actors.Cluster;
+
+/// <summary>
+/// A small actor every ring node runs at <see cref="Path"/>: on <see cref="CrashOrder"/> (the <c>crash-node</c> fault) it ends
+/// its node abruptly, without leaving the cluster — by default the whole process dies (SIGKILL), so the survivors see what a
+/// real crash looks like: silence, unreachability, the split-brain resolver downing the node.
+/// </summary>
+public sealed class NodeAgent : ReceiveActor
+{
+    /// <summary>The agent's name under /user.</summary>
+    public const string Name = "ring-node-agent";
+
+    public NodeAgent(Action<ActorSystem> crash)
+    {
+        var log = Context.GetLogger();
+        Receive<CrashOrder>(m =>
+        {
+            log.Warning("Node {0}: crashing on purpose ({1})", Context.System.Name, m.Fault);
+            crash(Context.System);
+        });
+    }
+
+    /// <summary>The agent's path on the node at <paramref name="address"/>.</summary>
+    public static ActorPath Path(Address address) => new RootActorPath(address) / "user" / Name;
+
+    /// <summary>Kills this process at once (SIGKILL on Unix): no shutdown hook, no leaving, no goodbye to the peers.</summary>
+    public static void KillProcess(ActorSystem system) => System.Diagnostics.Process.GetCurrentProcess().Kill();
+
+    /// <summary>
+    /// Ends <paramref name="system"/> in one process without leaving the cluster (for tests with several nodes in one process):
+    /// the actor system terminates without running CoordinatedShutdown's cluster phases (the node must be configured with
+    /// <c>akka.coordinated-shutdown.run-by-actor-system-terminate = off</c>), so the others see it fall silent.
+    /// </summary>
+    public static void AbortSystem(ActorSystem system) => system.Terminate();
+
+    public static Props Props(Action<ActorSystem> crash) => Akka.Actor.Props.Create(() => new NodeAgent(crash));
+}
+
+/// <summary>Tells a <see cref="NodeAgent"/> to end its node now; <paramref name="Fault"/> names the fault (crash-node:…@S) for its log.</summary>
+public sealed record CrashOrder(string Fault) : IRingMessage;

@@ -1,0 +1,60 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+
+namespace RingActors.Host.Cli;
+
+/// <summary>A ring job's options plus where it runs: in this process, or with <c>--cluster</c> on the device members of a cluster (<c>run</c> and <c>experiment</c>).</summary>
+public class ClusterJobSettings : JobSettings
+{
+    [CommandOption("--cluster")]
+    [Description("Run the devices on the device members of a cluster (see 'ringactors node'); this process joins it as the coordinator.")]
+    public bool Cluster { get; init; }
+
+    [CommandOption("--cluster-seed <ADDRESS>")]
+    [Description("With --cluster: a seed node to join, repeatable (akka.tcp://ring@HOST:PORT); '--seed akka.tcp://…' means the same.")]
+    public string[] ClusterSeeds { get; init; } = [];
+
+    [CommandOption("--placement <PLACEMENT>")]
+    [Description("With --cluster: round-robin (default), packed (consecutive devices on one node), or NODE,NODE,... one device member address (or HOST:PORT) per device.")]
+    public string? Placement { get; init; }
+
+    [CommandOption("--device-nodes <K>")]
+    [Description("With --cluster: device members that must be Up before the job starts (default 1, or the nodes --placement names).")]
+    public int? DeviceNodes { get; init; }
+
+    [CommandOption("--up-timeout <SECONDS>")]
+    [Description("With --cluster: how long to wait for the device members.")]
+    [DefaultValue(60)]
+    public int UpTimeout { get; init; } = 60;
+
+    [CommandOption("--host <HOST>")]
+    [Description("With --cluster: interface the coordinator binds (default 127.0.0.1).")]
+    public string? Host { get; init; }
+
+    [CommandOption("--tls-cert <FILE>")]
+    [Description("With --cluster: the cluster's PKCS#12 certificate (TLS between nodes).")]
+    public string? TlsCertificate { get; init; }
+
+    [CommandOption("--tls-password <PASSWORD>")]
+    [Description("Password of --tls-cert.")]
+    public string? TlsPassword { get; init; }
+    public override Spectre.Console.ValidationResult Validate()
+    {
+        if (Cluster && ClusterSeeds.Length == 0)
+        {
+            return Spectre.Console.ValidationResult.Error("--cluster needs the address of a seed node: --seed akka.tcp://ring@HOST:PORT");
+        }
+
+        if (!Cluster && (ClusterSeeds.Length > 0 || Placement is not null || DeviceNodes is not null))
+        {
+            return Spectre.Console.ValidationResult.Error("--cluster-seed, --placement and --device-nodes need --cluster");
+        }
+
+        if (DeviceNodes is <= 0 || UpTimeout <= 0)
+        {
+            return Spectre.Console.ValidationResult.Error("--device-nodes and --up-timeout must be ≥ 1");
+        }
+
+        return base.Validate();
+    }
+}

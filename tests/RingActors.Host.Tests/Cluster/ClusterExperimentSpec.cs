@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace RingActors.Host.Tests.Cluster;
+
+/// <summary>
+/// <c>experiment --cluster</c> with <c>crash-node</c> against three <c>ringactors node --role device</c> processes: node 1's
+/// agent kills its own process (SIGKILL) when device 1 reaches step 1, the coordinator re-creates device 1 on a survivor, and
+/// the trial's output equals dense attention; the node processes are always killed.
+/// </summary>
+[Collection(MultiProcessCollection.Name)]
+[Trait("Category", "MultiProcess")]
+public sealed class ClusterExperimentSpec(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly string _directory = Directory.CreateTempSubdirectory("ring-cluster-experiment").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Experiment_cluster_must_recover_from_a_killed_node_process_with_an_exact_output()
+    {
+        var port = NodeProcess.FreePort();
+        var seed = $"akka.tcp://ring@127.0.0.1:{port}";
+        using var first = NodeProcess.Start("node", "--role", "device", "--port", $"{port}", "--seed", seed);
+        using var second = NodeProcess.Start("node", "--role", "device", "--seed", seed);
+        using var third = NodeProcess.Start("node", "--role", "device", "--seed", seed);
+        NodeProcess[] nodes = [first, second, third];
+        try
+        {
+            await Task.WhenAll(nodes.Select(node => node.Up)).WaitAsync(Timeout);
+            var json = Path.Combine(_directory, "experiment.json");
+
+            // Device 1 is slowed (about 1 s a block) so that its node dies while the ring still needs it.
+            var (exitCode, text, errors) = CommandLine.Run(
+                "experiment", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "1024", "--heads", "4", "--kv-heads", "2",
+                "--dim", "64", "--fault", "crash-node:1@1", "--fault", "slow-device:1*1000", "--deadline", "60", "--json", json);
+            output.WriteLine(text + errors);
+            Assert.Equal(0, exitCode);
+
+            using var report = JsonDocument.Parse(File.ReadAllText(json));
+            var trial = report.RootElement.GetProperty("trials")[0];
+            Assert.True(trial.GetProperty("exact").GetBoolean());
+            Assert.Equal(1, trial.GetProperty("restarts").GetInt32());
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                output.WriteLine($"--- node {node.Id} ---\n{node.Output}");
+                node.Dispose();
+            }
+        }
+    }
+}
