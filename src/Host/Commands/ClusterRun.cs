@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster;
 using RingActors.Actors;
-using RingActors.Actors.Faults;
 using RingActors.Actors.Cluster;
+using RingActors.Actors.Faults;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
 using RingActors.Math;
