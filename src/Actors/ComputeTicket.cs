@@ -6,9 +6,10 @@ namespace RingActors.Actors;
 /// <summary>
 /// One block's compute, handed by a device to its compute worker: merge the attention of the query chunk over the block
 /// into the running partial result. While a ticket is out, the device does not touch its partial (the worker owns it until
-/// it answers with a <see cref="ComputeOutcome"/>); tickets are issued one at a time.
+/// it answers with a <see cref="ComputeOutcome"/>); tickets are issued one at a time. It shares the partial by reference
+/// with the device's own child, so it never leaves the process (not checked by serialize-messages).
 /// </summary>
-public sealed class ComputeTicket
+public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeeded
 {
     internal ComputeTicket(int device, int step, int origin, QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into, long issuedAt)
     {
@@ -84,4 +85,5 @@ public sealed class ComputeTicket
 /// What a compute worker reports for one ticket: skipped or the work done, and Stopwatch timestamps. <see cref="ExactFlops"/>
 /// is the FLOPs of the pairs the mask allows (see <see cref="PairCounting"/>) when the job runs in virtual time, else null.
 /// </summary>
-public sealed record ComputeOutcome(int Step, int Origin, bool Skipped, BlockWork Work, long IssuedAt, long StartedAt, long FinishedAt, double? ExactFlops = null);
+public sealed record ComputeOutcome(int Step, int Origin, bool Skipped, BlockWork Work, long IssuedAt, long StartedAt, long FinishedAt, double? ExactFlops = null)
+    : Akka.Actor.INoSerializationVerificationNeeded;

@@ -5,13 +5,25 @@ using Xunit.Abstractions;
 namespace RingActors.Actors.Tests;
 
 /// <summary>
-/// An ActorSystem configured as the local deployment (hocon/local.conf over reference.conf).
-/// <c>serialize-messages</c> stays off until the binary serializer of issue 4 exists: the default JSON serializer would
-/// round-trip every float block at 30–100× the cost of the compute; the serializer spec will turn it on.
+/// An ActorSystem configured as the local deployment (hocon/local.conf over reference.conf) with
+/// <c>serialize-messages = on</c> and the ring serializer bound as on a cluster node: every message an actor spec sends
+/// goes through <see cref="RingActors.Actors.Serialization.RingMessageSerializer"/> and back, so a message that could not cross to another
+/// node fails here. Messages that never leave their process are marked <c>INoSerializationVerificationNeeded</c>.
 /// </summary>
-public abstract class RingTestKit(ITestOutputHelper output)
-    : TestKit(RingActorsConfig.Local("akka.loglevel = WARNING\nakka.actor.serialize-messages = off"), output: output)
+public abstract class RingTestKit(ITestOutputHelper output, bool serializeMessages = true)
+    : TestKit(serializeMessages ? SpecConfig : UnverifiedConfig, output: output)
 {
+    /// <summary>
+    /// serialize-messages on over the cluster defaults (the ring serializer's bindings; their remoting and cluster keys
+    /// mean nothing to a local provider) over the local deployment.
+    /// </summary>
+    public static Akka.Configuration.Config SpecConfig { get; } = RingActorsConfig.Local(
+        Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.actor.serialize-messages = on")
+            .WithFallback(RingActors.Actors.Cluster.ClusterDefaults.Config));
+
+    /// <summary>For a spec that compares messages by reference after sending them (a round trip makes new arrays).</summary>
+    public static Akka.Configuration.Config UnverifiedConfig { get; } = RingActorsConfig.Local("akka.loglevel = WARNING\nakka.actor.serialize-messages = off");
+
     /// <summary>The float64 oracle's output rows of the given positions, [B, H, positions, d].</summary>
     protected static double[] OracleRows(AttentionInput input, AttentionOptions options, int[] positions)
     {
