@@ -105,19 +105,7 @@ internal static class ClusterRun
             console.Write(table);
             var seconds = ring.RingTime.TotalSeconds;
             console.MarkupLine($"bytes that crossed the network: {ring.NetworkBytes:N0} ({ring.NetworkBytes / 1048576.0 / System.Math.Max(seconds, 1e-9):F1} MiB/s over the ring's {seconds:F3} s)");
-            if (settings.Json is { } json)
-            {
-                RunReportJson.Write(json, outcome);
-                console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
-            }
-
-            if (settings.Out is { } output)
-            {
-                NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
-                console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
-            }
-
-            return outcome.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
+            return RunCommand.WriteOutputs(console, settings, outcome, input, queryFileShape);
         }
         finally
         {

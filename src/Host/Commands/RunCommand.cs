@@ -110,24 +110,30 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(report));
             report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken);
-            if (settings.Json is { } json)
-            {
-                RunReportJson.Write(json, report);
-                console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
-            }
-
-            if (settings.Out is { } output)
-            {
-                NpyInputs.WriteOutput(output, report.Output, input.Shape, queryFileShape);
-                console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
-            }
-
-            return report.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
+            return WriteOutputs(console, settings, report, input, queryFileShape);
         }
         finally
         {
             await system.Terminate();
         }
+    }
+
+    /// <summary>Writes --json and --out of a finished run (local or on a cluster); the exit code says whether the ring was exact.</summary>
+    internal static int WriteOutputs(IAnsiConsole console, Settings settings, RunOutcome outcome, AttentionInput input, int[]? queryFileShape)
+    {
+        if (settings.Json is { } json)
+        {
+            RunReportJson.Write(json, outcome);
+            console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
+        }
+
+        if (settings.Out is { } output)
+        {
+            NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
+            console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
+        }
+
+        return outcome.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
     }
 
     internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input)
