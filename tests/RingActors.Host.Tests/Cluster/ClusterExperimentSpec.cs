@@ -20,37 +20,21 @@ public sealed class ClusterExperimentSpec(ITestOutputHelper output) : IDisposabl
     [Fact]
     public async Task Experiment_cluster_must_recover_from_a_killed_node_process_with_an_exact_output()
     {
-        var port = NodeProcess.FreePort();
-        var seed = $"akka.tcp://ring@127.0.0.1:{port}";
-        using var first = NodeProcess.Start("node", "--role", "device", "--port", $"{port}", "--seed", seed);
-        using var second = NodeProcess.Start("node", "--role", "device", "--seed", seed);
-        using var third = NodeProcess.Start("node", "--role", "device", "--seed", seed);
-        NodeProcess[] nodes = [first, second, third];
-        try
-        {
-            await Task.WhenAll(nodes.Select(node => node.Up)).WaitAsync(Timeout);
-            var json = Path.Combine(_directory, "experiment.json");
+        using var cluster = await DeviceNodes.StartAsync(3, Timeout, output);
+        var seed = cluster.Seed;
+        var json = Path.Combine(_directory, "experiment.json");
 
-            // Device 1 is slowed so that its node dies while the ring still needs it. The factor stretches the measured compute
-            // time, and a fresh node's first block includes its JIT (tens of ms): ×1000 made that first block outlast the deadline.
-            var (exitCode, text, errors) = CommandLine.Run(
-                "experiment", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "1024", "--heads", "4", "--kv-heads", "2",
-                "--dim", "64", "--fault", "crash-node:1@1", "--fault", "slow-device:1*100", "--deadline", "60", "--json", json);
-            output.WriteLine(text + errors);
-            Assert.Equal(0, exitCode);
+        // Device 1 is slowed so that its node dies while the ring still needs it. The factor stretches the measured compute
+        // time, and a fresh node's first block includes its JIT (tens of ms): ×1000 made that first block outlast the deadline.
+        var (exitCode, text, errors) = CommandLine.Run(
+            "experiment", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "1024", "--heads", "4", "--kv-heads", "2",
+            "--dim", "64", "--fault", "crash-node:1@1", "--fault", "slow-device:1*100", "--deadline", "60", "--json", json);
+        output.WriteLine(text + errors);
+        Assert.Equal(0, exitCode);
 
-            using var report = JsonDocument.Parse(File.ReadAllText(json));
-            var trial = report.RootElement.GetProperty("trials")[0];
-            Assert.True(trial.GetProperty("exact").GetBoolean());
-            Assert.Equal(1, trial.GetProperty("restarts").GetInt32());
-        }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                output.WriteLine($"--- node {node.Id} ---\n{node.Output}");
-                node.Dispose();
-            }
-        }
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        var trial = report.RootElement.GetProperty("trials")[0];
+        Assert.True(trial.GetProperty("exact").GetBoolean());
+        Assert.Equal(1, trial.GetProperty("restarts").GetInt32());
     }
 }

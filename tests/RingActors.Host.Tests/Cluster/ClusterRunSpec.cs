@@ -21,40 +21,24 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Run_cluster_must_run_the_ring_on_three_node_processes_and_equal_the_oracle()
     {
-        var port = NodeProcess.FreePort();
-        var seed = $"akka.tcp://ring@127.0.0.1:{port}";
-        using var first = NodeProcess.Start("node", "--role", "device", "--port", $"{port}", "--seed", seed);
-        using var second = NodeProcess.Start("node", "--role", "device", "--seed", seed);
-        using var third = NodeProcess.Start("node", "--role", "device", "--seed", seed);
-        NodeProcess[] nodes = [first, second, third];
-        try
-        {
-            await Task.WhenAll(nodes.Select(node => node.Up)).WaitAsync(Timeout);
-            var json = Path.Combine(_directory, "report.json");
-            var outPath = Path.Combine(_directory, "out.npy");
-            var (exitCode, text, errors) = CommandLine.Run(
-                "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-                "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--json", json, "--out", outPath);
-            output.WriteLine(text + errors);
-            Assert.Equal(0, exitCode);
+        using var cluster = await DeviceNodes.StartAsync(3, Timeout, output);
+        var seed = cluster.Seed;
+        var json = Path.Combine(_directory, "report.json");
+        var outPath = Path.Combine(_directory, "out.npy");
+        var (exitCode, text, errors) = CommandLine.Run(
+            "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "257", "--heads", "2", "--kv-heads", "1",
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--json", json, "--out", outPath);
+        output.WriteLine(text + errors);
+        Assert.Equal(0, exitCode);
 
-            var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
-            var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
-            var (data, _) = NpyFile.Read(outPath);
-            Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
+        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
+        var (data, _) = NpyFile.Read(outPath);
+        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
 
-            using var report = JsonDocument.Parse(File.ReadAllText(json));
-            Assert.Equal(3, report.RootElement.GetProperty("nodes").GetArrayLength());
-            Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
-            Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
-        }
-        finally
-        {
-            foreach (var node in nodes)
-            {
-                output.WriteLine($"--- node {node.Id} ---\n{node.Output}");
-                node.Dispose();
-            }
-        }
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(3, report.RootElement.GetProperty("nodes").GetArrayLength());
+        Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
+        Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
     }
 }

@@ -1,0 +1,48 @@
+using Xunit.Abstractions;
+
+namespace RingActors.Host.Tests.Cluster;
+
+/// <summary>
+/// <c>ringactors node --role device</c> processes on 127.0.0.1, the first of them the seed; disposing kills every one
+/// and writes what each printed to the test's output.
+/// </summary>
+internal sealed class DeviceNodes(string seed, NodeProcess[] nodes, ITestOutputHelper output) : IDisposable
+{
+    /// <summary>The seed's address, to pass as <c>--seed</c>.</summary>
+    public string Seed { get; } = seed;
+
+    /// <summary>Starts <paramref name="count"/> device nodes and waits until each has printed that it is Up.</summary>
+    public static async Task<DeviceNodes> StartAsync(int count, TimeSpan timeout, ITestOutputHelper output)
+    {
+        var port = NodeProcess.FreePort();
+        var seed = $"akka.tcp://ring@127.0.0.1:{port}";
+        var nodes = new NodeProcess[count];
+        var cluster = new DeviceNodes(seed, nodes, output);
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                nodes[i] = i == 0
+                    ? NodeProcess.Start("node", "--role", "device", "--port", $"{port}", "--seed", seed)
+                    : NodeProcess.Start("node", "--role", "device", "--seed", seed);
+            }
+
+            await Task.WhenAll(nodes.Select(node => node.Up)).WaitAsync(timeout);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var node in nodes.Where(node => node is not null))
+        {
+            output.WriteLine($"--- node {node.Id} ---\n{node.Output}");
+            node.Dispose();
+        }
+    }
+}
