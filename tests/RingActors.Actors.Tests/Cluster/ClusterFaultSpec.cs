@@ -59,13 +59,8 @@ public class ClusterFaultSpec
     [Fact]
     public async Task The_single_process_faults_must_recover_unchanged_with_remote_devices()
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
-        await coordinator.WhenUp.WaitAsync(UpTimeout);
-        var seeds = new[] { coordinator.Address.ToString() };
-        await using var first = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
-        await using var second = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
-        var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
-        var placement = Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray();
+        await using var cluster = await TwoDeviceNodes.StartAsync();
+        var (coordinator, placement) = (cluster.Coordinator, cluster.Placement);
         var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 8);
         var faults = new[] { "kill-device:1@1", "drop:0.2", "duplicate:0.2", "delay:2~1", "slow-device:2*2" }.Select(FaultSpec.Parse).ToList();
         var plan = new FaultPlan(faults, Seed: 3, AckTimeout: TimeSpan.FromMilliseconds(100)).ValidateFor(3, cluster: true);
@@ -82,13 +77,8 @@ public class ClusterFaultSpec
     [Fact]
     public async Task A_partition_longer_than_the_retries_must_be_bridged_by_the_links_and_the_output_equal_the_oracle()
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
-        await coordinator.WhenUp.WaitAsync(UpTimeout);
-        var seeds = new[] { coordinator.Address.ToString() };
-        await using var first = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
-        await using var second = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast });
-        var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
-        var placement = Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray();
+        await using var cluster = await TwoDeviceNodes.StartAsync();
+        var (coordinator, placement) = (cluster.Coordinator, cluster.Placement);
         var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 7);
 
         // Node 1 is cut off from the start (its devices' first hand-offs cannot cross) for 1.5 s, while 2 retries of 100 ms would give up after 0.3 s: only the partition's end is awaited.
@@ -129,6 +119,55 @@ public class ClusterFaultSpec
         finally
         {
             await (node.System.WhenTerminated.IsCompleted ? Task.CompletedTask : node.System.Terminate());
+        }
+    }
+
+    /// <summary>A coordinator and two device nodes, Up, with three devices placed round-robin over the two.</summary>
+    private sealed class TwoDeviceNodes : IAsyncDisposable
+    {
+        private readonly ClusterNode[] _nodes;
+
+        private TwoDeviceNodes(ClusterNode[] nodes, Akka.Actor.Address[] placement)
+        {
+            _nodes = nodes;
+            Placement = placement;
+        }
+
+        public ClusterNode Coordinator => _nodes[0];
+
+        public Akka.Actor.Address[] Placement { get; }
+
+        public static async Task<TwoDeviceNodes> StartAsync()
+        {
+            var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
+            var nodes = new List<ClusterNode> { coordinator };
+            try
+            {
+                await coordinator.WhenUp.WaitAsync(UpTimeout);
+                var seeds = new[] { coordinator.Address.ToString() };
+                nodes.Add(ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast }));
+                nodes.Add(ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast }));
+                var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
+                return new TwoDeviceNodes([.. nodes], Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray());
+            }
+            catch
+            {
+                foreach (var node in Enumerable.Reverse(nodes))
+                {
+                    await node.DisposeAsync();
+                }
+
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // Devices first, the coordinator (their supervisor's system) last, as the `await using` statements did.
+            foreach (var node in _nodes.Reverse())
+            {
+                await node.DisposeAsync();
+            }
         }
     }
 }
