@@ -1,3 +1,4 @@
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Masks;
 

@@ -1,3 +1,4 @@
+using RingActors.Actors.Configuration;
 using RingActors.Math;
 
 namespace RingActors.Actors;

@@ -1,3 +1,4 @@
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Masks;
 
@@ -50,7 +51,7 @@ public sealed record RingJobSettings(
     /// Where device r runs: the address of a cluster node (remote deployment), one per device; null runs every device in
     /// the supervisor's own actor system.
     /// </summary>
-    public IReadOnlyList<Akka.Actor.Address>? Placement { get; init; }
+    public Cluster.DevicePlacement? Placement { get; init; }
 
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
@@ -96,9 +97,9 @@ public sealed record RingJobSettings(
         Faults?.ValidateFor(Devices, cluster: Placement is not null);
         if (Placement is { } placement)
         {
-            if (placement.Count != Devices)
+            if (placement.Devices != Devices)
             {
-                throw new ArgumentException($"placement names {placement.Count} nodes for {Devices} devices: give one per device", nameof(Placement));
+                throw new ArgumentException($"placement names {placement.Devices} nodes for {Devices} devices: give one per device", nameof(Placement));
             }
 
             if (Pattern is not null && PatternSpec is null)

@@ -1,3 +1,4 @@
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 
@@ -41,6 +42,12 @@ public sealed record RingResult(
 
     /// <summary>Serialized bytes of the job's messages that crossed between nodes (0 in one process).</summary>
     public long NetworkBytes { get; init; }
+
+    /// <summary>
+    /// Of <see cref="NetworkBytes"/>: what the supervisor sent to devices on other nodes (chunks, recovery, orders). What the
+    /// devices sent is in their statistics (<see cref="DeviceStats.NetworkBytesToSupervisor"/> holds their results too).
+    /// </summary>
+    public long SupervisorNetworkBytes { get; init; }
 
     /// <summary>Blocks handed on by all devices: P·(P − 1) for a complete job.</summary>
     public int HandOffs => Devices.Sum(d => d.HandOffsSent);

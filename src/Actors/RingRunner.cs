@@ -1,6 +1,8 @@
 using Akka.Actor;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors;
 

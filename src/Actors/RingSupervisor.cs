@@ -1,41 +1,72 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
-using RingActors.Math;
-using static RingActors.Actors.RingProtocol;
+using RingActors.Actors.Cluster;
+using RingActors.Actors.Devices;
+using RingActors.Actors.Faults;
+using RingActors.Actors.Protocol;
+using RingActors.Actors.Serialization;
+using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors;
 
 /// <summary>
-/// Runs one ring job: spawns and watches the P devices, gives each its chunk by layout, starts the ring, collects the chunks'
-/// results and reassembles the full output in the original token order. The job fails with a one-line reason — never hangs —
-/// when a device throws or stops, refuses a block of this job, or the deadline passes. Replies once to the sender of
-/// <see cref="RunJob"/> with <see cref="JobCompleted"/> or <see cref="JobFailed"/>, then stops (and its devices with it).
+/// Runs one ring job: spawns and watches the P devices (on the placement's nodes in a cluster job), gives each its chunk by
+/// layout, starts the ring, collects the chunks' results and reassembles the full output in the original token order. It never
+/// relays a block: devices hand off to each other over their own links. The job fails with a one-line reason — never hangs —
+/// when a device throws or stops and cannot be re-created, refuses a block of this job, or the deadline passes. Replies once
+/// to the sender of <see cref="RunJob"/> with <see cref="JobCompleted"/> or <see cref="JobFailed"/>, then stops (and its devices
+/// with it).
+/// <para>
+/// Decisions live in plain classes with their own specs: <see cref="ChunkCollector"/> (progress and results),
+/// <see cref="RecoveryPolicy"/> (whether and where a lost device is re-created), <see cref="DevicePlacement"/> (which node runs
+/// which device), <see cref="NodeFaultSchedule"/> (when a node fault strikes), <see cref="FaultLedger"/> (what faults cost),
+/// and <see cref="DeviceSetupFactory"/> (every device's setup). This actor routes events into them.
+/// </para>
 /// </summary>
-public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
+public sealed class RingSupervisor : ReceiveActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
 
     private readonly RingJob _job;
     private readonly IProgress<RingProgress>? _progress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly FaultPlan? _plan;
+    private readonly ChunkCollector _collector;
+    private readonly RecoveryPolicy _recovery;
+    private readonly NodeFaultSchedule _nodeFaults;
+    private readonly FaultLedger? _ledger;
+    private readonly IActorRef[] _current;
     private readonly Dictionary<IActorRef, int> _devices = [];
     private readonly Dictionary<IActorRef, Exception> _failures = [];
-    private readonly ChunkCompleted?[] _results;
-    private readonly int[] _blocksDone;
+    private readonly DeviceLoss[] _losses;
+    private readonly HashSet<Address> _down = [];
+    private readonly HashSet<Address> _lostNodes = [];
+    private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
     private long _startedAt;
     private long _ringStartedAt;
     private long _networkBytes;
-    private Serialization.WireInbox? _inbox;
+    private int _flushesPending = -1;
+    private bool _watchingMembers;
+    private WireInbox? _inbox;
 
     public RingSupervisor(RingJob job, IProgress<RingProgress>? progress)
     {
         _job = job;
         _progress = progress;
-        _results = new ChunkCompleted?[job.Settings.Devices];
-        _blocksDone = new int[job.Settings.Devices];
+        var devices = job.Settings.Devices;
+        _plan = job.Settings.Faults?.ForTrial(job.Settings.Trial, devices);
+        _collector = new ChunkCollector(devices);
+        _recovery = new RecoveryPolicy(_plan, devices);
+        _nodeFaults = new NodeFaultSchedule(_plan);
+        _ledger = _plan is null ? null : new FaultLedger(_plan, job.Settings.Trial);
+        _current = new IActorRef[devices];
+        _losses = Enumerable.Range(0, devices).Select(_ => new DeviceLoss()).ToArray();
+        _placement = job.Settings.Placement;
         Idle();
     }
 
@@ -45,7 +76,7 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
     public static Props Props(RingJob job, IProgress<RingProgress>? progress = null) =>
         Akka.Actor.Props.Create(() => new RingSupervisor(job, progress));
 
-    /// <summary>A device that throws is stopped, and its exception kept so that the job's failure can name it.</summary>
+    /// <summary>A device that throws is stopped, and its exception kept so that the job's failure (or its recovery) can name it.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new StopAndRecord(_failures);
 
     protected override void PostStop()
@@ -53,7 +84,11 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         // Whatever stopped us (a crash of this actor included), the caller gets an answer.
         _replyTo?.Tell(new JobFailed(_job.JobId, "the ring supervisor stopped before the job finished"));
         _replyTo = null;
-        StopNodeWatch();
+        if (_watchingMembers)
+        {
+            Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+
         base.PostStop();
     }
 
@@ -88,11 +123,9 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
 
     private void Running()
     {
-        FaultHandlers();
-        NodeHandlers();
-        Receive<Serialization.BlockChunk>(chunk =>
+        Receive<BlockChunk>(chunk =>
         {
-            _inbox ??= new Serialization.WireInbox(Context.System);
+            _inbox ??= new WireInbox(Context.System);
             if (_inbox.Accept(chunk, Sender) is { } message)
             {
                 Self.Tell(message, Sender);
@@ -100,25 +133,13 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         });
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
-            _blocksDone[m.Device]++;
-            InjectNodeFaults(m.Device);
-            ReportProgress();
-        });
-        Receive<ChunkCompleted>(m => m.JobId == _job.JobId, m =>
-        {
-            if (Serialization.RingWire.IsRemote(Sender) && Context.System.Serialization.FindSerializerFor(m) is Serialization.RingMessageSerializer serializer)
+            if (_collector.BlockMerged(m.Device))
             {
-                _networkBytes += serializer.FrameSize(m);
-            }
-
-            _results[m.Device] = m;
-            NoteRecovered(m.Device);
-            ReportProgress();
-            if (_results.All(r => r is not null))
-            {
-                FinishAfterFaults();
+                InjectNodeFaults(m.Device);
+                ReportProgress();
             }
         });
+        Receive<ChunkCompleted>(m => m.JobId == _job.JobId, OnChunkCompleted);
         Receive<BlockRefused>(m => m.JobId == _job.JobId, m =>
             Fail($"device {m.Device} refused the block of device {m.Origin} for step {m.Step}: {m.Reason}"));
         Receive<Terminated>(t =>
@@ -130,13 +151,38 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
 
             OnDeviceStopped(t.ActorRef);
         });
+        Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address, "unreachable"));
+        Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address, "removed from the cluster"));
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
+        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, _ =>
+        {
+            if (--_flushesPending == 0)
+            {
+                Finish();
+            }
+        });
+        Receive<LinkFailed>(m => m.JobId == _job.JobId, m =>
+        {
+            // A link that gave up on a receiver whose node is down is no failure: the re-created receiver resumes the link.
+            if (_placement is null || !_down.Contains(_placement[(m.Link + 1) % Devices]))
+            {
+                Fail(m.Reason);
+            }
+        });
+        Receive<DeviceKilled>(m => m.JobId == _job.JobId, m =>
+        {
+            if ((uint)m.Device < (uint)Devices)
+            {
+                _losses[m.Device].KilledAt = m.At; // detection follows with the device's Terminated (DeathWatch)
+            }
+        });
         Receive<DeadlineExceeded>(_ => Fail(
-            $"not finished after {_job.Deadline}: {_blocksDone.Sum()} of {Devices * Devices} blocks merged; "
-            + $"devices still running: {string.Join(", ", Enumerable.Range(0, Devices).Where(r => _results[r] is null).Select(r => $"{r} ({_blocksDone[r]}/{Devices})"))}"
-            + FaultsNote()));
+            $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
+            + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)));
         Receive<CancelJob>(_ => Fail("cancelled", cancelled: true));
         Receive<RunJob>(_ => Sender.Tell(new JobFailed(_job.JobId, "the job is already running")));
-        Receive<IRingMessage>(m => _log.Warning("Ring supervisor of job {0} ignored {1}", _job.JobId, m));
+        Receive<IRingMessage>(m => _log.Warning("Ring supervisor of job {0} ignored {1}", _job.JobId, m.GetType().Name));
     }
 
     private void Done()
@@ -149,60 +195,110 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
     {
         _startedAt = Now;
         var input = _job.Input;
-        var shape = input.Shape;
-        var layout = new SequenceLayout(_job.Settings.Layout, shape.SeqLen, Devices);
-        _layout = layout;
-        var heads = AttentionHeads.Of(shape);
-        var options = _job.Settings.OptionsFor(_job.ThreadsPerDevice);
-        var devices = new IActorRef[Devices];
+        _layout = new SequenceLayout(_job.Settings.Layout, input.Shape.SeqLen, Devices);
+        if (_placement is not null && _nodeFaults.Unresolved(_placement) is { } unresolved)
+        {
+            Fail(unresolved);
+            return;
+        }
+
         for (var r = 0; r < Devices; r++)
         {
-            var setup = new DeviceSetup(_job.JobId, r, Devices, shape.SeqLen, heads, options, _job.System.MaxBlocksHeld, _job.System.ComputeDispatcher)
-            {
-                Hooks = HooksFor(r),
-                VirtualTime = _job.Settings.VirtualTime,
-                Phantom = input.IsPhantom,
-                PatternSpec = _job.Settings.PatternSpec,
-                PatternSeed = _job.Settings.PatternSeed,
-            };
-            var props = DeviceActor.Props(setup);
-            if (_job.Settings.Placement is { } placement)
-            {
-                // Remote deployment: the device is created on that node, still our child (supervised and watched as a local one);
-                // its Props' argument, the DeviceSetup, travels through RingMessageSerializer with the pattern as its spec.
-                props = props.WithDeploy(new Deploy(new RemoteScope(placement[r])));
-            }
-
-            devices[r] = Context.ActorOf(props, $"device-{r}");
-            Context.Watch(devices[r]);
-            _devices[devices[r]] = r;
+            Spawn(r, 0, _placement?[r]);
         }
 
         var topology = new RingTopology(Devices);
-        var (predecessors, successors) = WireLinks(devices);
         for (var r = 0; r < Devices; r++)
         {
-            var chunk = layout.QueryChunkOf(input, r);
-            var block = layout.KeyValueBlockOf(input, r);
-            _networkBytes += Serialization.RingWire.Tell(Context.System, devices[r], new AssignChunk(
+            var chunk = _layout.QueryChunkOf(input, r);
+            var block = _layout.KeyValueBlockOf(input, r);
+            _networkBytes += RingWire.Tell(Context.System, _current[r], new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
-                predecessors[r], successors[r], Self), Self);
+                _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
         }
 
         _ringStartedAt = Now;
-        foreach (var device in devices)
+        foreach (var device in _current)
         {
-            _networkBytes += Serialization.RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
+            _networkBytes += RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
         }
 
-        StartNodeWatch();
-        if (_replyTo is null)
+        if (_placement is not null && Context.System.Settings.Config.GetString("akka.actor.provider", string.Empty).Contains("cluster", StringComparison.OrdinalIgnoreCase))
         {
-            return; // a node fault named no node of the placement
+            Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.MemberRemoved));
+            _watchingMembers = true;
+        }
+
+        for (var r = 0; r < Devices; r++)
+        {
+            InjectNodeFaults(r);
         }
 
         Timers.StartSingleTimer(DeadlineTimer, DeadlineExceeded.Instance, _job.Deadline);
         ReportProgress();
+    }
+
+    /// <summary>Creates incarnation <paramref name="epoch"/> of device <paramref name="r"/>, on <paramref name="node"/> when given (still our child, watched and supervised as a local one).</summary>
+    private IActorRef Spawn(int r, int epoch, Address? node)
+    {
+        var props = DeviceActor.Props(DeviceSetupFactory.For(_job, _plan, r, epoch));
+        if (node is not null)
+        {
+            // Remote deployment: its Props' argument, the DeviceSetup, travels through RingMessageSerializer with the pattern as its spec.
+            props = props.WithDeploy(new Deploy(new RemoteScope(node)));
+        }
+
+        var device = Context.ActorOf(props, epoch == 0 ? $"device-{r}" : $"device-{r}-e{epoch}");
+        Context.Watch(device);
+        _devices[device] = r;
+        _current[r] = device;
+        return device;
+    }
+
+    private void OnChunkCompleted(ChunkCompleted m)
+    {
+        if (RingWire.IsRemote(Sender) && Context.System.Serialization.FindSerializerFor(m) is RingMessageSerializer serializer)
+        {
+            // The result is counted where it arrives (the device cannot count the message that carries its own statistics),
+            // and booked to the device that sent it.
+            var bytes = serializer.FrameSize(m);
+            m = m with { Stats = m.Stats with { NetworkBytesToSupervisor = m.Stats.NetworkBytesToSupervisor + bytes, NetworkBytesSent = m.Stats.NetworkBytesSent + bytes } };
+        }
+
+        if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !_collector.ChunkFinished(m))
+        {
+            _log.Warning("Ring job {0}: a result for device {1} from {2} was not taken", _job.JobId, m.Device, Sender.Path);
+            return;
+        }
+
+        NoteRecovered(m.Device);
+        ReportProgress();
+        if (_collector.AllIn)
+        {
+            FinishAfterFaults();
+        }
+    }
+
+    /// <summary>
+    /// Every chunk is in. A device reports a recovered hand-off when its acknowledgement arrives, which may be after the last
+    /// chunk reached us: under a fault plan each device is asked to flush first (it answers once its link is idle), then we finish.
+    /// </summary>
+    private void FinishAfterFaults()
+    {
+        if (_plan is null || Devices == 1)
+        {
+            Finish();
+            return;
+        }
+
+        if (_flushesPending < 0)
+        {
+            _flushesPending = Devices;
+            foreach (var device in _current)
+            {
+                _networkBytes += RingWire.Tell(Context.System, device, new FlushFaults(_job.JobId), Self);
+            }
+        }
     }
 
     private void Finish()
@@ -214,17 +310,22 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
         var phantom = _job.Input.IsPhantom;
         var output = phantom ? [] : new float[shape.QueryLength];
         var lse = phantom ? [] : new float[rows * shape.SeqLen];
+        var results = _collector.Results;
         var stats = new DeviceStats[Devices];
         for (var r = 0; r < Devices; r++)
         {
-            var result = _results[r]!;
             if (!phantom)
             {
-                layout.Scatter(result.Output, r, rows, shape.HeadDim, output);
-                layout.Scatter(result.Lse, r, rows, 1, lse);
+                layout.Scatter(results[r].Output, r, rows, shape.HeadDim, output);
+                layout.Scatter(results[r].Lse, r, rows, 1, lse);
             }
 
-            stats[r] = result.Stats;
+            stats[r] = results[r].Stats;
+        }
+
+        if (_ledger is not null)
+        {
+            _ledger.Restarts = _recovery.Restarts;
         }
 
         var ring = new RingResult(
@@ -232,9 +333,10 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
             Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded))
         {
             Faults = _ledger?.Report(_ringStartedAt),
-            VirtualTimeline = RingTimelines.Virtual(_results!, _job.Settings.VirtualTime),
-            MeasuredTimeline = RingTimelines.Measured(_results!, _ringStartedAt),
-            Placement = (_placement ?? _job.Settings.Placement)?.Select(a => a.ToString()).ToArray(),
+            VirtualTimeline = RingTimelines.Virtual(results, _job.Settings.VirtualTime),
+            MeasuredTimeline = RingTimelines.Measured(results, _ringStartedAt),
+            Placement = _placement?.Describe(),
+            SupervisorNetworkBytes = _networkBytes,
             NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent),
         };
         Reply(new JobCompleted(ring));
@@ -242,15 +344,131 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
 
     private void OnDeviceStopped(IActorRef device)
     {
-        if (!_devices.TryGetValue(device, out var r) || _results[r] is not null || TryRecover(device, r))
+        if (!_devices.Remove(device, out var r) || _collector.HasResult(r) || !_current[r].Equals(device))
         {
             return;
         }
 
-        var reason = _failures.TryGetValue(device, out var failure)
-            ? failure is RingDeviceException ? failure.Message : $"device {r} failed: {failure.GetType().Name}: {failure.Message}"
-            : $"device {r} stopped before finishing ({_blocksDone[r]} of {Devices} blocks merged)";
-        Fail(reason);
+        var cause = _losses[r].Cause
+            ?? (_failures.TryGetValue(device, out var failure)
+                ? failure is RingDeviceException ? failure.Message : $"device {r} failed: {failure.GetType().Name}: {failure.Message}"
+                : $"device {r} stopped before finishing ({_collector.BlocksDoneBy(r)} of {Devices} blocks merged)");
+        Recover(r, cause);
+    }
+
+    /// <summary>Re-creates device <paramref name="r"/> when the plan allows, with its chunk and every block from us; otherwise the job fails.</summary>
+    private void Recover(int r, string cause)
+    {
+        switch (_recovery.Decide(r, cause, _placement, _down))
+        {
+            case RecoveryDecision.GiveUp giveUp:
+                Fail(_plan is null && _placement is not null && _down.Contains(_placement[r])
+                    ? $"{cause}: device {r} lost ({_collector.BlocksDoneBy(r)} of {Devices} blocks merged) and the job has no fault plan to recover it"
+                    : giveUp.Reason);
+                return;
+            case RecoveryDecision.Recreate recreate:
+                if (recreate.Node is { } node && _placement is not null && !_placement[r].Equals(node))
+                {
+                    _placement = _placement.Moved(r, node);
+                }
+
+                _losses[r].CrashedAt = Now;
+                var device = Spawn(r, recreate.Epoch, recreate.Node);
+                _collector.Restarted(r);
+                var topology = new RingTopology(Devices);
+                var chunk = _layout!.QueryChunkOf(_job.Input, r);
+                var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s))).ToList();
+                _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
+                    _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                _log.Warning("Ring job {0}: {1}; re-created as epoch {2}{3}", _job.JobId, cause, recreate.Epoch, recreate.Node is null ? string.Empty : $" on {recreate.Node}");
+                return;
+        }
+    }
+
+    /// <summary>A re-created device finished: its crash is recovered; record what it cost.</summary>
+    private void NoteRecovered(int r)
+    {
+        var loss = _losses[r];
+        if (_ledger is null || loss.CrashedAt == 0)
+        {
+            return;
+        }
+
+        var stats = _collector.ResultOf(r)!.Stats;
+        _ledger.PairsRecomputed += stats.PairsComputed;
+        var kill = loss.Cause ?? _plan!.Faults.OfType<FaultSpec.KillDevice>().FirstOrDefault(k => k.Device == r)?.ToString() ?? $"crash of device {r}";
+        _ledger.Add(new FaultEvent(
+            kill,
+            $"device {r}",
+            loss.KilledAt != 0 ? loss.KilledAt : loss.CrashedAt,
+            loss.CrashedAt,
+            Now,
+            "re-created with its chunk and blocks from the supervisor; its chunk recomputed, the hand-offs its successor still needed resent",
+            stats.HandOffsSent,
+            stats.BytesReceived + stats.BytesSent));
+        _losses[r] = new DeviceLoss();
+    }
+
+    /// <summary>Device <paramref name="r"/> merged a block: the node faults of its node whose step has come strike now.</summary>
+    private void InjectNodeFaults(int r)
+    {
+        if (_placement is null)
+        {
+            return;
+        }
+
+        foreach (var due in _nodeFaults.Due(r, _collector.BlocksDoneBy(r), _placement))
+        {
+            if (due.Fault is FaultSpec.CrashNode)
+            {
+                _down.Add(due.Node);
+                var now = Now;
+                foreach (var d in _placement.DevicesOn(due.Node).Where(d => !_collector.HasResult(d)))
+                {
+                    _losses[d].KilledAt = now;
+                    _losses[d].Cause = due.Fault.ToString();
+                }
+
+                _log.Warning("Ring job {0}: {1}: crashing node {2}", _job.JobId, due.Fault, due.Node);
+                Context.ActorSelection(NodeAgent.Path(due.Node)).Tell(new CrashOrder(due.Fault.ToString()), Self);
+                continue;
+            }
+
+            // The ring's traffic to and from the node's devices is cut at the devices' links (membership and our own messages
+            // are not): acknowledgements and retransmissions bridge it.
+            var partition = (FaultSpec.Partition)due.Fault;
+            _log.Warning("Ring job {0}: {1}: cutting node {2} off the ring for {3}", _job.JobId, partition, due.Node, partition.Duration);
+            foreach (var (link, senderCut, receiverCut) in due.Links)
+            {
+                _networkBytes += RingWire.Tell(Context.System, _current[link], new PartitionLink(_job.JobId, partition.ToString(), senderCut, receiverCut, partition.Duration), Self);
+            }
+        }
+    }
+
+    /// <summary>A device node fell silent or was removed: its unfinished devices are re-created on survivors (or the job fails).</summary>
+    private void NodeLost(Address node, string how)
+    {
+        if (_placement is null || !_placement.Nodes.Contains(node) || _lostNodes.Contains(node))
+        {
+            return;
+        }
+
+        _lostNodes.Add(node);
+        _down.Add(node);
+        var lost = _devices.Where(d => _placement[d.Value].Equals(node) && !_collector.HasResult(d.Value)).ToList();
+        _log.Warning("Ring job {0}: device node {1} {2}; {3} unfinished device(s) there", _job.JobId, node, how, lost.Count);
+        foreach (var (device, r) in lost)
+        {
+            if (_replyTo is null)
+            {
+                return; // a recovery before failed the job
+            }
+
+            Context.Unwatch(device);
+            _devices.Remove(device);
+            _losses[r].Cause ??= $"node {node} {how}";
+            Recover(r, _losses[r].Cause!);
+        }
     }
 
     private void Fail(string reason, bool cancelled = false)
@@ -270,10 +488,23 @@ public sealed partial class RingSupervisor : ReceiveActor, IWithTimers
 
     private void ReportProgress() =>
         _progress?.Report(new RingProgress(
-            _job.JobId, _blocksDone.Sum(), Devices * Devices, _results.Count(r => r is not null), Devices, Stopwatch.GetElapsedTime(_startedAt, Now)));
+            _job.JobId, _collector.BlocksDone, Devices * Devices, _collector.ChunksDone, Devices, Stopwatch.GetElapsedTime(_startedAt, Now)));
+
+    /// <summary>
+    /// When a device was lost (Stopwatch timestamps, 0 when not known) and, for a node fault, which (crash-node:…, or the node
+    /// lost), until its re-created incarnation reports.
+    /// </summary>
+    private sealed class DeviceLoss
+    {
+        public long KilledAt { get; set; }
+
+        public long CrashedAt { get; set; }
+
+        public string? Cause { get; set; }
+    }
 
     /// <summary>The supervisor's own timer message: the job's deadline has passed.</summary>
-    private sealed class DeadlineExceeded
+    private sealed class DeadlineExceeded : INoSerializationVerificationNeeded
     {
         public static readonly DeadlineExceeded Instance = new();
     }

@@ -1,3 +1,5 @@
+using RingActors.Actors.Devices;
+using RingActors.Actors.Protocol;
 using RingActors.Math.Modelling;
 
 namespace RingActors.Actors;

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit;
+using RingActors.Actors.Devices;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using Xunit.Abstractions;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Tests;
 

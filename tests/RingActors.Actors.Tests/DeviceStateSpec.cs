@@ -1,5 +1,7 @@
+using RingActors.Actors.Devices;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Tests;
 

@@ -1,4 +1,7 @@
 using Akka.Configuration;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Devices;
+using RingActors.Actors.Protocol;
 using Xunit.Abstractions;
 
 namespace RingActors.Actors.Tests;

@@ -1,4 +1,6 @@
 using Akka.Actor;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Masks;
 using Xunit.Abstractions;

@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using RingActors.Actors.Configuration;
 using RingActors.Math;
 using Xunit.Abstractions;
 
@@ -19,7 +20,7 @@ public abstract class RingTestKit(ITestOutputHelper output, bool serializeMessag
     /// </summary>
     public static Akka.Configuration.Config SpecConfig { get; } = RingActorsConfig.Local(
         Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.actor.serialize-messages = on")
-            .WithFallback(RingActors.Actors.Cluster.ClusterDefaults.Config));
+            .WithFallback(RingActors.Actors.Configuration.ClusterDefaults.Config));
 
     /// <summary>For a spec that compares messages by reference after sending them (a round trip makes new arrays).</summary>
     public static Akka.Configuration.Config UnverifiedConfig { get; } = RingActorsConfig.Local("akka.loglevel = WARNING\nakka.actor.serialize-messages = off");

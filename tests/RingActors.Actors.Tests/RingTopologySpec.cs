@@ -1,3 +1,4 @@
+using RingActors.Actors.Protocol;
 namespace RingActors.Actors.Tests;
 
 public class RingTopologySpec

@@ -1,3 +1,4 @@
+using RingActors.Actors.Devices;
 using RingActors.Math.Modelling;
 
 namespace RingActors.Actors.Tests;

@@ -1,3 +1,5 @@
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 using Xunit.Abstractions;

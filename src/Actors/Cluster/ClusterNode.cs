@@ -7,6 +7,7 @@ using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
+using RingActors.Actors.Configuration;
 using RingActors.Actors.Serialization;
 using AkkaCluster = Akka.Cluster.Cluster;
 

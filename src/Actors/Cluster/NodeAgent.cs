@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using RingActors.Actors.Protocol;
 
 namespace RingActors.Actors.Cluster;
 
@@ -38,6 +39,3 @@ public sealed class NodeAgent : ReceiveActor
 
     public static Props Props(Action<ActorSystem> crash) => Akka.Actor.Props.Create(() => new NodeAgent(crash));
 }
-
-/// <summary>Tells a <see cref="NodeAgent"/> to end its node now; <paramref name="Fault"/> names the fault (crash-node:…@S) for its log.</summary>
-public sealed record CrashOrder(string Fault) : IRingMessage;

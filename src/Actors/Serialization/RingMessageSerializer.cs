@@ -1,10 +1,12 @@
 using Akka.Actor;
 using RingActors.Actors.Faults;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Masks;
 using RingActors.Math.Modelling;
-using static RingActors.Actors.Faults.FaultProtocol;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.LinkProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Serialization;
 
@@ -21,7 +23,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     public const int Id = 4110;
 
     /// <summary>Layout version of every frame; bump it when a message's layout changes.</summary>
-    public const byte FrameVersion = 1;
+    public const byte FrameVersion = 2;
 
     /// <summary>Bytes of a <see cref="BlockChunk"/> frame besides its payload: version, id, index, count, total, byte count.</summary>
     public const int ChunkFrameOverhead = 1 + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int) + FrameWriter.LengthPrefixBytes;
@@ -48,16 +50,15 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register<RunJob>("RJ", (_, _) => { }, (ref FrameReader _) => RunJob.Instance, _ => 0);
         Register<CancelJob>("CJ", (_, _) => { }, (ref FrameReader _) => CancelJob.Instance, _ => 0);
         Register("JF", WriteJobFailed, ReadJobFailed, m => Str(m.JobId) + Str(m.Reason) + 1);
-        Register("LF", WriteLinkFrame, ReadLinkFrame, m => Str(m.JobId) + 4 + 4 + 8 + SizeOfAccept(m.Block));
+        Register("LF", WriteLinkFrame, ReadLinkFrame, m => Str(m.JobId) + 4 + 4 + 4 + 8 + SizeOfAccept(m.Block));
         Register("LA", WriteLinkAck, ReadLinkAck, m => Str(m.JobId) + 4 + 4 + 8 + 1);
         Register("LR", WriteLinkRefused, ReadLinkRefused, m => Str(m.JobId) + 4 + 4 + 8 + Str(m.Reason));
-        Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + FrameWriter.SizeOfArray4(m.StepsSent.Count));
-        Register("WL", WriteWireLink, ReadWireLink, m => Ref(m.Sender) + Ref(m.Receiver) + 4);
-        Register("RR", (w, m) => { w.WriteActorRef(m.Receiver); w.WriteInt32(m.Epoch); }, ReadReceiverReplaced, m => Ref(m.Receiver) + 4);
-        Register("SX", (w, m) => w.WriteActorRef(m.Sender), (ref FrameReader r) => new SenderReplaced(r.ReadActorRef("sender")), m => Ref(m.Sender));
+        Register("LH", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); w.WriteInt32(m.SenderEpoch); }, ReadLinkHello, m => Str(m.JobId) + 8);
+        Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + 4 + 4 + FrameWriter.SizeOfArray4(m.StepsHeld.Count));
+        Register("PL", WritePartition, ReadPartition, m => Str(m.JobId) + Str(m.Fault) + 1 + 1 + 8);
         Register("RC", WriteRecover, ReadRecover, SizeOfRecover);
         Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8);
-        Register("CO", (w, m) => w.WriteString(m.Fault), (ref FrameReader r) => new Cluster.CrashOrder(ReadReason(ref r, "fault")), m => Str(m.Fault));
+        Register("CO", (w, m) => w.WriteString(m.Fault), (ref FrameReader r) => new CrashOrder(ReadReason(ref r, "fault")), m => Str(m.Fault));
         Register("LK", WriteLinkFailed, ReadLinkFailed, m => Str(m.JobId) + 16 + Str(m.Reason));
         Register("FO", WriteFaultObserved, ReadFaultObserved, m => Str(m.JobId) + SizeOfFault(m.Event));
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
@@ -271,7 +272,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     private static long SizeOfCompleted(ChunkCompleted m) =>
         Str(m.JobId) + 4 + Floats(m.Output) + Floats(m.Lse) + StatsBytes + SizeOfTimeline(m.MeasuredTimeline) + SizeOfTimeline(m.VirtualTimeline);
 
-    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8;
+    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8 + (8 * 3) + (4 * 3);
 
     private static void WriteStats(FrameWriter w, DeviceStats s)
     {
@@ -296,6 +297,12 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt64(s.HandOffTime.Ticks);
         w.WriteInt64(s.HiddenHandOffTime.Ticks);
         w.WriteInt64(s.NetworkBytesSent);
+        w.WriteInt64(s.NetworkBytesToSuccessor);
+        w.WriteInt64(s.NetworkBytesToPredecessor);
+        w.WriteInt64(s.NetworkBytesToSupervisor);
+        w.WriteInt32(s.StaleFramesRefused);
+        w.WriteInt32(s.Retransmissions);
+        w.WriteInt32(s.Epoch);
     }
 
     private static DeviceStats ReadStats(ref FrameReader r)
@@ -315,6 +322,12 @@ public sealed class RingMessageSerializer : FrameSerializer
             Ticks(ref r, "hand-off time"), Ticks(ref r, "hidden hand-off time"))
         {
             NetworkBytesSent = r.ReadInt64("network bytes sent"),
+            NetworkBytesToSuccessor = r.ReadInt64("network bytes to successor"),
+            NetworkBytesToPredecessor = r.ReadInt64("network bytes to predecessor"),
+            NetworkBytesToSupervisor = r.ReadInt64("network bytes to supervisor"),
+            StaleFramesRefused = NonNegative(ref r, "stale frames refused"),
+            Retransmissions = NonNegative(ref r, "retransmissions"),
+            Epoch = NonNegative(ref r, "epoch"),
         };
     }
 
@@ -383,39 +396,43 @@ public sealed class RingMessageSerializer : FrameSerializer
 
     private static JobFailed ReadJobFailed(ref FrameReader r) => new(ReadJobId(ref r), ReadReason(ref r, "reason"), r.ReadBoolean("cancelled"));
 
-    private static void WriteLinkHeader(FrameWriter w, string jobId, int link, int epoch, long sequence)
+    private static void WriteLinkHeader(FrameWriter w, string jobId, int link, int senderEpoch, long sequence)
     {
         w.WriteString(jobId);
         w.WriteInt32(link);
-        w.WriteInt32(epoch);
+        w.WriteInt32(senderEpoch);
         w.WriteInt64(sequence);
     }
 
-    private static (string JobId, int Link, int Epoch, long Sequence) ReadLinkHeader(ref FrameReader r)
+    private static (string JobId, int Link, int SenderEpoch, long Sequence) ReadLinkHeader(ref FrameReader r)
     {
         var jobId = ReadJobId(ref r);
         var link = ReadDevice(ref r, "link");
-        var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
+        var epoch = ReadEpoch(ref r, "sender epoch");
         var sequence = r.ReadInt64("sequence");
         FrameReader.Require(sequence >= 0, $"sequence must be ≥ 0, got {sequence}");
         return (jobId, link, epoch, sequence);
     }
 
+    private static int ReadEpoch(ref FrameReader r, string field) => r.ReadInt32(field, 0, int.MaxValue);
+
     private static void WriteLinkFrame(FrameWriter w, LinkFrame m)
     {
-        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        WriteLinkHeader(w, m.JobId, m.Link, m.SenderEpoch, m.Sequence);
+        w.WriteInt32(m.ReceiverEpoch);
         WriteAccept(w, m.Block);
     }
 
     private static LinkFrame ReadLinkFrame(ref FrameReader r)
     {
-        var (jobId, link, epoch, sequence) = ReadLinkHeader(ref r);
-        return new LinkFrame(jobId, link, epoch, sequence, ReadAccept(ref r));
+        var (jobId, link, senderEpoch, sequence) = ReadLinkHeader(ref r);
+        var receiverEpoch = ReadEpoch(ref r, "receiver epoch");
+        return new LinkFrame(jobId, link, senderEpoch, receiverEpoch, sequence, ReadAccept(ref r));
     }
 
     private static void WriteLinkAck(FrameWriter w, LinkAck m)
     {
-        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        WriteLinkHeader(w, m.JobId, m.Link, m.SenderEpoch, m.Sequence);
         w.WriteBoolean(m.Duplicate);
     }
 
@@ -427,7 +444,7 @@ public sealed class RingMessageSerializer : FrameSerializer
 
     private static void WriteLinkRefused(FrameWriter w, LinkRefused m)
     {
-        WriteLinkHeader(w, m.JobId, m.Link, m.Epoch, m.Sequence);
+        WriteLinkHeader(w, m.JobId, m.Link, m.SenderEpoch, m.Sequence);
         w.WriteString(m.Reason);
     }
 
@@ -437,32 +454,47 @@ public sealed class RingMessageSerializer : FrameSerializer
         return new LinkRefused(jobId, link, epoch, sequence, ReadReason(ref r, "reason"));
     }
 
+    private static LinkHello ReadLinkHello(ref FrameReader r) => new(ReadJobId(ref r), ReadDevice(ref r, "link"), ReadEpoch(ref r, "sender epoch"));
+
     private static void WriteLinkResume(FrameWriter w, LinkResume m)
     {
         w.WriteString(m.JobId);
+        w.WriteInt32(m.Link);
+        w.WriteInt32(m.ReceiverEpoch);
         w.WriteInt32(m.Credits);
-        w.WriteInts(m.StepsSent.ToArray());
+        w.WriteInts(m.StepsHeld.ToArray());
     }
 
     private static LinkResume ReadLinkResume(ref FrameReader r)
     {
         var jobId = ReadJobId(ref r);
+        var link = ReadDevice(ref r, "link");
+        var epoch = ReadEpoch(ref r, "receiver epoch");
         var credits = r.ReadInt32("credits", 0, MaxDevices);
-        var steps = r.ReadInts("steps sent");
-        FrameReader.Require(steps.All(s => s >= 0 && s < MaxDevices), "steps sent must lie in [0, max devices)");
-        return new LinkResume(jobId, credits, steps);
+        var steps = r.ReadInts("steps held");
+        FrameReader.Require(steps.All(s => s >= 0 && s < MaxDevices), "steps held must lie in [0, max devices)");
+        return new LinkResume(jobId, link, epoch, credits, steps);
     }
 
-    private static void WriteWireLink(FrameWriter w, WireLink m)
+    private static void WritePartition(FrameWriter w, PartitionLink m)
     {
-        w.WriteActorRef(m.Sender);
-        w.WriteActorRef(m.Receiver);
-        w.WriteInt32(m.ReceiverEpoch);
+        w.WriteString(m.JobId);
+        w.WriteString(m.Fault);
+        w.WriteBoolean(m.SenderCut);
+        w.WriteBoolean(m.ReceiverCut);
+        w.WriteInt64(m.Duration.Ticks);
     }
 
-    private static WireLink ReadWireLink(ref FrameReader r) => new(r.ReadActorRef("sender"), r.ReadActorRef("receiver"), r.ReadInt32("receiver epoch", 0, int.MaxValue));
-
-    private static ReceiverReplaced ReadReceiverReplaced(ref FrameReader r) => new(r.ReadActorRef("receiver"), r.ReadInt32("epoch", 0, int.MaxValue));
+    private static PartitionLink ReadPartition(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var fault = ReadReason(ref r, "fault");
+        var senderCut = r.ReadBoolean("sender cut");
+        var receiverCut = r.ReadBoolean("receiver cut");
+        var ticks = r.ReadInt64("duration");
+        FrameReader.Require(ticks > 0 && ticks <= TimeSpan.FromHours(1).Ticks, $"a partition lasts more than 0 and at most 1 hour, got {ticks} ticks");
+        return new PartitionLink(jobId, fault, senderCut, receiverCut, TimeSpan.FromTicks(ticks));
+    }
 
     private static void WriteRecover(FrameWriter w, RecoverChunk m)
     {
@@ -476,6 +508,10 @@ public sealed class RingMessageSerializer : FrameSerializer
             w.WriteFloats(block.Keys);
             w.WriteFloats(block.Values);
         }
+
+        w.WriteActorRef(m.Predecessor);
+        w.WriteActorRef(m.Successor);
+        w.WriteActorRef(m.Supervisor);
     }
 
     private static RecoverChunk ReadRecover(ref FrameReader r)
@@ -497,12 +533,13 @@ public sealed class RingMessageSerializer : FrameSerializer
             blocks[i] = new KeyValueBlock(keys, values, positions);
         }
 
-        return new RecoverChunk(jobId, queries, queryPositions, blocks);
+        return new RecoverChunk(jobId, queries, queryPositions, blocks, r.ReadActorRef("predecessor"), r.ReadActorRef("successor"), r.ReadActorRef("supervisor"));
     }
 
     private static long SizeOfRecover(RecoverChunk m) =>
         Str(m.JobId) + FrameWriter.SizeOfArray4(m.QueryPositions.Length) + Floats(m.Queries) + 4
-        + m.Blocks.Sum(b => FrameWriter.SizeOfArray4(b.Positions.Length) + Floats(b.Keys) + Floats(b.Values));
+        + m.Blocks.Sum(b => FrameWriter.SizeOfArray4(b.Positions.Length) + Floats(b.Keys) + Floats(b.Values))
+        + Ref(m.Predecessor) + Ref(m.Successor) + Ref(m.Supervisor);
 
     private static void WriteKilled(FrameWriter w, DeviceKilled m)
     {
@@ -598,10 +635,60 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(s.Hooks.FailAtStep);
         w.WriteBoolean(s.Hooks.StopInsteadOfThrowing);
         w.WriteDouble(s.Hooks.SlowFactor);
+
+        // The fault plan drives the device's outbound link (acknowledgements, retransmission, drop/delay/duplicate).
+        w.WriteInt32(s.Trial);
+        w.WriteBoolean(s.Faults is not null);
+        if (s.Faults is { } plan)
+        {
+            w.WriteInt32(plan.Seed);
+            w.WriteInt32(plan.Retries);
+            w.WriteInt64(plan.Timeout.Ticks);
+            w.WriteInt32(plan.MaxRestarts);
+            w.WriteInt32(plan.Faults.Count);
+            foreach (var fault in plan.Faults)
+            {
+                w.WriteString(fault.ToString());
+            }
+        }
     }
 
     private static long SizeOfSetup(DeviceSetup s) =>
-        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1 + 4 + 4 + 1 + 8;
+        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1 + 4 + 4 + 1 + 8
+        + 4 + 1 + (s.Faults is { } plan ? 4 + 4 + 8 + 4 + 4 + plan.Faults.Sum(f => Str(f.ToString())) : 0);
+
+    /// <summary>Most faults one plan may carry on the wire.</summary>
+    private const int MaxFaults = 256;
+
+    private static FaultPlan? ReadPlan(ref FrameReader r)
+    {
+        if (!r.ReadBoolean("has fault plan"))
+        {
+            return null;
+        }
+
+        var seed = r.ReadInt32("fault seed");
+        var retries = r.ReadInt32("retries", 0, 100);
+        var timeout = r.ReadInt64("ack timeout");
+        FrameReader.Require(timeout > 0 && timeout <= TimeSpan.FromMinutes(10).Ticks, $"ack timeout must be in (0, 10 min], got {timeout} ticks");
+        var maxRestarts = r.ReadInt32("max restarts", 0, 1000);
+        var count = r.ReadInt32("faults", 0, MaxFaults);
+        var faults = new List<FaultSpec>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var spec = ReadReason(ref r, "fault");
+            try
+            {
+                faults.Add(FaultSpec.Parse(spec));
+            }
+            catch (ArgumentException error)
+            {
+                FrameReader.Fail($"fault '{spec}': {error.Message}");
+            }
+        }
+
+        return new FaultPlan(faults, seed, retries, TimeSpan.FromTicks(timeout), maxRestarts);
+    }
 
     private static DeviceSetup ReadSetup(ref FrameReader r)
     {
@@ -625,6 +712,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         FrameReader.Require(!phantom, "a phantom device needs virtual time, which does not travel");
         var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, MaxDevices), r.ReadInt32("fail at step", -1, MaxDevices), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
         FrameReader.Require(hooks.SlowFactor is >= 1 and <= 1000, $"slow factor must be in [1, 1000], got {hooks.SlowFactor}");
+        var trial = r.ReadInt32("trial", 0, int.MaxValue);
+        var plan = ReadPlan(ref r);
         AttentionPattern? pattern = null;
         if (spec.Length > 0)
         {
@@ -644,6 +733,8 @@ public sealed class RingMessageSerializer : FrameSerializer
             PatternSeed = seed,
             Epoch = epoch,
             Hooks = hooks,
+            Trial = trial,
+            Faults = plan,
         };
     }
 }

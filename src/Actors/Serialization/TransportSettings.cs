@@ -1,5 +1,5 @@
 using Akka.Configuration;
-using RingActors.Actors.Cluster;
+using RingActors.Actors.Configuration;
 
 namespace RingActors.Actors.Serialization;
 

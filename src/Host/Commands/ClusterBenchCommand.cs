@@ -4,6 +4,7 @@ using System.Globalization;
 using Akka.Actor;
 using RingActors.Actors;
 using RingActors.Actors.Cluster;
+using RingActors.Actors.Configuration;
 using RingActors.Host.Reporting;
 using RingActors.Math;
 using RingActors.Math.Modelling;
@@ -88,7 +89,7 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
             }
 
             var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, p, timeout, cancellationToken);
-            var placement = members.Take(p).Select(m => m.Address).ToArray();
+            var placement = DevicePlacement.Place("round-robin", p, members.Take(p).Select(m => m.Address).ToList());
             console.MarkupLine($"coordinator {Markup.Escape(coordinator.Address.ToString())}: {p} device node processes Up on loopback");
 
             var rows = new List<Row>();
@@ -100,12 +101,13 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
                 if (!warmedUp)
                 {
                     // JIT and first connections on both sides, not timed.
-                    await RingRunner.RunAsync(coordinator.System, input, job with { Placement = placement }, null, cancellationToken);
+                    await RingRunner.RunAsync(coordinator.System, input, ClusterRun.OnCluster(job, placement), null, cancellationToken);
                     await RingRunner.RunAsync(local, input, job, null, cancellationToken);
                     warmedUp = true;
                 }
 
-                var onCluster = await RingRunner.RunAsync(coordinator.System, input, job with { Placement = placement }, null, cancellationToken);
+                // Exactly what run --cluster sends: the same placement type and acknowledged device-to-device links.
+                var onCluster = await RingRunner.RunAsync(coordinator.System, input, ClusterRun.OnCluster(job, placement), null, cancellationToken);
                 var inProcess = await RingRunner.RunAsync(local, input, job, null, cancellationToken);
                 var row = new Row(seq, seq / p, onCluster.WallTime.TotalSeconds, inProcess.WallTime.TotalSeconds, onCluster.NetworkBytes, onCluster.RingTime.TotalSeconds, onCluster.Overlap, inProcess.Overlap);
                 rows.Add(row);

@@ -51,7 +51,7 @@ internal static class ClusterRun
     public static async Task<RingJobSettings> PlaceAsync(IAnsiConsole console, ClusterNode node, ClusterJobSettings settings, RingJobSettings job, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(settings.UpTimeout);
-        var named = NamedNodes(settings.Placement);
+        var named = DevicePlacement.NamedNodes(settings.Placement);
         var wanted = settings.DeviceNodes ?? System.Math.Max(1, named?.Distinct().Count() ?? 1);
         IReadOnlyList<Member> members;
         try
@@ -78,12 +78,27 @@ internal static class ClusterRun
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
 
-        var placement = Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
+        DevicePlacement placement;
+        try
+        {
+            placement = DevicePlacement.Place(settings.Placement, job.Devices, members.Select(m => m.Address).ToList());
+        }
+        catch (ArgumentException error)
+        {
+            throw new UserInputException(error.Message);
+        }
+
         console.MarkupLine($"coordinator {Markup.Escape(node.Address.ToString())}: {members.Count} device node(s) Up, {job.Devices} devices placed {Markup.Escape(settings.Placement ?? "round-robin")}");
-        // Remoting may drop messages (an association gated for a few seconds after a failed connect loses what is sent to it):
-        // across nodes, hand-offs always travel over acknowledged, retransmitting links, with or without injected faults.
-        return job with { Placement = placement, Faults = job.Faults ?? FaultPlan.None };
+        return OnCluster(job, placement);
     }
+
+    /// <summary>
+    /// The job as every cluster run sends it (run, experiment and bench cluster alike): placed, and with a fault plan, because
+    /// remoting may drop messages (an association gated for a few seconds after a failed connect loses what is sent to it), so
+    /// across nodes the devices' links always acknowledge and retransmit, with or without injected faults.
+    /// </summary>
+    public static RingJobSettings OnCluster(RingJobSettings job, DevicePlacement placement) =>
+        job with { Placement = placement, Faults = job.Faults ?? FaultPlan.None };
 
     public static async Task<int> ExecuteAsync(
         IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, int[]? queryFileShape, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
@@ -96,15 +111,10 @@ internal static class ClusterRun
             var outcome = await run(node.System, input, job.Validate(input.Shape), baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(outcome));
             var ring = outcome.Ring!;
-            var table = new Table().AddColumn("device").AddColumn("node").AddColumn(new TableColumn("network bytes sent").RightAligned());
-            for (var r = 0; r < job.Devices; r++)
-            {
-                table.AddRow(r.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(ring.Placement![r]), ring.Devices[r].NetworkBytesSent.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
-            }
-
-            console.Write(table);
+            console.Write(NetworkTable(ring));
             var seconds = ring.RingTime.TotalSeconds;
-            console.MarkupLine($"bytes that crossed the network: {ring.NetworkBytes:N0} ({ring.NetworkBytes / 1048576.0 / System.Math.Max(seconds, 1e-9):F1} MiB/s over the ring's {seconds:F3} s)");
+            console.MarkupLine($"bytes that crossed the network: {ring.NetworkBytes:N0} ({ring.NetworkBytes / 1048576.0 / System.Math.Max(seconds, 1e-9):F1} MiB/s over the ring's {seconds:F3} s); "
+                + $"coordinator → devices {ring.SupervisorNetworkBytes:N0} (chunks and orders), devices → coordinator {ring.Devices.Sum(d => d.NetworkBytesToSupervisor):N0} (results and events)");
             return RunCommand.WriteOutputs(console, settings, outcome, input, queryFileShape);
         }
         finally
@@ -113,35 +123,21 @@ internal static class ClusterRun
         }
     }
 
-    private static string[]? NamedNodes(string? placement) =>
-        placement is null || placement is "round-robin" or "packed" ? null : placement.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>Device r's node: round-robin over the members (ordered by address), packed (⌈P/K⌉ consecutive devices per node), or named one by one.</summary>
-    internal static IReadOnlyList<Address> Place(string? placement, int devices, IReadOnlyList<Address> members)
+    /// <summary>Where each device's bytes went: to its successor (hand-offs), its predecessor (acknowledgements, credits), the coordinator.</summary>
+    internal static Table NetworkTable(RingResult ring)
     {
-        if (members.Count == 0)
+        var table = new Table().AddColumn("device").AddColumn("node")
+            .AddColumn(new TableColumn("→ successor").RightAligned()).AddColumn(new TableColumn("→ predecessor").RightAligned())
+            .AddColumn(new TableColumn("→ coordinator").RightAligned()).AddColumn(new TableColumn("retransmitted").RightAligned());
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        for (var r = 0; r < ring.Devices.Count; r++)
         {
-            throw new UserInputException("no device member is Up");
+            var d = ring.Devices[r];
+            table.AddRow(
+                r.ToString(culture), Markup.Escape(ring.Placement?[r] ?? "local"), d.NetworkBytesToSuccessor.ToString("N0", culture),
+                d.NetworkBytesToPredecessor.ToString("N0", culture), d.NetworkBytesToSupervisor.ToString("N0", culture), d.Retransmissions.ToString(culture));
         }
 
-        if (placement is null or "round-robin")
-        {
-            return Enumerable.Range(0, devices).Select(r => members[r % members.Count]).ToArray();
-        }
-
-        if (placement == "packed")
-        {
-            var perNode = (devices + members.Count - 1) / members.Count;
-            return Enumerable.Range(0, devices).Select(r => members[r / perNode]).ToArray();
-        }
-
-        var named = NamedNodes(placement)!;
-        if (named.Length != devices)
-        {
-            throw new UserInputException($"--placement names {named.Length} nodes for {devices} devices: give one per device, or round-robin / packed");
-        }
-
-        return named.Select(name => members.FirstOrDefault(m => m.ToString() == name || $"{m.Host}:{m.Port}" == name)
-            ?? throw new UserInputException($"--placement: '{name}' is not a device member that is Up (members: {string.Join(", ", members)})")).ToArray();
+        return table;
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Configuration;
 using RingActors.Actors.Faults;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Configuration;
 using RingActors.Host.Reporting;
 using RingActors.Math;
 using Spectre.Console;

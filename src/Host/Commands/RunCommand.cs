@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
 using RingActors.Math;

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 

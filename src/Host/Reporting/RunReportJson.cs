@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RingActors.Actors;
+using RingActors.Actors.Protocol;
 using RingActors.Host.Commands;
 using RingActors.Math;
 using RingActors.Math.Modelling;

@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using RingActors.Actors.Cluster;
+using RingActors.Actors.Configuration;
 using RingActors.Actors.Serialization;
 
 namespace RingActors.Actors.Tests.Cluster;

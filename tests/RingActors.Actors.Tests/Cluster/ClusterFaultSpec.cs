@@ -35,7 +35,7 @@ public class ClusterFaultSpec
         try
         {
             var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 3, UpTimeout);
-            var placement = members.Select(m => m.Address).ToArray();
+            var placement = new DevicePlacement(members.Select(m => m.Address).ToArray());
             var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 64), seed: 5);
 
             // Device 1 is slowed so that its node (node 1, device 1's) dies while the ring still needs it.
@@ -107,7 +107,7 @@ public class ClusterFaultSpec
             var plan = new FaultPlan([FaultSpec.Parse("crash-node:0@0"), FaultSpec.Parse("slow-device:0*1000")]).ValidateFor(2, cluster: true);
             var settings = new RingJobSettings(2, LayoutKind.Contiguous, Causal: false, Deadline: TimeSpan.FromSeconds(30))
             {
-                Placement = [members[0].Address, members[0].Address],
+                Placement = new DevicePlacement([members[0].Address, members[0].Address]),
                 Faults = plan,
             };
 
@@ -127,7 +127,7 @@ public class ClusterFaultSpec
     {
         private readonly ClusterNode[] _nodes;
 
-        private TwoDeviceNodes(ClusterNode[] nodes, Akka.Actor.Address[] placement)
+        private TwoDeviceNodes(ClusterNode[] nodes, DevicePlacement placement)
         {
             _nodes = nodes;
             Placement = placement;
@@ -135,7 +135,7 @@ public class ClusterFaultSpec
 
         public ClusterNode Coordinator => _nodes[0];
 
-        public Akka.Actor.Address[] Placement { get; }
+        public DevicePlacement Placement { get; }
 
         public static async Task<TwoDeviceNodes> StartAsync()
         {
@@ -148,7 +148,7 @@ public class ClusterFaultSpec
                 nodes.Add(ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast }));
                 nodes.Add(ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast }));
                 var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 2, UpTimeout);
-                return new TwoDeviceNodes([.. nodes], Enumerable.Range(0, 3).Select(r => members[r % 2].Address).ToArray());
+                return new TwoDeviceNodes([.. nodes], DevicePlacement.Place("round-robin", 3, members.Select(m => m.Address).ToList()));
             }
             catch
             {

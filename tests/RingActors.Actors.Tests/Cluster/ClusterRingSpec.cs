@@ -91,7 +91,7 @@ public sealed class ClusterRingSpec : IDisposable
             {
                 PatternSpec = pattern,
                 PatternSeed = 3,
-                Placement = placement,
+                Placement = new DevicePlacement(placement),
             };
 
             var result = await RingRunner.RunAsync(coordinator.System, input, settings);

@@ -1,3 +1,4 @@
+using RingActors.Actors.Devices;
 using RingActors.Actors.Faults;
 
 namespace RingActors.Actors.Tests.Faults;
@@ -119,11 +120,28 @@ public sealed class FaultPlanSpec : IDisposable
     public void LinkInbox_must_refuse_stale_epochs_and_drop_repeats()
     {
         var inbox = new LinkInbox(epoch: 1);
-        Assert.Equal(FrameVerdict.Stale, inbox.Receive(0, 0));
-        Assert.Equal(FrameVerdict.New, inbox.Receive(1, 0));
-        Assert.Equal(FrameVerdict.Duplicate, inbox.Receive(1, 0));
-        Assert.Equal(FrameVerdict.New, inbox.Receive(1, 1));
+        Assert.Equal(FrameVerdict.Stale, inbox.Receive(0, 0, 0));
+        Assert.Equal(FrameVerdict.New, inbox.Receive(1, 0, 0));
+        Assert.Equal(FrameVerdict.Duplicate, inbox.Receive(1, 0, 0));
+        Assert.Equal(FrameVerdict.New, inbox.Receive(1, 0, 1));
         Assert.Equal((1, 1), (inbox.Stale, inbox.Duplicates));
+    }
+
+    [Fact]
+    public void LinkInbox_must_refuse_an_older_sender_once_a_newer_one_is_heard_and_number_the_new_one_afresh()
+    {
+        var inbox = new LinkInbox(epoch: 0);
+        Assert.Equal(FrameVerdict.New, inbox.Receive(0, 0, 0));
+        Assert.True(inbox.SenderIs(1));
+        Assert.False(inbox.SenderIs(1));
+        Assert.Equal(FrameVerdict.Stale, inbox.Receive(0, 0, 1));
+        Assert.Equal(FrameVerdict.New, inbox.Receive(0, 1, 0));
+        Assert.Equal(FrameVerdict.Duplicate, inbox.Receive(0, 1, 0));
+
+        // A frame of a still newer sender (its announcement lost) makes it the current one.
+        Assert.Equal(FrameVerdict.New, inbox.Receive(0, 2, 0));
+        Assert.Equal(FrameVerdict.Stale, inbox.Receive(0, 1, 1));
+        Assert.Equal((2, 1, 2), (inbox.Stale, inbox.Duplicates, inbox.SenderEpoch));
     }
 
     private static string RepoRoot()

@@ -1,9 +1,11 @@
 using Akka.Actor;
+using RingActors.Actors.Devices;
 using RingActors.Actors.Faults;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
 using Xunit.Abstractions;
-using static RingActors.Actors.Faults.FaultProtocol;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.LinkProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Tests.Faults;
 
@@ -152,39 +154,50 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
     }
 
     [Fact]
-    public void RecoveredDevice_must_refuse_stale_blocks_from_before_its_restart()
+    public void DeviceActor_must_recover_in_recovery_mode_announce_itself_and_resume_only_what_its_successor_lacks()
     {
         var shape = new AttentionShape(1, 2, 1, 31, 8);
         var input = AttentionInput.Random(shape, seed: 2);
         const int P = 3;
         var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
-        var setup = new DeviceSetup("job-stale", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1)) { Epoch = 1 };
-        var link = CreateTestProbe();
+        var setup = new DeviceSetup("job-stale", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1))
+        {
+            Epoch = 1,
+            Faults = FaultPlan.None with { AckTimeout = TimeSpan.FromSeconds(30) },
+        };
+        var predecessor = CreateTestProbe();
+        var successor = CreateTestProbe();
         var supervisor = CreateTestProbe();
-        var predecessorLink = CreateTestProbe();
-        var device = Sys.ActorOf(RecoveredDevice.Props(setup, link.Ref, supervisor.Ref));
+        var device = Sys.ActorOf(DeviceActor.Props(setup));
         var topology = new RingTopology(P);
         var chunk = layout.QueryChunkOf(input, 1);
         var blocks = Enumerable.Range(0, P).Select(s => layout.KeyValueBlockOf(input, topology.OriginAt(1, s))).ToList();
-        device.Tell(new RecoverChunk("job-stale", chunk.Data, chunk.Positions, blocks));
+        device.Tell(new RecoverChunk("job-stale", chunk.Data, chunk.Positions, blocks, predecessor.Ref, successor.Ref, supervisor.Ref));
+
+        // It tells its successor it is the link's new sender, and its predecessor it needs nothing more.
+        Assert.Equal(1, successor.ExpectMsg<LinkHello>().SenderEpoch);
+        var toPredecessor = predecessor.ExpectMsg<LinkResume>();
+        Assert.Equal((1, 0), (toPredecessor.ReceiverEpoch, toPredecessor.Link));
+        Assert.Equal([1, 2], toPredecessor.StepsHeld);
 
         var stale = blocks[1];
         var block = new AcceptBlock("job-stale", 0, 1, 0, 0, stale.Keys, stale.Values, stale.Positions);
-        device.Tell(new LinkFrame("job-stale", 0, 0, 0, block), predecessorLink.Ref);
-        var refused = predecessorLink.ExpectMsg<LinkRefused>();
-        Assert.Contains("stale: epoch 0, device 1 is at epoch 1", refused.Reason, StringComparison.Ordinal);
+        device.Tell(new LinkFrame("job-stale", 0, 0, 0, 0, block), predecessor.Ref);
+        var refused = predecessor.ExpectMsg<LinkRefused>();
+        Assert.Contains("device 1 is at epoch 1", refused.Reason, StringComparison.Ordinal);
 
-        device.Tell(new LinkFrame("job-stale", 0, 1, 0, block), predecessorLink.Ref);
-        Assert.Equal(0, predecessorLink.ExpectMsg<LinkAck>().Sequence);
+        device.Tell(new LinkFrame("job-stale", 0, 0, 1, 0, block), predecessor.Ref);
+        Assert.Equal(0, predecessor.ExpectMsg<LinkAck>().Sequence);
 
-        // It resumes its predecessor incarnation's hand-offs: step 0 was taken by the link already, step 1 goes out now.
-        device.Tell(new LinkResume("job-stale", 1, [0]), link.Ref);
-        var resent = link.ExpectMsg<AcceptBlock>();
-        Assert.Equal((1, 2), (resent.Step - 1, resent.Step));
-        Assert.Equal(topology.OriginAt(1, 1), resent.Origin);
+        // The successor holds its step 1 already: only the block of this device's step 1 (the successor's step 2) goes out.
+        device.Tell(new LinkResume("job-stale", 1, 0, 1, [1]), successor.Ref);
+        var resent = successor.ExpectMsg<LinkFrame>();
+        Assert.Equal((1, 2), (resent.SenderEpoch, resent.Block.Step));
+        Assert.Equal(topology.OriginAt(1, 1), resent.Block.Origin);
         var completed = supervisor.FishForMessage<ChunkCompleted>(_ => true, TimeSpan.FromSeconds(10));
         Assert.Equal(P, completed.Stats.BlocksComputed + completed.Stats.BlocksSkipped);
-        Assert.Equal(1, completed.Stats.BlocksRefused);
+        Assert.Equal(1, completed.Stats.StaleFramesRefused);
+        Assert.Equal(1, completed.Stats.HandOffsSent);
         var expected = OracleRows(input, setup.Options, chunk.Positions);
         Assert.True(ErrorMetrics.Compare(completed.Output, expected).RelativeError < 1e-5);
     }
@@ -196,7 +209,10 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var input = AttentionInput.Random(shape, seed: 4);
         const int P = 2;
         var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
-        var setup = new DeviceSetup("job-frames", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1));
+        var setup = new DeviceSetup("job-frames", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1))
+        {
+            Faults = FaultPlan.None with { AckTimeout = TimeSpan.FromSeconds(30) },
+        };
         var link = CreateTestProbe();
         var supervisor = CreateTestProbe();
         var device = Sys.ActorOf(DeviceActor.Props(setup));
@@ -204,18 +220,18 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var chunk = layout.QueryChunkOf(input, 1);
         device.Tell(new AssignChunk("job-frames", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, link.Ref, link.Ref, supervisor.Ref));
         device.Tell(new StartRing("job-frames"));
-        link.ExpectMsg<AcceptBlock>();
+        link.ExpectMsg<LinkFrame>();
 
         var other = layout.KeyValueBlockOf(input, 0);
-        var frame = new LinkFrame("job-frames", 0, 0, 0, new AcceptBlock("job-frames", 0, 1, 0, 0, other.Keys, other.Values, other.Positions));
-        device.Tell(frame with { Epoch = 3 }, link.Ref);
+        var frame = new LinkFrame("job-frames", 0, 0, 0, 0, new AcceptBlock("job-frames", 0, 1, 0, 0, other.Keys, other.Values, other.Positions));
+        device.Tell(frame with { ReceiverEpoch = 3 }, link.Ref);
         Assert.Contains("stale", link.FishForMessage<LinkRefused>(_ => true).Reason, StringComparison.Ordinal);
         device.Tell(frame, link.Ref);
         device.Tell(frame, link.Ref);
         Assert.False(link.FishForMessage<LinkAck>(_ => true).Duplicate);
         Assert.True(link.FishForMessage<LinkAck>(_ => true).Duplicate);
         var completed = supervisor.FishForMessage<ChunkCompleted>(_ => true, TimeSpan.FromSeconds(10));
-        Assert.Equal(0, completed.Stats.DuplicatesDropped);
+        Assert.Equal(1, completed.Stats.DuplicatesDropped);
         Assert.Equal(1, completed.Stats.HandOffsReceived);
     }
 

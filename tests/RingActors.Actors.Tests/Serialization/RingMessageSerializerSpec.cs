@@ -1,7 +1,7 @@
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Configuration;
-using RingActors.Actors.Cluster;
+using RingActors.Actors.Configuration;
 using RingActors.Actors.Serialization;
 
 namespace RingActors.Actors.Tests.Serialization;

@@ -1,8 +1,8 @@
 using System.Runtime.Serialization;
 using Akka.Configuration;
-using RingActors.Actors.Cluster;
+using RingActors.Actors.Configuration;
 using RingActors.Actors.Serialization;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Tests.Serialization;
 

@@ -1,6 +1,6 @@
 using RingActors.Math.Modelling;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// One device's simulated clock, fed by the events of the real protocol and applying <see cref="StepTiming"/> exactly as

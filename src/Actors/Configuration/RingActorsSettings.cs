@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Configuration;
 
 /// <summary>The <c>ring-actors { … }</c> section of an ActorSystem's configuration (defaults in reference.conf).</summary>
 /// <param name="ComputeDispatcher">Dispatcher id of the compute workers.</param>

@@ -1,4 +1,4 @@
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// Neighbour arithmetic of a ring of <see cref="Devices"/> devices. Blocks travel from a device to its successor;

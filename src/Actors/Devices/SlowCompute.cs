@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace RingActors.Actors.Faults;
+namespace RingActors.Actors.Devices;
 
 /// <summary>The slow-device fault: a compute made to last <c>factor</c> times as long, holding its thread as a slow kernel would.</summary>
 internal static class SlowCompute

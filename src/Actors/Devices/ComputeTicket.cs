@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using RingActors.Math;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// One block's compute, handed by a device to its compute worker: merge the attention of the query chunk over the block

@@ -1,6 +1,7 @@
-using static RingActors.Actors.RingProtocol;
+using RingActors.Actors.Protocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// What a device actor records for the timelines of its job: always the wall clock (<see cref="MeasuredDeviceClock"/>), and

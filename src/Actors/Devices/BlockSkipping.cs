@@ -1,7 +1,7 @@
 using RingActors.Math;
 using RingActors.Math.Masks;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>Decides from the positions alone whether a (query chunk, key block) pair is wholly masked, so it is skipped, not computed.</summary>
 public static class BlockSkipping

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Configuration;
 
 /// <summary>The HOCON of RingActors.Actors: the embedded reference.conf and the local single-process deployment (hocon/local.conf).</summary>
 public static class RingActorsConfig

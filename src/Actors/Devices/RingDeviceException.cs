@@ -1,4 +1,4 @@
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>A device failed while computing a block; the message names the device, the step and the block's origin.</summary>
 public sealed class RingDeviceException : Exception

@@ -1,6 +1,8 @@
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Faults;
 using RingActors.Math;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// What a device knows before its chunk arrives: its job, its place in the ring, the problem's sizes and how to attend.
@@ -32,6 +34,15 @@ public sealed record DeviceSetup(
 
     /// <summary>Seed the pattern spec is parsed with (random and BigBird patterns draw from it).</summary>
     public int PatternSeed { get; init; }
+
+    /// <summary>
+    /// The job's fault plan: the device's outbound link numbers, acknowledges and retransmits hand-offs and injects the plan's
+    /// link faults (drop, delay, duplicate). Null: a plain local link (frames sent once). Every cluster job has one.
+    /// </summary>
+    public FaultPlan? Faults { get; init; }
+
+    /// <summary>Which trial of an experiment the job is: with the plan's seed it fixes every random fault decision.</summary>
+    public int Trial { get; init; }
 
     /// <summary>Incarnation of the device: 0 at the start, one more each time the supervisor re-creates it after a crash.</summary>
     public int Epoch { get; init; }

@@ -1,7 +1,9 @@
 using Akka.Actor;
+using RingActors.Actors.Devices;
+using RingActors.Math;
 using RingActors.Math.Modelling;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// The messages devices and the supervisor exchange. Commands are imperative, events past tense.
@@ -20,6 +22,20 @@ public static class RingProtocol
         float[] Keys,
         float[] Values,
         int[] KeyPositions,
+        IActorRef Predecessor,
+        IActorRef Successor,
+        IActorRef Supervisor) : IRingMessage;
+
+    /// <summary>
+    /// Supervisor → a re-created device (epoch ≥ 1): its query chunk and every key/value block it needs, in step order (block s
+    /// is the one of device (r − s) mod P), since the partial of its previous incarnation died with it; with the current
+    /// incarnations of its neighbours. It starts at once.
+    /// </summary>
+    public sealed record RecoverChunk(
+        string JobId,
+        float[] Queries,
+        int[] QueryPositions,
+        IReadOnlyList<KeyValueBlock> Blocks,
         IActorRef Predecessor,
         IActorRef Successor,
         IActorRef Supervisor) : IRingMessage;

@@ -1,7 +1,8 @@
+using RingActors.Actors.Devices;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// Runs a ring job in virtual time on modelled hardware: every device keeps a simulated clock (<see cref="VirtualDeviceClock"/>)

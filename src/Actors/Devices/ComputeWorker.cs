@@ -1,6 +1,7 @@
 using Akka.Actor;
+using RingActors.Actors.Protocol;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// A device's compute child: runs one <see cref="ComputeTicket"/> at a time on the compute dispatcher and answers with its
@@ -27,7 +28,7 @@ internal sealed class ComputeWorker : ReceiveActor
             }
 
             var outcome = ticket.Execute(hooks.ComputeDelay);
-            return hooks.SlowFactor > 1 ? Faults.SlowCompute.Stretch(outcome, hooks.SlowFactor) : outcome;
+            return hooks.SlowFactor > 1 ? SlowCompute.Stretch(outcome, hooks.SlowFactor) : outcome;
         }
         catch (Exception e) when (e is not RingDeviceException)
         {

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using RingActors.Actors.Protocol;
 using RingActors.Math;
-using static RingActors.Actors.RingProtocol;
+using static RingActors.Actors.Protocol.LinkProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>Where a device is in its job.</summary>
 public enum DevicePhase
@@ -50,6 +52,13 @@ public readonly record struct BlockAdmission(AdmissionKind Kind, string Reason =
 /// held + outstanding ≤ limit at all times and a slow device slows its predecessor instead of growing its memory. Every device
 /// starts holding its own block, so each one starts with min(limit − 1, P − 1) credits towards its successor without a message.
 /// </para>
+/// <para>
+/// Recovery: a device re-created after a crash (<see cref="Recovering"/>) is the same state in another mode. Its previous
+/// partial died with it, so it holds every one of the P blocks (from the supervisor) and recomputes its chunk over all of
+/// them; it hands on only what its successor does not hold yet, which it learns from the successor's
+/// <see cref="LinkResume"/>, and it needs nothing from its predecessor. The same <see cref="Resume"/> serves a healthy device
+/// whose successor was re-created: hand-offs of steps the new successor holds are dropped, credits start again from its word.
+/// </para>
 /// Timestamps are <see cref="Stopwatch.GetTimestamp"/> values passed in by the caller, so tests can drive the clock.
 /// </summary>
 public sealed class DeviceState
@@ -64,6 +73,8 @@ public sealed class DeviceState
     private readonly List<(long Start, long End)> _busyIntervals = [];
     private readonly List<(long ReadySince, long Accepted)> _arrivals = [];
     private readonly HashSet<int> _waitingForCredit = [];
+    private readonly HashSet<int> _successorHolds = [];
+    private bool _awaitingResume;
     private readonly long _fixedBytes;
     private int _nextStep;
     private HeldBlock? _computing;
@@ -126,7 +137,29 @@ public sealed class DeviceState
         NotePeak();
     }
 
+    /// <summary>
+    /// A re-created device (epoch ≥ 1): its query chunk and all P blocks in step order (block s is the one of device
+    /// (r − s) mod P), running from <paramref name="now"/>; its hand-offs wait for the successor's <see cref="Resume"/> when P &gt; 1.
+    /// </summary>
+    public static DeviceState Recovering(DeviceSetup setup, QueryChunk queries, IReadOnlyList<KeyValueBlock> blocks, long now)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (blocks.Count != setup.Devices)
+        {
+            throw new ArgumentException($"device {setup.Device} needs all {setup.Devices} blocks to recover, got {blocks.Count}", nameof(blocks));
+        }
+
+        var state = new DeviceState(setup, queries, blocks[0]);
+        state.Start(now);
+        state.Recover(blocks, now);
+        return state;
+    }
+
     public DeviceSetup Setup { get; }
+
+    /// <summary>Whether this is a re-created device, which holds every block and recomputes them all.</summary>
+    public bool IsRecovering { get; private set; }
 
     public string JobId => Setup.JobId;
 
@@ -179,6 +212,79 @@ public sealed class DeviceState
             _credits = InitialCredits;
             _outstanding = InitialCredits;
         }
+    }
+
+    /// <summary>
+    /// The successor (re-created, or answering this device's re-created incarnation) holds its steps <paramref name="stepsHeld"/>
+    /// and lets this device send <paramref name="credits"/> blocks: hand-offs of those steps are dropped (queued ones now,
+    /// later ones on arrival), and the credits replace the ones given before (which were for another incarnation).
+    /// </summary>
+    public void Resume(int credits, IReadOnlyCollection<int> stepsHeld)
+    {
+        ArgumentNullException.ThrowIfNull(stepsHeld);
+        if (credits < 0)
+        {
+            throw new ArgumentException($"credits must be ≥ 0, got {credits}", nameof(credits));
+        }
+
+        foreach (var step in stepsHeld)
+        {
+            _successorHolds.Add(step);
+        }
+
+        _credits = credits;
+        var queued = _handOffs.ToList();
+        _handOffs.Clear();
+        foreach (var block in queued)
+        {
+            if (_successorHolds.Contains(block.Step + 1))
+            {
+                SkipHandOff(block);
+            }
+            else
+            {
+                _handOffs.Enqueue(block);
+            }
+        }
+
+        if (_awaitingResume)
+        {
+            // A re-created device hands on, in step order, what the successor still needs of the blocks it was given.
+            _awaitingResume = false;
+            foreach (var block in _held.Values.OrderBy(b => b.Step).ToList())
+            {
+                if (!_topology.PassesOn(block.Step))
+                {
+                    continue;
+                }
+
+                if (_successorHolds.Contains(block.Step + 1))
+                {
+                    SkipHandOff(block);
+                }
+                else
+                {
+                    _handOffs.Enqueue(block);
+                }
+            }
+        }
+
+        UpdatePhase();
+    }
+
+    /// <summary>
+    /// What this device tells a re-created predecessor (<see cref="LinkResume"/>): the steps whose block it holds or has
+    /// merged, and the credits it has given out and not seen used (the new incarnation may use them).
+    /// </summary>
+    public (int Credits, IReadOnlyList<int> StepsHeld) ResumeForPredecessor()
+    {
+        if (IsRecovering)
+        {
+            // It needs nothing from its predecessor: all of its blocks came from the supervisor.
+            return (_topology.Devices, Enumerable.Range(1, _topology.Devices - 1).ToList());
+        }
+
+        return (_outstanding, Enumerable.Range(1, _topology.Devices - 1).Where(s => _seen[s]).ToList());
     }
 
     /// <summary>Decides what to do with a block from the predecessor; an accepted block is held and queued to be handed on.</summary>
@@ -234,7 +340,14 @@ public sealed class DeviceState
         _arrivals.Add((block.ReadySince, now));
         if (_topology.PassesOn(block.Step))
         {
-            _handOffs.Enqueue(held);
+            if (_successorHolds.Contains(block.Step + 1))
+            {
+                SkipHandOff(held);
+            }
+            else
+            {
+                _handOffs.Enqueue(held);
+            }
         }
 
         NotePeak();
@@ -291,7 +404,7 @@ public sealed class DeviceState
     /// </summary>
     public int TakeCreditGrant()
     {
-        if (Phase != DevicePhase.Running || _topology.Devices == 1)
+        if (Phase != DevicePhase.Running || _topology.Devices == 1 || IsRecovering)
         {
             return 0;
         }
@@ -466,9 +579,44 @@ public sealed class DeviceState
     /// <summary>Complete once every step is computed and every block that goes on has gone: only then are the statistics final.</summary>
     private void UpdatePhase()
     {
-        if (Phase == DevicePhase.Running && _handOffs.Count == 0 && _done.All(d => d))
+        if (Phase == DevicePhase.Running && !_awaitingResume && _handOffs.Count == 0 && _done.All(d => d))
         {
             Phase = DevicePhase.Completed;
+        }
+    }
+
+    /// <summary>Loads the other P − 1 blocks of a re-created device; each is held until computed and, if need be, handed on.</summary>
+    private void Recover(IReadOnlyList<KeyValueBlock> blocks, long now)
+    {
+        IsRecovering = true;
+        _handOffs.Clear();
+        _credits = 0;
+        _outstanding = 0;
+        _awaitingResume = _topology.Devices > 1;
+        for (var step = 1; step < blocks.Count; step++)
+        {
+            var block = blocks[step];
+            if (CheckBlock(block.Keys, block.Values, block.Positions) is { } problem)
+            {
+                throw new ArgumentException($"block of step {step}: {problem}", nameof(blocks));
+            }
+
+            _held[step] = new HeldBlock(step, _topology.OriginAt(Device, step), block, now, now);
+            _heldBytes += block.PayloadBytes;
+            _seen[step] = true;
+        }
+
+        NotePeak();
+    }
+
+    /// <summary>The successor already holds this block's next step: it counts as handed on without being sent.</summary>
+    private void SkipHandOff(HeldBlock block)
+    {
+        var current = _held.TryGetValue(block.Step, out var held) ? held with { HandedOn = true } : block with { HandedOn = true };
+        if (_held.ContainsKey(block.Step))
+        {
+            _held[block.Step] = current;
+            TryRelease(current);
         }
     }
 

@@ -1,4 +1,4 @@
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// Marker of every message of the ring protocol. The binary serializer (issue 4) binds to this interface,

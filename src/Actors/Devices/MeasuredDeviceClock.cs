@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using RingActors.Math.Modelling;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// One device's wall-clock timeline, from <see cref="Stopwatch"/> timestamps of the real run: each step's hand-off (from the

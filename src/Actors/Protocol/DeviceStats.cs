@@ -1,4 +1,4 @@
-namespace RingActors.Actors;
+namespace RingActors.Actors.Protocol;
 
 /// <summary>
 /// What one device did in one job. Times are wall-clock on the device; bytes count float32 payloads
@@ -47,4 +47,25 @@ public sealed record DeviceStats(
 {
     /// <summary>Serialized bytes this device sent to actors on other nodes (hand-offs, credits, events; 0 in one process).</summary>
     public long NetworkBytesSent { get; init; }
+
+    /// <summary>Of <see cref="NetworkBytesSent"/>: link frames (hand-offs and retransmissions) and announcements to the successor.</summary>
+    public long NetworkBytesToSuccessor { get; init; }
+
+    /// <summary>Of <see cref="NetworkBytesSent"/>: acknowledgements, credits and resumes to the predecessor.</summary>
+    public long NetworkBytesToPredecessor { get; init; }
+
+    /// <summary>
+    /// Of <see cref="NetworkBytesSent"/>: progress and fault events to the supervisor (the result itself is counted by the
+    /// supervisor, which receives it).
+    /// </summary>
+    public long NetworkBytesToSupervisor { get; init; }
+
+    /// <summary>Link frames refused as stale (addressed to another incarnation of this device, or from an older one of its predecessor).</summary>
+    public int StaleFramesRefused { get; init; }
+
+    /// <summary>Frames this device's outbound link sent again: retransmissions after a lost acknowledgement, duplicates, re-routes.</summary>
+    public int Retransmissions { get; init; }
+
+    /// <summary>The incarnation that produced these statistics: 0, or the number of times the device was re-created.</summary>
+    public int Epoch { get; init; }
 }

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace RingActors.Actors.Cluster;
+namespace RingActors.Actors.Configuration;
 
 /// <summary>The embedded cluster-reference.conf: transport caps, TLS trust, the ring serializer's binding, remoting and downing defaults.</summary>
 public static class ClusterDefaults

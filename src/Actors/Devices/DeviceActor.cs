@@ -1,0 +1,427 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using RingActors.Actors.Faults;
+using RingActors.Actors.Protocol;
+using RingActors.Actors.Serialization;
+using RingActors.Math;
+using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.LinkProtocol;
+using static RingActors.Actors.Protocol.RingProtocol;
+
+namespace RingActors.Actors.Devices;
+
+/// <summary>
+/// One device of the ring: holds a query chunk, receives key/value blocks from its predecessor, hands each one on to its
+/// successor FIRST and THEN computes its queries' attention over it and merges (<see cref="BlockwiseAttention.Accumulate"/>).
+/// After P blocks it reports its chunk's output and lse to the supervisor (<see cref="ChunkCompleted"/>).
+/// <para>
+/// The path of a block: <see cref="DeviceState.TryTakeHandOff"/> → this device's <see cref="OutboundLink"/> (numbered frame,
+/// fault fate, acknowledgement timer) → <see cref="RingWire"/> (chunked when the successor is on another node and the frame is
+/// large) → the successor's <see cref="LinkInbox"/> (stale and duplicate frames refused or dropped, the rest acknowledged)
+/// → the successor's <see cref="DeviceState.Admit"/>. Credits go straight back from the successor. Nothing passes through the
+/// supervisor: on a cluster a block crosses the network once, from node to node.
+/// </para>
+/// <para>
+/// Where compute runs: in a child <see cref="ComputeWorker"/> deployed on <c>ring-actors.compute-dispatcher</c>, while this
+/// actor stays on the default dispatcher. Deploying the device itself on the compute dispatcher would be simpler but wrong
+/// for the ring: while it computes, its mailbox is shut, so a block arriving mid-compute (and the credit that lets it go on)
+/// would wait for the compute to end, and with more devices than compute threads a device could not even hand a block on
+/// until another device's kernel finished. With the child, hand-offs and credits are handled the moment they arrive;
+/// the partial result is owned by the worker while a ticket is out and by this actor otherwise (one ticket at a time).
+/// </para>
+/// A device re-created after a crash is this actor too, started by <see cref="RecoverChunk"/> instead of
+/// <see cref="AssignChunk"/> (see <see cref="DeviceState.Recovering"/>). The decisions (order, duplicates, credits,
+/// retransmissions, statistics) live in <see cref="DeviceState"/>, <see cref="OutboundLink"/> and <see cref="LinkInbox"/>;
+/// this actor only moves messages.
+/// </summary>
+public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
+{
+    private const string PartitionTimer = "partition";
+
+    private readonly DeviceSetup _setup;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly LinkInbox _inbox;
+    private DeviceState? _state;
+    private OutboundLink? _link;
+    private IActorRef _predecessor = ActorRefs.Nobody;
+    private IActorRef _successor = ActorRefs.Nobody;
+    private IActorRef _supervisor = ActorRefs.Nobody;
+    private IActorRef _worker = ActorRefs.Nobody;
+    private IActorRef? _flushRequester;
+    private string? _flushJob;
+    private bool _reported;
+    private DeviceTimelineRecorder? _timelines;
+    private WireInbox? _wireInbox;
+    private long _bytesToSuccessor;
+    private long _bytesToPredecessor;
+    private long _bytesToSupervisor;
+    private long _deliveries;
+
+    public DeviceActor(DeviceSetup setup)
+    {
+        _setup = setup.Validate();
+        _inbox = new LinkInbox(setup.Epoch);
+        WaitingForChunk();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private DeviceState State => _state ?? throw new InvalidOperationException($"device {_setup.Device} has no chunk yet");
+
+    private DeviceTimelineRecorder Timelines => _timelines ?? throw new InvalidOperationException($"device {_setup.Device} has not started");
+
+    private OutboundLink Link => _link ?? throw new InvalidOperationException($"device {_setup.Device} has no link yet");
+
+    /// <summary>A device of the job <paramref name="setup"/> describes; its compute child runs on <see cref="DeviceSetup.ComputeDispatcher"/>.</summary>
+    public static Props Props(DeviceSetup setup) => Akka.Actor.Props.Create(() => new DeviceActor(setup));
+
+    /// <summary>A failed compute fails the device; the ring supervisor decides what that means for the job.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
+
+    private static long Now => Stopwatch.GetTimestamp();
+
+    private void WaitingForChunk()
+    {
+        Receive<BlockChunk>(OnChunk);
+        Receive<AssignChunk>(m => m.JobId == _setup.JobId, Load);
+        Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Recover);
+        Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
+        Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Ready()
+    {
+        Receive<BlockChunk>(OnChunk);
+        Receive<StartRing>(m => m.JobId == _setup.JobId, _ =>
+        {
+            var now = Now;
+            State.Start(now);
+            Begin(now);
+        });
+        Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
+        Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
+        Receive<AssignChunk>(_ => _log.Warning("Device {0} of job {1} already has its chunk; a second one is ignored", _setup.Device, _setup.JobId));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    /// <summary>Running and, once complete, still answering the link (acknowledgements, retransmissions) until the job ends.</summary>
+    private void Running()
+    {
+        Receive<BlockChunk>(OnChunk);
+        Receive<AcceptBlock>(OnBlock);
+        Receive<LinkFrame>(m => m.JobId == _setup.JobId, OnFrame);
+        Receive<LinkAck>(m => m.JobId == _setup.JobId, m =>
+        {
+            Link.OnAck(m);
+            AnswerFlushWhenIdle();
+        });
+        Receive<LinkRefused>(m => m.JobId == _setup.JobId, m => _log.Debug("Device {0}: frame {1} refused by device {2}: {3}", _setup.Device, m.Sequence, _setup.Topology.Successor(_setup.Device), m.Reason));
+        Receive<LinkHello>(m => m.JobId == _setup.JobId, OnHello);
+        Receive<LinkResume>(m => m.JobId == _setup.JobId, OnResume);
+        Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (Link.AdmitCredit(m))
+            {
+                OnCredit(m);
+            }
+        });
+        Receive<PartitionLink>(m => m.JobId == _setup.JobId, m => Link.Partition(m));
+        Receive<PartitionHealed>(_ =>
+        {
+            Link.Heal();
+            Pump();
+        });
+        Receive<AckTimeout>(m =>
+        {
+            Link.OnAckTimeout(m.Sequence);
+            AnswerFlushWhenIdle();
+        });
+        Receive<Deliver>(m => Transmit(m.Frame));
+        Receive<ReleasedCredit>(m => OnCredit(m.Grant));
+        Receive<ComputeOutcome>(OnComputed);
+        Receive<FlushFaults>(m => m.JobId == _setup.JobId, m =>
+        {
+            _flushRequester = Sender;
+            _flushJob = m.JobId;
+            AnswerFlushWhenIdle();
+        });
+        Receive<BlockRefused>(m => _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason));
+        Receive<IRingMessage>(IgnoreForeign);
+    }
+
+    private void Load(AssignChunk chunk)
+    {
+        _state = new DeviceState(_setup, new QueryChunk(chunk.Queries, chunk.QueryPositions), new KeyValueBlock(chunk.Keys, chunk.Values, chunk.KeyPositions));
+        Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
+        Become(Ready);
+        Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// The re-created device: every block from the supervisor, running at once. It announces itself to both neighbours: to the
+    /// successor as the link's new sender (which answers with what it still needs), to the predecessor as the link's new
+    /// receiver that needs nothing more.
+    /// </summary>
+    private void Recover(RecoverChunk chunk)
+    {
+        var now = Now;
+        _state = DeviceState.Recovering(_setup, new QueryChunk(chunk.Queries, chunk.QueryPositions), chunk.Blocks, now);
+        Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
+        if (_setup.Devices > 1)
+        {
+            _bytesToSuccessor += RingWire.Tell(Context.System, _successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
+            var (credits, held) = State.ResumeForPredecessor();
+            _bytesToPredecessor += RingWire.Tell(Context.System, _predecessor, new LinkResume(_setup.JobId, _setup.Topology.Predecessor(_setup.Device), _setup.Epoch, credits, held), Self);
+        }
+
+        Begin(now);
+    }
+
+    private void Wire(IActorRef predecessor, IActorRef successor, IActorRef supervisor)
+    {
+        _predecessor = predecessor;
+        _successor = successor;
+        _supervisor = supervisor;
+        _link = new OutboundLink(_setup.JobId, _setup.Device, _setup.Devices, _setup.Epoch, _setup.Faults, _setup.Trial, new LinkEffects(this));
+        _worker = Context.ActorOf(ComputeWorker.Props(_setup), "compute");
+    }
+
+    private void Begin(long now)
+    {
+        _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
+        _timelines.Started(now);
+        Become(Running);
+        Stash.UnstashAll();
+        Pump();
+    }
+
+    private void OnFrame(LinkFrame frame)
+    {
+        var verdict = _inbox.Receive(frame.ReceiverEpoch, frame.SenderEpoch, frame.Sequence);
+        if (verdict == FrameVerdict.Stale)
+        {
+            Sender.Tell(new LinkRefused(frame.JobId, frame.Link, frame.SenderEpoch, frame.Sequence,
+                $"stale: frame of sender epoch {frame.SenderEpoch} for receiver epoch {frame.ReceiverEpoch}; device {_setup.Device} is at epoch {_setup.Epoch} and hears sender epoch {_inbox.SenderEpoch}"));
+            return;
+        }
+
+        // Acknowledge first: the link stops retransmitting whatever the block's admission says.
+        _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkAck(frame.JobId, frame.Link, frame.SenderEpoch, frame.Sequence, verdict == FrameVerdict.Duplicate), Self);
+        if (verdict == FrameVerdict.New)
+        {
+            OnBlock(frame.Block);
+        }
+    }
+
+    /// <summary>A re-created predecessor sends on our incoming link from now on: tell it what we hold and what it may send.</summary>
+    private void OnHello(LinkHello hello)
+    {
+        if (!_inbox.SenderIs(hello.SenderEpoch))
+        {
+            return; // an older incarnation's announcement, arriving late
+        }
+
+        _predecessor = Sender;
+        var (credits, held) = State.ResumeForPredecessor();
+        _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkResume(_setup.JobId, hello.Link, _setup.Epoch, credits, held), Self);
+    }
+
+    /// <summary>The successor was re-created, or answers our own re-creation: re-aim the link and the hand-offs at what it needs.</summary>
+    private void OnResume(LinkResume resume)
+    {
+        if (!Link.OnResume(resume))
+        {
+            return;
+        }
+
+        _successor = Sender;
+        State.Resume(resume.Credits, resume.StepsHeld.ToList());
+        Pump();
+    }
+
+    private void OnCredit(GrantCredit grant)
+    {
+        State.AddCredits(grant.Credits);
+        Timelines.Credited(grant);
+        Pump();
+    }
+
+    private void OnBlock(AcceptBlock block)
+    {
+        var now = Now;
+        var admission = State.Admit(block, now);
+        switch (admission.Kind)
+        {
+            case AdmissionKind.Accepted:
+                Timelines.Accepted(block, now);
+                break;
+            case AdmissionKind.Refused:
+                Refuse(block, admission.Reason);
+                break;
+            case AdmissionKind.Duplicate:
+                _log.Debug("Device {0} of job {1} dropped a duplicate: {2}", _setup.Device, _setup.JobId, admission.Reason);
+                break;
+        }
+
+        Pump();
+    }
+
+    private void OnComputed(ComputeOutcome outcome)
+    {
+        State.CompleteCompute(outcome, Now);
+        Timelines.Computed(outcome);
+        Send(_supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
+        Pump();
+    }
+
+    /// <summary>
+    /// After every event: hand on what credits allow, return freed slots to the predecessor as credits, then start the next
+    /// compute. Hand-offs come first and never wait for a compute; report once every step is merged and every hand-off sent.
+    /// </summary>
+    private void Pump()
+    {
+        var state = State;
+        while (state.TryTakeHandOff(out var handOff))
+        {
+            Link.Send(Timelines.Stamp(handOff));
+        }
+
+        if (state.TakeCreditGrant() is var credits and > 0)
+        {
+            _bytesToPredecessor += RingWire.Tell(Context.System, _predecessor, Timelines.Grant(credits), Self);
+        }
+
+        if (state.TryStartCompute(Now, out var ticket))
+        {
+            if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, ticket.Step))
+            {
+                _log.Warning("Device {0} of job {1} stops at step {2} (kill-device)", _setup.Device, _setup.JobId, ticket.Step);
+                Send(_supervisor, new DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
+                Context.Stop(Self);
+                return;
+            }
+
+            _worker.Tell(ticket);
+        }
+
+        if (state.IsComplete && !_reported)
+        {
+            _reported = true;
+            var result = Timelines.Attach(state.Result());
+            var stats = result.Stats with
+            {
+                NetworkBytesSent = _bytesToSuccessor + _bytesToPredecessor + _bytesToSupervisor,
+                NetworkBytesToSuccessor = _bytesToSuccessor,
+                NetworkBytesToPredecessor = _bytesToPredecessor,
+                NetworkBytesToSupervisor = _bytesToSupervisor,
+                DuplicatesDropped = result.Stats.DuplicatesDropped + _inbox.Duplicates,
+                StaleFramesRefused = _inbox.Stale,
+                Retransmissions = Link.Retransmissions,
+                Epoch = _setup.Epoch,
+            };
+            Send(_supervisor, result with { Stats = stats });
+        }
+    }
+
+    /// <summary>
+    /// Puts a frame on the wire to the successor. Without a fault plan (a local job: nothing is lost, nothing retransmitted)
+    /// the block goes bare and is not acknowledged; with one, the numbered frame goes.
+    /// </summary>
+    private void Transmit(LinkFrame frame) =>
+        _bytesToSuccessor += RingWire.Tell(Context.System, _successor, _setup.Faults is null ? frame.Block : frame, Self);
+
+    /// <summary>Answers the supervisor's flush once nothing is unacknowledged: every fault event of the link has been sent by then.</summary>
+    private void AnswerFlushWhenIdle()
+    {
+        if (_flushRequester is not null && _flushJob is not null && Link.Unacknowledged == 0)
+        {
+            Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
+            _flushRequester = null;
+        }
+    }
+
+    private void Refuse(AcceptBlock block, string reason)
+    {
+        _log.Warning("Device {0} of job {1} refused the block of device {2} for step {3}: {4}", _setup.Device, _setup.JobId, block.Origin, block.Step, reason);
+        var refusal = new BlockRefused(block.JobId, _setup.Device, block.Origin, block.Step, reason);
+        Sender.Tell(refusal);
+        if (block.JobId == _setup.JobId && !_supervisor.IsNobody() && !_supervisor.Equals(Sender))
+        {
+            // A malformed block of our own job means this device can never finish: the supervisor must know at once.
+            _supervisor.Tell(refusal);
+        }
+    }
+
+    /// <summary>Sends to the supervisor (or a reply) through <see cref="RingWire"/> and counts the bytes that crossed the network.</summary>
+    private void Send(IActorRef target, IRingMessage message) =>
+        _bytesToSupervisor += RingWire.Tell(Context.System, target, message, Self);
+
+    /// <summary>A piece of a large message from another node: once whole, it is handled like any message from its sender.</summary>
+    private void OnChunk(BlockChunk chunk)
+    {
+        _wireInbox ??= new WireInbox(Context.System);
+        if (_wireInbox.Accept(chunk, Sender) is { } message)
+        {
+            Self.Tell(message, Sender);
+        }
+    }
+
+    private void IgnoreForeign(IRingMessage message) =>
+        _log.Warning("Device {0} of job {1} ignored {2}", _setup.Device, _setup.JobId, message.GetType().Name);
+
+    private static string? JobOf(IRingMessage message) => message switch
+    {
+        AssignChunk m => m.JobId,
+        RecoverChunk m => m.JobId,
+        StartRing m => m.JobId,
+        GrantCredit m => m.JobId,
+        AcceptBlock m => m.JobId,
+        LinkFrame m => m.JobId,
+        _ => null,
+    };
+
+    /// <summary>The link's requests, carried out with this actor's timers and refs.</summary>
+    private sealed class LinkEffects(DeviceActor device) : ILinkEffects
+    {
+        public void Transmit(LinkFrame frame, TimeSpan delay)
+        {
+            if (delay <= TimeSpan.Zero)
+            {
+                device.Transmit(frame);
+            }
+            else
+            {
+                device.Timers.StartSingleTimer(("deliver", device._deliveries++), new Deliver(frame), delay);
+            }
+        }
+
+        public void StartAckTimer(long sequence, TimeSpan after) =>
+            device.Timers.StartSingleTimer(("ack", sequence), new AckTimeout(sequence), after);
+
+        public void CancelAckTimer(long sequence) => device.Timers.Cancel(("ack", sequence));
+
+        public void StartPartitionTimer(TimeSpan after) => device.Timers.StartSingleTimer(PartitionTimer, PartitionHealed.Instance, after);
+
+        public void Report(FaultEvent observed) => device.Send(device._supervisor, new FaultObserved(device._setup.JobId, observed));
+
+        public void Fail(LinkFailed failure) => device.Send(device._supervisor, failure);
+
+        public void ReleaseCredit(GrantCredit grant) => device.Self.Tell(new ReleasedCredit(grant));
+    }
+
+    // The device's own timer and self messages: they never leave the actor, so serialize-messages need not check them.
+    private sealed record AckTimeout(long Sequence) : INoSerializationVerificationNeeded;
+
+    private sealed record Deliver(LinkFrame Frame) : INoSerializationVerificationNeeded;
+
+    private sealed record ReleasedCredit(GrantCredit Grant) : INoSerializationVerificationNeeded;
+
+    private sealed class PartitionHealed : INoSerializationVerificationNeeded
+    {
+        public static readonly PartitionHealed Instance = new();
+    }
+}
