@@ -1,4 +1,5 @@
 using RingActors.Actors.Configuration;
+using RingActors.Actors.Devices;
 using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;

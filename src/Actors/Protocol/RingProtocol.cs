@@ -95,7 +95,7 @@ public static class RingProtocol
         DeviceTimeline? MeasuredTimeline = null,
         DeviceTimeline? VirtualTimeline = null) : IRingMessage;
 
-    /// <summary>Caller → supervisor: run the job the supervisor was created for; the reply is <see cref="JobCompleted"/> or <see cref="JobFailed"/>.</summary>
+    /// <summary>Caller → supervisor: run the job the supervisor was created for; the reply is JobCompleted (beside the supervisor: it carries the whole result) or <see cref="JobFailed"/>.</summary>
     public sealed record RunJob : IRingMessage
     {
         public static readonly RunJob Instance = new();
@@ -114,9 +114,6 @@ public static class RingProtocol
         {
         }
     }
-
-    /// <summary>Supervisor → caller: the job finished. Local reply only (the result holds the reassembled tensors and statistics).</summary>
-    public sealed record JobCompleted(RingResult Result) : IRingMessage, INoSerializationVerificationNeeded;
 
     /// <summary>Supervisor → caller: the job failed, with a one-line reason (which device, which step, what happened).</summary>
     public sealed record JobFailed(string JobId, string Reason, bool Cancelled = false) : IRingMessage;

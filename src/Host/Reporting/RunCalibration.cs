@@ -1,5 +1,6 @@
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Devices;
 using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;

@@ -1,7 +1,7 @@
 using RingActors.Math;
 using RingActors.Math.Masks;
 
-namespace RingActors.Actors;
+namespace RingActors.Actors.Devices;
 
 /// <summary>
 /// The exact work of a (query chunk, key block) pair: the query–key pairs the mask allows, summed over every (batch, head),
