@@ -28,6 +28,10 @@ internal static class ClusterRun
             Host = settings.Host,
             Port = 0,
             Seeds = settings.ClusterSeeds,
+
+            // One stated wait: a coordinator whose seeds never answer gives up when it would have stopped waiting for devices.
+            JoinTimeout = TimeSpan.FromSeconds(settings.UpTimeout),
+            LogFile = settings.LogFile,
             Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
             Config = config,
         };
@@ -35,6 +39,10 @@ internal static class ClusterRun
         try
         {
             node = ClusterNode.Start(options);
+        }
+        catch (ArgumentException error) when (error.ParamName == nameof(ClusterNodeOptions.LogFile))
+        {
+            throw new UserInputException("--" + error.Message);
         }
         catch (Exception error) when (error is not ArgumentException)
         {
