@@ -64,7 +64,18 @@ internal static class ClusterRun
         IReadOnlyList<Member> members;
         try
         {
-            await node.WhenUp.WaitAsync(timeout, cancellationToken);
+            // The node gives up joining after the same timeout (its join timeout), with the better message; the grace
+            // lets that one win. Past it, the seed answered but this node never became Up.
+            await node.WhenUp.WaitAsync(timeout + TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException error)
+        {
+            var why = node.WhenUp.IsFaulted ? error.Message : $"not Up {timeout.TotalSeconds + 10} s after joining";
+            throw new UserInputException($"cannot join the cluster: {why}; start the seed node first, or wait longer with --up-timeout");
+        }
+
+        try
+        {
             members = await ClusterMembership.WaitForUpAsync(node.System, ClusterRoles.Device, wanted, timeout, cancellationToken);
         }
         catch (TimeoutException error)
