@@ -12,6 +12,7 @@ namespace RingActors.Host.Commands;
 /// <summary>
 /// <c>ringactors node</c>: starts a cluster node with a role, joins the seeds, prints one line with its address once
 /// Up, and runs until Ctrl-C or SIGTERM, when it leaves the cluster gracefully (CoordinatedShutdown) and exits 0.
+/// If no seed answers within --join-timeout it ends with one line and exit code 1.
 /// </summary>
 public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand.Settings>
 {
