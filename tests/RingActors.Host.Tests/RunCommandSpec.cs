@@ -56,6 +56,9 @@ public sealed class RunCommandSpec : IDisposable
     [InlineData("--q, --k and --v go together", "run", "--q", "q.npy")]
     [InlineData("--devices must be ≥ 1, got 0", "run", "--devices", "0")]
     [InlineData("--causal and --non-causal contradict each other", "run", "--causal", "--non-causal")]
+    [InlineData("--cluster-seed, --placement, --device-nodes and --log need --cluster", "run", "--log", "run.log")]
+    [InlineData("--up-timeout must be ≤ 86400 seconds (a day), got 86401", "run", "--cluster", "--seed", "akka.tcp://ring@127.0.0.1:4053", "--up-timeout", "86401")]
+    [InlineData("--log file '/no/such/dir/run.log' is in a directory that does not exist", "run", "--cluster", "--seed", "akka.tcp://ring@127.0.0.1:4053", "--log", "/no/such/dir/run.log")]
     public void Bad_run_options_must_give_one_line_and_exit_code_2(string expected, params string[] args)
     {
         var (exitCode, _, errors) = CommandLine.Run(args);

@@ -28,6 +28,8 @@ public sealed class ClusterNode : IAsyncDisposable
 
     private const string TcpPath = "akka.remote.dot-netty.tcp";
 
+    private const string JoinTimeoutPath = "akka.cluster.shutdown-after-unsuccessful-join-seed-nodes";
+
     private ClusterNode(ActorSystem system, string role, Task whenUp)
     {
         System = system;
@@ -45,8 +47,14 @@ public sealed class ClusterNode : IAsyncDisposable
     /// <summary>This node's address, e.g. akka.tcp://ring@127.0.0.1:40213 (the bound port when started with port 0).</summary>
     public Address Address => Cluster.SelfAddress;
 
-    /// <summary>Completes when this member is Up; faults if the actor system terminates first.</summary>
+    /// <summary>
+    /// Completes when this member is Up; faults with a <see cref="TimeoutException"/> when no seed answered within
+    /// <see cref="JoinTimeout"/>, with an <see cref="InvalidOperationException"/> if the actor system terminates first for another reason.
+    /// </summary>
     public Task WhenUp { get; }
+
+    /// <summary>How long the node tries its seeds before it shuts down (akka.cluster.shutdown-after-unsuccessful-join-seed-nodes); null: for ever.</summary>
+    public TimeSpan? JoinTimeout => Cluster.Settings.ShutdownAfterUnsuccessfulJoinSeedNodes;
 
     /// <summary>Completes when the actor system has terminated (after leaving, or after being downed).</summary>
     public Task WhenTerminated => System.WhenTerminated;
@@ -86,6 +94,16 @@ public sealed class ClusterNode : IAsyncDisposable
             lines.Add("akka.cluster.seed-nodes = []");
         }
 
+        if (options.JoinTimeout is { } join)
+        {
+            lines.Add($"{JoinTimeoutPath} = {join.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms");
+        }
+
+        if (options.LogFile is { } log)
+        {
+            lines.Add($"{NodeLogger.FileKey} = {Quote(Path.GetFullPath(log))}");
+        }
+
         if (options.Tls is { } tls)
         {
             lines.Add($"{TcpPath}.enable-ssl = on");
@@ -104,7 +122,9 @@ public sealed class ClusterNode : IAsyncDisposable
             config = config.WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(file)));
         }
 
-        config = config.WithFallback(ClusterDefaults.NodeDefaults);
+        // The node's logger sits under the file (a deployment may choose another) but not in cluster-reference.conf,
+        // which test kits also fall back on and whose own logger must stay theirs.
+        config = config.WithFallback(NodeLogger.Config).WithFallback(ClusterDefaults.NodeDefaults);
         CheckFrameSize(config);
         return config;
     }
@@ -129,6 +149,7 @@ public sealed class ClusterNode : IAsyncDisposable
 
         var system = ActorSystem.Create(SystemName, setup);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seeds = options.Seeds.Select(seed => SeedAddress.Parse(seed)).ToList();
         var node = new ClusterNode(system, options.Role, up.Task);
 
         system.ActorOf(NodeAgent.Props(options.Crash), NodeAgent.Name);
@@ -136,13 +157,11 @@ public sealed class ClusterNode : IAsyncDisposable
         // Registered before joining, so Up can never be missed.
         node.Cluster.RegisterOnMemberUp(() => up.TrySetResult());
         system.WhenTerminated.ContinueWith(
-            _ => up.TrySetException(new InvalidOperationException(
-                $"node {node.Address} terminated before it was Up ({CoordinatedShutdown.Get(system).ShutdownReason?.ToString() ?? "no shutdown reason"})")),
+            _ => up.TrySetException(NotUp(node, seeds)),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
 
-        var seeds = options.Seeds.Select(seed => SeedAddress.Parse(seed)).ToList();
         if (seeds.Count > 0)
         {
             node.Cluster.JoinSeedNodes(seeds);
@@ -163,6 +182,20 @@ public sealed class ClusterNode : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await LeaveAsync().ConfigureAwait(false);
+
+    /// <summary>Why the node terminated before it was Up: no seed answered in time (Akka gave up joining), or something else.</summary>
+    private static Exception NotUp(ClusterNode node, IReadOnlyList<Address> seeds)
+    {
+        var reason = CoordinatedShutdown.Get(node.System).ShutdownReason;
+        if (reason is CoordinatedShutdown.ClusterJoinUnsuccessfulReason)
+        {
+            var configured = seeds.Count > 0 ? seeds.Select(seed => seed.ToString()) : node.Cluster.Settings.SeedNodes.Select(seed => seed.ToString());
+            var seconds = node.JoinTimeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) ?? "?";
+            return new TimeoutException($"no seed answered within {seconds} s ({string.Join(", ", configured)})");
+        }
+
+        return new InvalidOperationException($"node {node.Address} terminated before it was Up ({reason?.ToString() ?? "no shutdown reason"})");
+    }
 
     private static void CheckFrameSize(Config config)
     {

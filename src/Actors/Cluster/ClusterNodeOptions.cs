@@ -12,6 +12,12 @@ public sealed record TlsOptions(string CertificatePath, string? Password);
 /// </summary>
 public sealed record ClusterNodeOptions
 {
+    /// <summary>Shortest <see cref="JoinTimeout"/>: a whole second, time for a seed on loopback or a LAN to answer the first try.</summary>
+    public static readonly TimeSpan MinJoinTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest <see cref="JoinTimeout"/>, a day: beyond that a typo is likelier than intent.</summary>
+    public static readonly TimeSpan MaxJoinTimeout = TimeSpan.FromDays(1);
+
     public required string Role { get; init; }
 
     /// <summary>Host or IP to bind; the configuration's (127.0.0.1) when null.</summary>
@@ -31,6 +37,15 @@ public sealed record ClusterNodeOptions
 
     /// <summary>TLS certificate; overrides the certificate of the configuration and turns TLS on.</summary>
     public TlsOptions? Tls { get; init; }
+
+    /// <summary>
+    /// How long to try the seeds before giving up: the node then shuts down and <see cref="ClusterNode.WhenUp"/> faults
+    /// with a <see cref="TimeoutException"/>. The configuration's (30 s, cluster-reference.conf) when null.
+    /// </summary>
+    public TimeSpan? JoinTimeout { get; init; }
+
+    /// <summary>File that gets every Akka log event in full, with its stack trace; the console gets one line per event either way.</summary>
+    public string? LogFile { get; init; }
 
     /// <summary>Further configuration above the file (tests, embedding programs); the options above still win.</summary>
     public Config? Config { get; init; }
@@ -55,6 +70,16 @@ public sealed record ClusterNodeOptions
         foreach (var seed in Seeds)
         {
             SeedAddress.Parse(seed, nameof(Seeds));
+        }
+
+        if (JoinTimeout is { } join && (join < MinJoinTimeout || join > MaxJoinTimeout))
+        {
+            throw new ArgumentException($"join-timeout must be in [{MinJoinTimeout.TotalSeconds}, {MaxJoinTimeout.TotalSeconds}] seconds, got {join.TotalSeconds}", nameof(JoinTimeout));
+        }
+
+        if (LogFile is not null && (string.IsNullOrWhiteSpace(LogFile) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(LogFile)))))
+        {
+            throw new ArgumentException($"log file '{LogFile}' is in a directory that does not exist", nameof(LogFile));
         }
 
         if (ConfigFile is not null && !File.Exists(ConfigFile))

@@ -27,6 +27,10 @@ public class ClusterJobSettings : JobSettings
     [DefaultValue(60)]
     public int UpTimeout { get; init; } = 60;
 
+    [CommandOption("--log <FILE>")]
+    [Description("With --cluster: append every Akka log event of the coordinator in full (with stack traces) to FILE; the console gets one line per event either way.")]
+    public string? LogFile { get; init; }
+
     [CommandOption("--host <HOST>")]
     [Description("With --cluster: interface the coordinator binds (default 127.0.0.1).")]
     public string? Host { get; init; }
@@ -45,14 +49,20 @@ public class ClusterJobSettings : JobSettings
             return Spectre.Console.ValidationResult.Error("--cluster needs the address of a seed node: --seed akka.tcp://ring@HOST:PORT");
         }
 
-        if (!Cluster && (ClusterSeeds.Length > 0 || Placement is not null || DeviceNodes is not null))
+        if (!Cluster && (ClusterSeeds.Length > 0 || Placement is not null || DeviceNodes is not null || LogFile is not null))
         {
-            return Spectre.Console.ValidationResult.Error("--cluster-seed, --placement and --device-nodes need --cluster");
+            return Spectre.Console.ValidationResult.Error("--cluster-seed, --placement, --device-nodes and --log need --cluster");
         }
 
         if (DeviceNodes is <= 0 || UpTimeout <= 0)
         {
             return Spectre.Console.ValidationResult.Error("--device-nodes and --up-timeout must be ≥ 1");
+        }
+
+        if (UpTimeout > 86400)
+        {
+            // It is also the coordinator's join timeout, which a day bounds (ClusterNodeOptions.MaxJoinTimeout).
+            return Spectre.Console.ValidationResult.Error($"--up-timeout must be ≤ 86400 seconds (a day), got {UpTimeout}");
         }
 
         return base.Validate();

@@ -2,14 +2,14 @@ using Spectre.Console.Cli;
 
 namespace RingActors.Host.Cli;
 
-/// <summary>Turns the errors a user can cause into one line on stderr and exit code 2.</summary>
+/// <summary>Turns the errors a user can cause into one line on stderr and exit code 2 (a <see cref="CommandFailedException"/>: its own code).</summary>
 public static class UserError
 {
     public const int ExitCode = 2;
 
     public static bool IsUserError(Exception error) =>
         error is ArgumentException or CommandAppException or InvalidDataException or FileNotFoundException
-            or DirectoryNotFoundException or UnauthorizedAccessException or IOException or FormatException or UserInputException;
+            or DirectoryNotFoundException or UnauthorizedAccessException or IOException or FormatException or UserInputException or CommandFailedException;
 
     public static int Report(Exception error, TextWriter errors)
     {
@@ -20,7 +20,7 @@ public static class UserError
             _ => error.Message,
         };
         errors.WriteLine($"ringactors: error: {OneLine(message)}");
-        return ExitCode;
+        return error is CommandFailedException failed ? failed.ExitCode : ExitCode;
     }
 
     private static string StripParameterSuffix(string message)
@@ -34,3 +34,9 @@ public static class UserError
 
 /// <summary>A mistake in what the user asked for, reported in one line.</summary>
 public sealed class UserInputException(string message) : Exception(message);
+
+/// <summary>A command that started and then failed for a reason outside its input (no seed answered): one line, its own exit code.</summary>
+public sealed class CommandFailedException(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -28,6 +28,10 @@ internal static class ClusterRun
             Host = settings.Host,
             Port = 0,
             Seeds = settings.ClusterSeeds,
+
+            // One stated wait: a coordinator whose seeds never answer gives up when it would have stopped waiting for devices.
+            JoinTimeout = TimeSpan.FromSeconds(settings.UpTimeout),
+            LogFile = settings.LogFile,
             Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
             Config = config,
         };
@@ -35,6 +39,10 @@ internal static class ClusterRun
         try
         {
             node = ClusterNode.Start(options);
+        }
+        catch (ArgumentException error) when (error.ParamName == nameof(ClusterNodeOptions.LogFile))
+        {
+            throw new UserInputException("--" + error.Message);
         }
         catch (Exception error) when (error is not ArgumentException)
         {
@@ -56,7 +64,18 @@ internal static class ClusterRun
         IReadOnlyList<Member> members;
         try
         {
-            await node.WhenUp.WaitAsync(timeout, cancellationToken);
+            // The node gives up joining after the same timeout (its join timeout), with the better message; the grace
+            // lets that one win. Past it, the seed answered but this node never became Up.
+            await node.WhenUp.WaitAsync(timeout + TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException error)
+        {
+            var why = node.WhenUp.IsFaulted ? error.Message : $"not Up {timeout.TotalSeconds + 10} s after joining";
+            throw new UserInputException($"cannot join the cluster: {why}; start the seed node first, or wait longer with --up-timeout");
+        }
+
+        try
+        {
             members = await ClusterMembership.WaitForUpAsync(node.System, ClusterRoles.Device, wanted, timeout, cancellationToken);
         }
         catch (TimeoutException error)

@@ -12,11 +12,15 @@ namespace RingActors.Host.Commands;
 /// <summary>
 /// <c>ringactors node</c>: starts a cluster node with a role, joins the seeds, prints one line with its address once
 /// Up, and runs until Ctrl-C or SIGTERM, when it leaves the cluster gracefully (CoordinatedShutdown) and exits 0.
+/// If no seed answers within --join-timeout it ends with one line and exit code 1.
 /// </summary>
 public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand.Settings>
 {
     /// <summary>Exit code when the node was removed without being asked to leave (downed by the split-brain resolver).</summary>
     public const int DownedExitCode = 1;
+
+    /// <summary>Exit code when no seed answered within --join-timeout.</summary>
+    public const int NotJoinedExitCode = 1;
 
     public sealed class Settings : CommandSettings
     {
@@ -40,6 +44,14 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
         [Description("Seed to join, repeatable: akka.tcp://ring@HOST:PORT (akka.ssl.tcp://… with TLS). A node whose own address is the first seed starts the cluster.")]
         public string[] Seeds { get; init; } = [];
 
+        [CommandOption("--join-timeout <SECONDS>")]
+        [Description("How long to try the seeds; then the node gives up with one line and exit code 1. Whole seconds in [1, 86400], default 30.")]
+        public string? JoinTimeout { get; init; }
+
+        [CommandOption("--log <FILE>")]
+        [Description("Append every Akka log event in full (with stack traces) to FILE; the console gets one line per event either way.")]
+        public string? LogFile { get; init; }
+
         [CommandOption("--config <FILE>")]
         [Description("HOCON file layered over the defaults, e.g. hocon/cluster.conf or hocon/tls.conf.")]
         public string? ConfigFile { get; init; }
@@ -59,6 +71,8 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
             PublicHost = PublicHost,
             Port = Port is null ? null : int.TryParse(Port, NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : -1,
             Seeds = Seeds,
+            JoinTimeout = JoinTimeout is null ? null : TimeSpan.FromSeconds(ParseSeconds(JoinTimeout) ?? -1),
+            LogFile = LogFile,
             ConfigFile = ConfigFile,
             Tls = TlsCertificate is null ? null : new TlsOptions(TlsCertificate, TlsPassword),
         };
@@ -73,6 +87,11 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
             if (Port is not null && !int.TryParse(Port, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
                 return ValidationResult.Error($"--port must be an integer in [0, 65535], got '{Port}'");
+            }
+
+            if (JoinTimeout is not null && ParseSeconds(JoinTimeout) is null)
+            {
+                return ValidationResult.Error($"--join-timeout must be a whole number of seconds in [1, 86400], got '{JoinTimeout}'");
             }
 
             if (TlsPassword is not null && TlsCertificate is null)
@@ -97,6 +116,9 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
             return base.Validate();
         }
 
+        private static int? ParseSeconds(string text) =>
+            int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+
         /// <summary>The option error phrased with the command-line names.</summary>
         private static string Describe(ArgumentException error)
         {
@@ -109,6 +131,8 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
                 nameof(ClusterNodeOptions.Host) => "--" + message,
                 nameof(ClusterNodeOptions.Seeds) => "--" + message,
                 nameof(ClusterNodeOptions.ConfigFile) => "--" + message,
+                nameof(ClusterNodeOptions.JoinTimeout) => "--" + message,
+                nameof(ClusterNodeOptions.LogFile) => "--" + message,
                 nameof(ClusterNodeOptions.Tls) => "--tls-cert: " + message,
                 _ => message,
             };
@@ -137,10 +161,22 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal => { signal.Cancel = true; Leave(); });
         using var cancelled = cancellationToken.Register(Leave);
 
-        await Task.WhenAny(node.WhenUp, node.WhenTerminated).ConfigureAwait(false);
-        if (node.WhenUp.IsCompletedSuccessfully)
+        try
         {
+            await node.WhenUp.ConfigureAwait(false);
+
+            // The one ready line: scripts and the specs wait for it (scripts/local-cluster.sh, NodeProcess).
             console.WriteLine($"node {node.Address} is Up, role {node.Role}");
+        }
+        catch (TimeoutException notJoined)
+        {
+            await node.WhenTerminated.ConfigureAwait(false);
+            throw new CommandFailedException(
+                $"cannot join the cluster: {notJoined.Message}; start a seed node there first, or wait longer with --join-timeout", NotJoinedExitCode);
+        }
+        catch (InvalidOperationException)
+        {
+            // Terminated before it was Up for another reason (a signal while joining): the shutdown reason below decides.
         }
 
         await node.WhenTerminated.ConfigureAwait(false);

@@ -50,6 +50,47 @@ public class ClusterConfigSpec
     }
 
     [Fact]
+    public void BuildConfig_must_register_the_node_logger_give_up_joining_after_30_s_and_take_the_options_join_timeout_and_log_file()
+    {
+        var defaults = ClusterNode.BuildConfig(new ClusterNodeOptions { Role = ClusterRoles.Device });
+        Assert.Equal(["RingActors.Actors.Cluster.NodeLogger, RingActors.Actors"], defaults.GetStringList("akka.loggers"));
+        Assert.Equal("RingActors.Actors.Cluster.NodeStdoutLogger, RingActors.Actors", defaults.GetString("akka.stdout-logger-class"));
+        Assert.Equal(TimeSpan.FromSeconds(30), defaults.GetTimeSpan("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+        Assert.Equal(string.Empty, defaults.GetString(NodeLogger.FileKey));
+
+        var log = Path.Combine(Path.GetTempPath(), "node.log");
+        var config = ClusterNode.BuildConfig(new ClusterNodeOptions { Role = ClusterRoles.Device, JoinTimeout = TimeSpan.FromSeconds(7), LogFile = log });
+        Assert.Equal(TimeSpan.FromSeconds(7), config.GetTimeSpan("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+        Assert.Equal(log, config.GetString(NodeLogger.FileKey));
+    }
+
+    [Fact]
+    public void BuildConfig_must_let_a_config_file_choose_another_logger()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "akka.loggers = [\"Akka.Event.DefaultLogger\"]");
+            var config = ClusterNode.BuildConfig(new ClusterNodeOptions { Role = ClusterRoles.Device, ConfigFile = file });
+            Assert.Equal(["Akka.Event.DefaultLogger"], config.GetStringList("akka.loggers"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(86401)]
+    public void Options_must_refuse_a_join_timeout_outside_a_second_to_a_day(int seconds)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ClusterNodeOptions { Role = ClusterRoles.Device, JoinTimeout = TimeSpan.FromSeconds(seconds) }.Validate());
+        Assert.Equal(nameof(ClusterNodeOptions.JoinTimeout), error.ParamName);
+        Assert.StartsWith($"join-timeout must be in [1, 86400] seconds, got {seconds}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BuildConfig_must_refuse_a_frame_size_that_does_not_fit_the_message_cap()
     {
         var error = Assert.Throws<ArgumentException>(() => ClusterNode.BuildConfig(new ClusterNodeOptions

@@ -58,6 +58,31 @@ public class ClusterNodeSpec
         Assert.Equal("1 of 3 device members Up after 0.3 s", error.Message);
     }
 
+    [Fact]
+    public async Task ClusterNode_must_give_up_on_seeds_that_do_not_answer_after_its_join_timeout()
+    {
+        var port = FreePort();
+        var node = ClusterNode.Start(new ClusterNodeOptions
+        {
+            Role = ClusterRoles.Device,
+            Seeds = [$"akka.tcp://ring@127.0.0.1:{port}"],
+            JoinTimeout = TimeSpan.FromSeconds(1),
+        });
+        Assert.Equal(TimeSpan.FromSeconds(1), node.JoinTimeout);
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => node.WhenUp.WaitAsync(UpTimeout));
+        Assert.Equal($"no seed answered within 1 s (akka.tcp://ring@127.0.0.1:{port})", error.Message);
+        await node.WhenTerminated.WaitAsync(UpTimeout);
+    }
+
+    /// <summary>A loopback port that was free a moment ago: nothing answers there.</summary>
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private sealed class RemovalProbe : Akka.Actor.ReceiveActor
     {
         public RemovalProbe(Akka.Actor.Address address, TaskCompletionSource removed) =>

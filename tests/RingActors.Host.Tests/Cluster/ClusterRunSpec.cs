@@ -41,4 +41,17 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
         Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
     }
+
+    [Fact]
+    public void Run_cluster_must_give_up_with_one_line_when_no_seed_answers_within_the_up_timeout()
+    {
+        var seed = $"akka.tcp://ring@127.0.0.1:{NodeProcess.FreePort()}";
+        var (exitCode, text, errors) = CommandLine.Run("run", "--cluster", "--seed", seed, "--up-timeout", "2", "--seq", "64");
+        output.WriteLine(text + errors);
+
+        Assert.Equal(2, exitCode);
+        Assert.Equal(
+            $"ringactors: error: cannot join the cluster: no seed answered within 2 s ({seed}); start the seed node first, or wait longer with --up-timeout",
+            Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd('\r'));
+    }
 }

@@ -26,6 +26,9 @@ internal sealed partial class NodeProcess : IDisposable
     /// <summary>Everything printed so far, stdout and stderr interleaved.</summary>
     public string Output => string.Join('\n', _lines);
 
+    /// <summary>The lines printed so far, stdout and stderr interleaved, in the order they arrived.</summary>
+    public IReadOnlyList<string> Lines => _lines.ToArray();
+
     /// <summary>The built ringactors.dll: next to this test assembly (the Host project is referenced), else in src/Host/bin.</summary>
     public static string HostDll()
     {
