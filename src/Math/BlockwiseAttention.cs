@@ -11,7 +11,8 @@ namespace RingActors.Math;
 /// Exact blockwise attention (FlashAttention-style tiling with the online-softmax merge): the partial result of a
 /// query chunk against one key/value block, merged into a running <see cref="PartialAttention"/>.
 /// Tiles of 64 queries × 128 keys; per tile pair the mask decides skip (empty), no mask (full) or a per-element mask (partial).
-/// Vector512 micro-kernels (4 rows × 4 vectors) where the processor has them, Vector256 otherwise; padding handles any N and d.
+/// Vector512 micro-kernels (4 rows × 4 vectors) where the processor has them, Vector256 (6 rows × 2 vectors, to fit AVX2's
+/// 16 registers) otherwise, chosen once (<see cref="KernelIsa.Selected"/>); padding handles any N and d.
 /// Large buffers are rented from the shared pool and returned, never allocated per call (ANCHORS.md §5).
 /// </summary>
 public static class BlockwiseAttention
@@ -24,7 +25,14 @@ public static class BlockwiseAttention
     /// Computes the attention of <paramref name="queries"/> over <paramref name="block"/> and merges it into <paramref name="into"/>.
     /// Rows that the mask leaves with nothing to attend in this block are left as they were (the merge identity).
     /// </summary>
-    public static BlockWork Accumulate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into)
+    public static BlockWork Accumulate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into) =>
+        Accumulate(queries, block, heads, options, into, KernelIsa.Selected);
+
+    /// <summary>
+    /// <see cref="Accumulate(QueryChunk, KeyValueBlock, AttentionHeads, AttentionOptions, PartialAttention)"/> on a given vector path,
+    /// so specs can check both micro-kernel shapes on one machine (a Vector512 path the processor lacks is emulated: exact but slow).
+    /// </summary>
+    internal static BlockWork Accumulate(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into, VectorIsa isa)
     {
         Validate(queries, block, heads, options, into);
         if (queries.Tokens == 0 || block.Tokens == 0)
@@ -32,9 +40,9 @@ public static class BlockwiseAttention
             return new BlockWork(0, 0, 0, heads.HeadDim);
         }
 
-        return Vector512.IsHardwareAccelerated
-            ? new Run<Simd512, Vector512<float>>(queries, block, heads, options, into).Execute()
-            : new Run<Simd256, Vector256<float>>(queries, block, heads, options, into).Execute();
+        return isa == VectorIsa.Vector512
+            ? new Run<Simd512, Vector512<float>, Kernel4x4<Simd512, Vector512<float>>, Kernel4x4<Simd512, Vector512<float>>>(queries, block, heads, options, into).Execute()
+            : new Run<Simd256, Vector256<float>, Kernel6x2<Simd256, Vector256<float>>, Kernel4x2<Simd256, Vector256<float>>>(queries, block, heads, options, into).Execute();
     }
 
     /// <summary>Convenience: the whole attention of a problem computed as one block, returned as (output, lse).</summary>
@@ -150,9 +158,11 @@ public static class BlockwiseAttention
         }
     }
 
-    private sealed class Run<TOps, TVec>
+    private sealed class Run<TOps, TVec, TMain, TRowTail>
         where TOps : struct, ISimd<TVec>
         where TVec : struct
+        where TMain : struct, IMicroKernel
+        where TRowTail : struct, IMicroKernel
     {
         private readonly QueryChunk _queries;
         private readonly KeyValueBlock _block;
@@ -328,7 +338,7 @@ public static class BlockwiseAttention
             var head = (_kvHead * _heads.GroupSize) + group;
             var firstRow = queryTile * QueryTile;
             var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
-            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec>.RowStep);
+            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
             var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
 
             // Scaled query tile, padded with zero rows up to a multiple of the micro-kernel height.
@@ -410,7 +420,7 @@ public static class BlockwiseAttention
 
         /// <summary>S[r, c] = q_r · k_c for a tile of queries against a tile of packed Kᵀ.</summary>
         private void ScoreTile(float[] queries, int paddedRows, int firstKey, int paddedColumns, float[] scores) =>
-            TileProduct<TOps, TVec>.Multiply(
+            TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref MemoryMarshal.GetArrayDataReference(queries), _d,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), firstKey * _d), KeyTile,
                 ref MemoryMarshal.GetArrayDataReference(scores), KeyTile,
@@ -418,7 +428,7 @@ public static class BlockwiseAttention
 
         /// <summary>O[r, :] = Σ_c P[r, c] · V[c, :] for a tile of weights against the tile's rows of packed V.</summary>
         private void WeightValues(float[] weights, int paddedRows, int firstKey, int paddedColumns, float[] output) =>
-            TileProduct<TOps, TVec>.Multiply(
+            TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref MemoryMarshal.GetArrayDataReference(weights), KeyTile,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), firstKey * _paddedDim), _paddedDim,
                 ref MemoryMarshal.GetArrayDataReference(output), _paddedDim,

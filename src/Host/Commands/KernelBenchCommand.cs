@@ -1,8 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 using RingActors.Host.Benchmarks;
 using RingActors.Host.Reporting;
 using RingActors.Math;
+using RingActors.Math.Kernels;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -10,10 +12,13 @@ namespace RingActors.Host.Commands;
 
 /// <summary>
 /// <c>ringactors bench kernels</c>: GFLOP/s of the blockwise kernel (one head, counted as 4·N²·d as if non-causal, as
-/// ANCHORS.md §5 counts), as a share of the FMA peak measured in the same run, and next to numpy when it is installed.
+/// ANCHORS.md §5 counts), as a share of the FMA peak measured in the same run on the same vector path, next to numpy
+/// when numpy runs an optimised BLAS. On an AVX-512 machine the AVX2 path runs too, in a child process of this program.
 /// </summary>
 public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBenchCommand.Settings>
 {
+    private const int SgemmSize = 2048;
+
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--seq <N>")]
@@ -32,8 +37,16 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         public int Repetitions { get; init; } = 3;
 
         [CommandOption("--no-numpy")]
-        [Description("Skip the numpy baseline even when numpy is installed.")]
+        [Description("Skip the numpy baseline and the sgemm check of the FMA peak even when numpy is installed.")]
         public bool NoNumpy { get; init; }
+
+        [CommandOption("--no-avx2")]
+        [Description("On an AVX-512 machine, skip the AVX2 rows (a child process of this program with AVX-512 disabled).")]
+        public bool NoAvx2 { get; init; }
+
+        [CommandOption("--json <FILE>")]
+        [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops), the peaks, numpy's BLAS and the targets as JSON.")]
+        public string? Json { get; init; }
 
         public override Spectre.Console.ValidationResult Validate() =>
             Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}") : base.Validate();
@@ -44,14 +57,16 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         var sizes = ParseList(settings.Seq, "--seq");
         var dims = ParseList(settings.Dims, "--dims");
         int[] threadCounts = Environment.ProcessorCount >= 2 ? [1, 2] : [1];
-        var peaks = threadCounts.ToDictionary(t => t, t => FmaPeak.Measure(t, TimeSpan.FromSeconds(1)));
-        var python = settings.NoNumpy ? null : NumpyBaseline.FindPython();
+        var isa = KernelIsa.Id(KernelIsa.Selected);
 
-        var table = new Table().Border(TableBorder.Rounded)
-            .Title("blockwise kernel, one head, fp32; GFLOP/s counted as 4·N²·d")
-            .Caption(string.Join("; ", peaks.Select(p => $"FMA peak measured now: {p.Value / 1e9:F0} GFLOP/s on {p.Key} thread(s)"))
-                + (python is null ? "; numpy not installed: no numpy column" : "; numpy with OPENBLAS_CORETYPE unset, best of runs"));
-        table.AddColumns("N", "d", "threads", "non-causal GFLOP/s", "% of FMA peak", "causal GFLOP/s", "causal speed-up", "numpy GFLOP/s", "kernel / numpy");
+        var python = settings.NoNumpy ? null : NumpyBaseline.FindPython();
+        var numpy = python is null ? null : NumpyBaseline.Describe(python, threadCounts[^1]);
+        var baseline = python is not null && numpy is { IsOptimised: true } ? python : null;
+        var numpyNote = NumpyNote(settings.NoNumpy, python, numpy);
+
+        // Native path: this process. The AVX2 path on an AVX-512 machine: the same program with AVX-512 switched off.
+        var peaks = threadCounts.Select(t => new KernelPeak(isa, t, FmaPeak.Measure(t, TimeSpan.FromSeconds(1)) / 1e9, Sgemm(baseline, t, coreType: null))).ToList();
+        var cells = new List<KernelCell>();
         foreach (var n in sizes)
         {
             foreach (var d in dims)
@@ -59,26 +74,176 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 foreach (var threads in threadCounts)
                 {
                     var flops = 4.0 * n * (double)n * d;
-                    var full = flops / BestSeconds(n, d, causal: false, threads, settings.Repetitions);
-                    var causal = flops / BestSeconds(n, d, causal: true, threads, settings.Repetitions);
-                    var numpy = python is null ? null : NumpyBaseline.Seconds(python, n, d, threads, settings.Repetitions);
-                    var numpyRate = numpy is { } s ? flops / s : double.NaN;
-                    table.AddRow(
-                        n.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        Units.Fixed(full / 1e9, 1),
-                        Units.Percent(full / peaks[threads]),
-                        Units.Fixed(causal / 1e9, 1),
-                        Units.Ratio(causal / full),
-                        double.IsNaN(numpyRate) ? "–" : Units.Fixed(numpyRate / 1e9, 1),
-                        Units.Ratio(full / numpyRate));
+                    var full = flops / BestSeconds(n, d, causal: false, threads, settings.Repetitions) / 1e9;
+                    var causal = flops / BestSeconds(n, d, causal: true, threads, settings.Repetitions) / 1e9;
+                    var numpySeconds = baseline is null ? null : NumpyBaseline.AttentionSeconds(baseline, n, d, threads, settings.Repetitions);
+                    var peak = peaks.Single(p => p.Threads == threads).Gflops;
+                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null));
                 }
             }
         }
 
-        console.Write(table);
+        string? childNote = null;
+        if (KernelIsa.Selected == VectorIsa.Vector512 && !settings.NoAvx2)
+        {
+            (var child, childNote) = RunAvx2Child(settings);
+            if (child is not null)
+            {
+                // The AVX2 peak is checked against OpenBLAS's Haswell (AVX2) sgemm: its AVX-512 sgemm is no bound for 256-bit code.
+                var childPeaks = child.Peaks.Select(p => p with { SgemmGflops = Sgemm(baseline, p.Threads, coreType: "Haswell") }).ToList();
+                peaks.AddRange(childPeaks);
+                cells.AddRange(child.Cells.Select(c =>
+                {
+                    var peak = childPeaks.Single(p => p.Threads == c.Threads).Gflops;
+                    var numpyRate = cells.FirstOrDefault(n => n.N == c.N && n.D == c.D && n.Threads == c.Threads)?.NumpyGflops;
+                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate };
+                }));
+            }
+        }
+
+        var result = new KernelBenchResult(CpuModel(), peaks, cells, numpy, numpyNote);
+        Print(result, childNote);
+        if (settings.Json is { } path)
+        {
+            File.WriteAllText(path, result.ToJson());
+        }
+
         return 0;
+    }
+
+    private void Print(KernelBenchResult result, string? childNote)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"blockwise kernel, one head, fp32, {result.Cpu}; GFLOP/s counted as 4·N²·d");
+        table.AddColumns("ISA", "N", "d", "threads", "non-causal GFLOP/s", "% of FMA peak", "causal GFLOP/s", "causal speed-up", "numpy GFLOP/s", "kernel / numpy");
+        foreach (var cell in result.Cells)
+        {
+            table.AddRow(
+                Describe(cell.Isa),
+                Text(cell.N),
+                Text(cell.D),
+                Text(cell.Threads),
+                Units.Fixed(cell.Gflops, 1),
+                Units.Percent(cell.PeakShare),
+                Units.Fixed(cell.CausalGflops, 1),
+                Units.Ratio(cell.CausalGflops / cell.Gflops),
+                cell.NumpyGflops is { } rate ? Units.Fixed(rate, 1) : "–",
+                cell.NumpyGflops is { } r ? Units.Ratio(cell.Gflops / r) : "–");
+        }
+
+        console.Write(table);
+        foreach (var peak in result.Peaks)
+        {
+            var sgemm = peak.SgemmGflops is { } s ? string.Create(CultureInfo.InvariantCulture, $", OpenBLAS sgemm {SgemmSize}³ {s:F1}") : "";
+            var verdict = peak.ProbeBelowSgemm ? " — the probe is below sgemm, so sgemm is the peak" : "";
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {Describe(peak.Isa)}, {peak.Threads} thread(s): probe {peak.ProbeGflops:F1} GFLOP/s{sgemm}{verdict}; cells use {peak.Gflops:F1}"));
+        }
+
+        console.WriteLine(result.Numpy is { } numpy ? numpy.Describe() + (result.NumpyNote is { } note ? "; " + note : "") : result.NumpyNote ?? "");
+        if (childNote is not null)
+        {
+            console.WriteLine(childNote);
+        }
+
+        foreach (var target in result.Targets())
+        {
+            console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"target {Describe(target.Isa)}: {target.Name} ≥ {target.Bound:0.##}: worst {target.Worst:0.000} at {target.WorstCell}: {(target.Met ? "met" : "NOT met")}"));
+        }
+    }
+
+    private static string Describe(string isa) => isa == KernelIsa.Id(VectorIsa.Vector512) ? KernelIsa.Describe(VectorIsa.Vector512) : KernelIsa.Describe(VectorIsa.Vector256);
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string? NumpyNote(bool skipped, string? python, NumpyInfo? numpy) => (skipped, python, numpy) switch
+    {
+        (true, _, _) => "numpy skipped (--no-numpy)",
+        (_, null, _) => $"numpy not installed: no numpy column (for the baseline: {NumpyBaseline.InstallHint})",
+        (_, _, null) => "numpy could not report its BLAS: no numpy column",
+        (_, _, { IsOptimised: false }) =>
+            $"not a baseline: numpy runs the reference BLAS, 10–30× slower than an optimised one, so a ratio against it says nothing; {NumpyBaseline.InstallHint}",
+        _ => "numpy with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, best of runs",
+    };
+
+    private static double? Sgemm(string? python, int threads, string? coreType) =>
+        python is null ? null : NumpyBaseline.SgemmRate(python, SgemmSize, threads, repetitions: 3, coreType) / 1e9;
+
+    /// <summary>The same program and sizes with AVX-512 disabled for the JIT; its rows, or why there are none.</summary>
+    private static (KernelBenchResult? Result, string? Note) RunAvx2Child(Settings settings)
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"ringactors-avx2-{Environment.ProcessId}.json");
+        try
+        {
+            var info = SelfStartInfo();
+            foreach (var argument in new[] { "bench", "kernels", "--seq", settings.Seq, "--dims", settings.Dims, "--repetitions", Text(settings.Repetitions), "--no-numpy", "--no-avx2", "--json", json })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            // .NET 10 reads DOTNET_EnableAVX512; DOTNET_EnableAVX512F=0 alone no longer turns Vector512 off there.
+            info.Environment["DOTNET_EnableAVX512"] = "0";
+            info.Environment["DOTNET_EnableAVX512F"] = "0";
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the AVX2 child");
+            var errorText = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0 || !File.Exists(json))
+            {
+                return (null, $"AVX2 rows missing: the child process exited with {process.ExitCode}: {errorText.Result.Split('\n')[0]}");
+            }
+
+            var child = KernelBenchResult.FromJson(File.ReadAllText(json));
+            return child.Cells.All(c => c.Isa == KernelIsa.Id(VectorIsa.Vector256))
+                ? (child, "AVX2 rows: a child process of this program with DOTNET_EnableAVX512=0 (its own FMA probe)")
+                : (null, "AVX2 rows missing: the child process still ran Vector512 with AVX-512 disabled");
+        }
+        catch (System.ComponentModel.Win32Exception error)
+        {
+            return (null, $"AVX2 rows missing: could not start the child process ({error.Message})");
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    /// <summary>How to start this program again: its app host, or <c>dotnet ringactors.dll</c> when run through dotnet.</summary>
+    private static ProcessStartInfo SelfStartInfo()
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var info = new ProcessStartInfo(host) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            info.ArgumentList.Add(typeof(KernelBenchCommand).Assembly.Location);
+        }
+
+        return info;
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+            // not Linux: fall through
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // not readable: fall through
+        }
+
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
     }
 
     private static double BestSeconds(int n, int d, bool causal, int threads, int repetitions)
@@ -109,7 +274,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         var values = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, System.Globalization.CultureInfo.InvariantCulture, out var value) || value <= 0)
+            if (!int.TryParse(part, CultureInfo.InvariantCulture, out var value) || value <= 0)
             {
                 throw new ArgumentException($"{option} takes positive whole numbers separated by commas, got '{text}'", option);
             }

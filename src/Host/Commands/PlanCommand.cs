@@ -222,7 +222,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
         }
         else if (string.Equals(settings.Profile?.Trim(), ProfileCatalog.LocalName, StringComparison.OrdinalIgnoreCase))
         {
-            profile = PlanLocalProfile.Measure().Profile;
+            profile = PlanLocalProfile.Measure(settings.Devices, PlanLocalProfile.DefaultHost()).Profile;
         }
         else
         {

@@ -95,7 +95,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         if (settings.Profile is { } profileName)
         {
             var profile = string.Equals(profileName.Trim(), Math.Modelling.ProfileCatalog.LocalName, StringComparison.OrdinalIgnoreCase)
-                ? PlanLocalProfile.Measure().Profile
+                ? PlanLocalProfile.Measure(job.Devices, PlanLocalProfile.DefaultHost(job.ThreadsPerDevice)).Profile
                 : Math.Modelling.ProfileCatalog.Get(profileName);
             job = job with { VirtualTime = new VirtualTimeSettings(profile) };
         }

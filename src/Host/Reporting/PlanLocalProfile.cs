@@ -1,134 +1,152 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
+using Akka.Actor;
+using RingActors.Actors;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 
 namespace RingActors.Host.Reporting;
 
 /// <summary>
-/// The <c>local</c> profile, measured now in this process (nothing cached): the blockwise kernel's GFLOP/s on one head
-/// (N = 2048, d = 64, up to 2 threads, best of 3, counted as 4·N²·d), a TCP loopback socket's rate for a few MiB of float
-/// blocks (best of 3) and its one-way latency (half the median round trip of a 1-byte ping-pong), and the memory the GC
-/// reports available. Akka remoting is not measured here: it is slower than the raw socket (ANCHORS.md §5).
+/// The <c>local</c> profile, measured now in this process (nothing cached): a local ring is P device actors sharing this
+/// host's cores through the compute dispatcher (<see cref="HostSharing"/>), so one device's FLOP/s is one kernel thread's
+/// rate times its share of the cores, and a hand-off is an in-process Tell whose cost is measured on a ring with next to
+/// no compute. Bandwidth is not a limit in one process: a reference moves, not the bytes.
 /// </summary>
 public static class PlanLocalProfile
 {
     private const int KernelTokens = 2048;
     private const int KernelHeadDim = 64;
     private const int Repetitions = 3;
-    private const int BlockBytes = 1 << 20;
-    private const int BlocksPerRun = 8;
-    private const int PingPongs = 200;
 
-    /// <summary>The measured profile and a sentence saying what was measured.</summary>
-    public static (DeviceProfile Profile, string Measured) Measure()
+    /// <summary>The host as the reference configuration describes it: its dispatcher threads and threads per device.</summary>
+    public static HostSharing DefaultHost(int? threadsPerDevice = null)
     {
-        var threads = System.Math.Min(2, Environment.ProcessorCount);
-        var gflops = KernelGflops(threads);
-        var (bytesPerSecond, latency) = Loopback();
+        var settings = RingActorsSettings.Create(RingActorsConfig.Reference);
+        return new HostSharing(Environment.ProcessorCount, settings.ComputeThreads, threadsPerDevice ?? settings.ThreadsPerDevice);
+    }
+
+    /// <summary>
+    /// The profile for <paramref name="devices"/> devices on <paramref name="host"/>, with one kernel thread measured on one
+    /// head (N = 2048, d = 64, non-causal, best of 3) and the hand-off measured in a ring of its own: for <c>plan</c> and
+    /// <c>run --profile local</c>, which know the devices but not (yet) the job's blocks.
+    /// </summary>
+    public static (DeviceProfile Profile, string Measured) Measure(int devices, HostSharing host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, KernelTokens, KernelHeadDim), seed: 2048);
+        var positions = Enumerable.Range(0, KernelTokens).ToArray();
+        var threadFlops = KernelRate(input, new AttentionOptions(Causal: false, Threads: 1), [(positions, positions)]);
+        var system = ActorSystem.Create("ringactors-local-profile", RingActorsConfig.Local());
+        try
+        {
+            var handOff = HandOffSeconds(system, devices).GetAwaiter().GetResult();
+            return Build(threadFlops, host, devices, handOff, $"one kernel thread, one head N={KernelTokens} d={KernelHeadDim}, best of {Repetitions}");
+        }
+        finally
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>
+    /// The profile for <paramref name="job"/> on <paramref name="input"/>'s shape: one kernel thread measured on the blocks
+    /// device 0 of this job computes (its query chunk against every device's key block, with the job's mask and exact
+    /// FLOPs), the hand-off on a ring of the job's P devices in <paramref name="system"/>. Independent of any run's timings.
+    /// </summary>
+    public static async Task<(DeviceProfile Profile, string Measured)> MeasureForJobAsync(ActorSystem system, AttentionInput input, RingJobSettings job, HostSharing host)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(host);
+        var layout = new SequenceLayout(job.Layout, input.Shape.SeqLen, job.Devices);
+        var blocks = Enumerable.Range(0, job.Devices).Select(origin => (layout.Positions(0), layout.Positions(origin))).ToArray();
+        var threadFlops = KernelRate(input, job.OptionsFor(1), blocks);
+        var handOff = await HandOffSeconds(system, job.Devices).ConfigureAwait(false);
+        return Build(threadFlops, host, job.Devices, handOff, $"one kernel thread on device 0's {job.Devices} blocks of this job, exact FLOPs, best of {Repetitions}");
+    }
+
+    private static (DeviceProfile Profile, string Measured) Build(double threadFlops, HostSharing host, int devices, double handOff, string kernel)
+    {
+        var share = host.DeviceShare(devices);
+        var gflops = host.DeviceFlops(threadFlops, devices) / 1e9;
         var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var measured = string.Create(CultureInfo.InvariantCulture,
-            $"measured now: blockwise kernel fp32, one head N={KernelTokens} d={KernelHeadDim}, {threads} thread(s), best of {Repetitions}: {gflops:F1} GFLOP/s; "
-            + $"TCP loopback socket (not Akka remoting), {BlocksPerRun} × {BlockBytes >> 20} MiB float blocks, best of {Repetitions}: {bytesPerSecond / (1 << 20):F0} MiB/s; "
-            + $"one-way latency {latency * 1e6:F1} µs (half the median of {PingPongs} 1-byte round trips); memory {memory / (double)(1L << 30):F1} GiB available to the GC");
-        var profile = ProfileCatalog.Local(gflops, bytesPerSecond, latency, memory) with { Source = measured };
+            $"measured now: {kernel}: {threadFlops / 1e9:F1} GFLOP/s; {devices} device(s) share {host.Cores} core(s) through {host.ComputeThreads} compute thread(s), "
+            + $"{host.ThreadsPerDevice} kernel thread(s) each: {share:0.###} of a thread per device = {gflops:F1} GFLOP/s; "
+            + $"in-process hand-off {handOff * 1e6:F1} µs (a ring with next to no compute, per hand-off); memory {memory / (double)(1L << 30):F1} GiB available to the GC");
+        var profile = ProfileCatalog.Local(gflops, RunCalibration.InProcessBandwidth, handOff, memory) with { Source = measured };
         return (profile, measured);
     }
 
-    private static double KernelGflops(int threads)
+    /// <summary>FLOP/s of one kernel thread over <paramref name="blocks"/> (query positions, key positions), exact FLOPs over best seconds.</summary>
+    private static double KernelRate(AttentionInput input, AttentionOptions options, (int[] Queries, int[] Keys)[] blocks)
     {
-        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, KernelTokens, KernelHeadDim), seed: 2048);
-        var positions = Enumerable.Range(0, KernelTokens).ToArray();
-        var queries = new QueryChunk(input.Q, positions);
-        var block = new KeyValueBlock(input.K, input.V, positions);
-        var heads = AttentionHeads.Of(input.Shape);
-        var options = new AttentionOptions(Causal: false, Threads: threads);
-        var result = new PartialAttention(1, 1, KernelTokens, KernelHeadDim);
-        BlockwiseAttention.Accumulate(queries, block, heads, options, result); // warm-up: JIT and pooled buffers
+        var shape = input.Shape;
+        var heads = AttentionHeads.Of(shape);
+        var prepared = blocks.Select(b =>
+        {
+            var q = Gather(input.Q, shape.Batch * shape.Heads, shape.SeqLen, shape.HeadDim, b.Queries);
+            var k = Gather(input.K, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
+            var v = Gather(input.V, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
+            return (Queries: new QueryChunk(q, b.Queries), Block: new KeyValueBlock(k, v, b.Keys));
+        }).ToArray();
+        var flops = blocks.Sum(b => PairCounting.Flops(options, heads, b.Queries, b.Keys));
+        var result = new PartialAttention(shape.Batch, shape.Heads, blocks[0].Queries.Length, shape.HeadDim);
         var best = double.MaxValue;
-        for (var r = 0; r < Repetitions; r++)
+        for (var r = 0; r <= Repetitions; r++)
         {
             result.Reset();
             var watch = Stopwatch.StartNew();
-            BlockwiseAttention.Accumulate(queries, block, heads, options, result);
-            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-
-        return 4.0 * KernelTokens * KernelTokens * KernelHeadDim / best / 1e9;
-    }
-
-    /// <summary>Bytes per second and one-way seconds over a loopback TCP connection.</summary>
-    private static (double BytesPerSecond, double Latency) Loopback()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var sender = new TcpClient { NoDelay = true };
-        sender.Connect(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
-        using var receiver = listener.AcceptTcpClient();
-        receiver.NoDelay = true;
-        using var sendStream = sender.GetStream();
-        using var receiveStream = receiver.GetStream();
-
-        // The receiver reads whole runs and acknowledges each with one byte, so a run is timed until the last byte landed.
-        var total = (long)BlockBytes * BlocksPerRun;
-        var echo = Task.Run(() =>
-        {
-            var buffer = new byte[BlockBytes];
-            for (var run = 0; run < Repetitions + 1; run++)
+            foreach (var (queries, block) in prepared)
             {
-                for (long got = 0; got < total;)
-                {
-                    var n = receiveStream.Read(buffer, 0, (int)System.Math.Min(buffer.Length, total - got));
-                    got += n > 0 ? n : throw new IOException("loopback connection closed during the measurement");
-                }
-
-                receiveStream.WriteByte(1);
+                BlockwiseAttention.Accumulate(queries, block, heads, options, result);
             }
 
-            for (var i = 0; i < PingPongs; i++)
+            // Run 0 warms up the JIT and the pooled buffers.
+            if (r > 0)
             {
-                receiveStream.WriteByte((byte)receiveStream.ReadByte());
-            }
-        });
-
-        var floats = new float[BlockBytes / sizeof(float)];
-        for (var i = 0; i < floats.Length; i++)
-        {
-            floats[i] = i * 1e-6f;
-        }
-
-        var bytes = MemoryMarshal.AsBytes(floats.AsSpan()).ToArray();
-        var best = double.MaxValue;
-        for (var run = 0; run < Repetitions + 1; run++)
-        {
-            var watch = Stopwatch.StartNew();
-            for (var b = 0; b < BlocksPerRun; b++)
-            {
-                sendStream.Write(bytes);
-            }
-
-            _ = sendStream.ReadByte();
-            if (run > 0)
-            {
-                // Run 0 warms up the connection's buffers.
                 best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
             }
         }
 
-        var roundTrips = new double[PingPongs];
-        for (var i = 0; i < PingPongs; i++)
+        return flops / best;
+    }
+
+    /// <summary>Rows <paramref name="positions"/> of every head of a [heads, tokens, d] array.</summary>
+    private static float[] Gather(float[] source, int heads, int tokens, int d, int[] positions)
+    {
+        var gathered = new float[heads * positions.Length * d];
+        for (var h = 0; h < heads; h++)
         {
-            var watch = Stopwatch.StartNew();
-            sendStream.WriteByte(7);
-            _ = sendStream.ReadByte();
-            roundTrips[i] = watch.Elapsed.TotalSeconds;
+            for (var i = 0; i < positions.Length; i++)
+            {
+                source.AsSpan(((h * tokens) + positions[i]) * d, d).CopyTo(gathered.AsSpan(((h * positions.Length) + i) * d));
+            }
         }
 
-        echo.GetAwaiter().GetResult();
-        Array.Sort(roundTrips);
-        return (total / best, roundTrips[PingPongs / 2] / 2);
+        return gathered;
+    }
+
+    /// <summary>Seconds per hand-off on a ring of <paramref name="devices"/> with next to no compute (N = 16·P, d = 8, one head), best of 10.</summary>
+    private static async Task<double> HandOffSeconds(ActorSystem system, int devices)
+    {
+        if (devices < 2)
+        {
+            return 0;
+        }
+
+        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, 16 * devices, 8), seed: 2);
+        var job = new RingJobSettings(devices, LayoutKind.Contiguous, Causal: false, ThreadsPerDevice: 1);
+        await RingRunner.RunAsync(system, input, job, null).ConfigureAwait(false); // warm-up: JIT, pooled buffers
+        var best = double.MaxValue;
+        for (var r = 0; r < 10; r++)
+        {
+            var result = await RingRunner.RunAsync(system, input, job, null).ConfigureAwait(false);
+            best = System.Math.Min(best, result.RingTime.TotalSeconds);
+        }
+
+        // P steps, P − 1 hand-offs on each device's path: what is left of the ring time is the protocol's per-step cost.
+        return best / devices;
     }
 }

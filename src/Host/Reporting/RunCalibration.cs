@@ -31,8 +31,9 @@ public sealed record CalibrationLine(
 /// kernel seconds the devices measured, and an in-process hand-off that moves a reference, so costs a latency (the quickest
 /// hand-off the run measured: the others include waits for a credit or a busy mailbox) and no bandwidth (1e15 B/s). Its compute matches the run's by construction; the ratio then
 /// tests the schedule: waits, credits, overlap.</item>
-/// <item><c>local</c>, measured now by <see cref="PlanLocalProfile"/>: one-head kernel GFLOP/s and TCP loopback — an
-/// independent prediction, expected to overestimate an in-process ring's hand-offs.</item>
+/// <item><c>local</c>, measured now by <see cref="PlanLocalProfile"/>: one kernel thread on this job's blocks, the devices'
+/// share of the cores (<see cref="HostSharing"/>) and an in-process hand-off on a ring with next to no compute — an
+/// independent prediction.</item>
 /// </list>
 /// </summary>
 public static class RunCalibration
@@ -41,8 +42,9 @@ public static class RunCalibration
     public const double InProcessBandwidth = 1e15;
 
     /// <summary>The <c>local-run</c> profile calibrated from <paramref name="ring"/>'s measured timeline.</summary>
-    public static DeviceProfile FromRun(AttentionInput input, RingResult ring)
+    public static DeviceProfile FromRun(AttentionInput input, RingResult ring, HostSharing host)
     {
+        ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(ring);
         var measured = ring.MeasuredTimeline ?? throw new ArgumentException("the run recorded no timeline", nameof(ring));
@@ -50,12 +52,15 @@ public static class RunCalibration
         var kernelSeconds = measured.ComputeSeconds;
         var handOffs = measured.Devices.SelectMany(d => d.Intervals).Where(i => i.Kind == IntervalKind.Communicate).Select(i => i.Duration).Order().ToArray();
         var latency = handOffs.Length == 0 ? 0 : handOffs[0];
-        var gflops = flops > 0 && kernelSeconds > 0 ? flops / kernelSeconds / 1e9 : 1;
+        // The devices' kernel seconds are timed on the compute dispatcher's threads, each block at one thread's rate (the
+        // dispatcher has no more threads than cores); a device's long-run rate is that times its share of the host.
+        var threadGflops = flops > 0 && kernelSeconds > 0 ? flops / kernelSeconds / 1e9 / ring.Settings.ThreadsPerDevice.GetValueOrDefault(host.ThreadsPerDevice) : 1;
+        var gflops = host.DeviceFlops(threadGflops, ring.Settings.Devices);
         return ProfileCatalog.Local(gflops, InProcessBandwidth, latency, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) with
         {
             Name = "local-run",
             Source = FormattableString.Invariant(
-                $"calibrated from this run: {flops:G4} exact FLOPs in {kernelSeconds:G4} s of kernel = {gflops:G4} GFLOP/s; in-process hand-off: latency {latency * 1e6:G4} µs (the quickest of {handOffs.Length}), bandwidth {InProcessBandwidth:G1} B/s (a reference moves)"),
+                $"calibrated from this run: {flops:G4} exact FLOPs in {kernelSeconds:G4} s of kernel = {threadGflops:G4} GFLOP/s per kernel thread; {ring.Settings.Devices} device(s) share {host.Cores} core(s) through {host.ComputeThreads} compute thread(s): {gflops:G4} GFLOP/s per device; in-process hand-off: latency {latency * 1e6:G4} µs (the quickest of {handOffs.Length}), bandwidth {InProcessBandwidth:G1} B/s (a reference moves)"),
         };
     }
 

@@ -38,10 +38,13 @@ public static class RunTimelineView
             return outcome;
         }
 
+        var settings = Actors.RingActorsSettings.Create(system);
+        var host = new Math.Modelling.HostSharing(Environment.ProcessorCount, settings.ComputeThreads, ring.Settings.ThreadsPerDevice ?? settings.ThreadsPerDevice);
+        var local = (await PlanLocalProfile.MeasureForJobAsync(system, input, ring.Settings, host)).Profile;
         var lines = new List<CalibrationLine>
         {
-            await RunCalibration.PredictAsync(system, input, ring, RunCalibration.FromRun(input, ring), cancellationToken),
-            await RunCalibration.PredictAsync(system, input, ring, PlanLocalProfile.Measure().Profile, cancellationToken),
+            await RunCalibration.PredictAsync(system, input, ring, RunCalibration.FromRun(input, ring, host), cancellationToken),
+            await RunCalibration.PredictAsync(system, input, ring, local, cancellationToken),
         };
         var table = new Table().Title("calibration: the same job predicted in virtual time vs measured on the wall clock")
             .AddColumns("profile", "predicted s", "measured s", "predicted / measured", "predicted overlap", "measured overlap", "source");

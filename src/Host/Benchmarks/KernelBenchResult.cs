@@ -1,0 +1,73 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace RingActors.Host.Benchmarks;
+
+/// <summary>One cell of <c>bench kernels</c>: GFLOP/s counted as 4·N²·d, causal runs too (ANCHORS.md §5).</summary>
+/// <param name="Isa"><c>avx512</c> or <c>avx2</c>: the vector path the kernel ran.</param>
+/// <param name="PeakShare">Non-causal GFLOP/s over the FMA peak of the same path and thread count.</param>
+/// <param name="NumpyGflops">numpy's dense attention on an optimised BLAS, or null when there is no such baseline.</param>
+public sealed record KernelCell(int N, int D, int Threads, string Isa, double Gflops, double PeakShare, double CausalGflops, double? NumpyGflops);
+
+/// <summary>
+/// The FMA peak of one path and thread count: what the probe measured, what OpenBLAS sgemm reached on the same path
+/// (null without numpy), and the peak the cells are divided by — the larger, since a peak below a measured sgemm is wrong.
+/// </summary>
+public sealed record KernelPeak(string Isa, int Threads, double ProbeGflops, double? SgemmGflops)
+{
+    public double Gflops => System.Math.Max(ProbeGflops, SgemmGflops ?? 0);
+
+    public bool ProbeBelowSgemm => SgemmGflops > ProbeGflops;
+}
+
+/// <summary>One target of issue 12 checked over the cells it applies to: met when its worst cell meets it.</summary>
+public sealed record KernelTarget(string Name, string Isa, double Worst, double Bound, string WorstCell)
+{
+    public bool Met => Worst >= Bound;
+}
+
+/// <summary>Everything <c>bench kernels</c> measured, in the form <c>--json</c> writes.</summary>
+public sealed record KernelBenchResult(string Cpu, IReadOnlyList<KernelPeak> Peaks, IReadOnlyList<KernelCell> Cells, NumpyInfo? Numpy, string? NumpyNote)
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>
+    /// The targets: one thread ≥ 65% of the FMA peak, two threads ≥ 60%, ≥ 2× numpy (when numpy is a baseline),
+    /// causal ≥ 1.8× non-causal; each per instruction set, as its worst cell.
+    /// </summary>
+    public IReadOnlyList<KernelTarget> Targets()
+    {
+        var targets = new List<KernelTarget>();
+        foreach (var isa in Cells.Select(c => c.Isa).Distinct())
+        {
+            var cells = Cells.Where(c => c.Isa == isa).ToList();
+            Add("one thread, share of FMA peak", isa, cells.Where(c => c.Threads == 1), c => c.PeakShare, 0.65);
+            Add("two threads, share of FMA peak", isa, cells.Where(c => c.Threads == 2), c => c.PeakShare, 0.60);
+            Add("kernel / numpy", isa, cells.Where(c => c.NumpyGflops is > 0), c => c.Gflops / c.NumpyGflops!.Value, 2.0);
+            Add("causal / non-causal", isa, cells, c => c.CausalGflops / c.Gflops, 1.8);
+        }
+
+        return targets;
+
+        void Add(string name, string isa, IEnumerable<KernelCell> cells, Func<KernelCell, double> value, double bound)
+        {
+            var worst = cells.OrderBy(value).FirstOrDefault();
+            if (worst is not null)
+            {
+                targets.Add(new KernelTarget(name, isa, value(worst), bound, $"N={worst.N} d={worst.D} threads={worst.Threads}"));
+            }
+        }
+    }
+
+    /// <summary>The result as JSON (camelCase), with the targets checked beside the cells.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new { Cpu, Peaks, Cells, Numpy, NumpyNote, Targets = Targets() }, Options);
+
+    public static KernelBenchResult FromJson(string json) =>
+        JsonSerializer.Deserialize<KernelBenchResult>(json, Options) ?? throw new InvalidDataException("empty bench result");
+}
