@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
 using RingActors.Actors;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Devices;
 using RingActors.Math;
 using RingActors.Math.Modelling;
 

@@ -38,7 +38,7 @@ public static class RunTimelineView
             return outcome;
         }
 
-        var settings = Actors.RingActorsSettings.Create(system);
+        var settings = Actors.Configuration.RingActorsSettings.Create(system);
         var host = new Math.Modelling.HostSharing(Environment.ProcessorCount, settings.ComputeThreads, ring.Settings.ThreadsPerDevice ?? settings.ThreadsPerDevice);
         var local = (await PlanLocalProfile.MeasureForJobAsync(system, input, ring.Settings, host)).Profile;
         var lines = new List<CalibrationLine>
