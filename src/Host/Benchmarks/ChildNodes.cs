@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace RingActors.Host.Benchmarks;
@@ -8,7 +9,11 @@ namespace RingActors.Host.Benchmarks;
 /// </summary>
 public sealed class ChildNodes : IAsyncDisposable
 {
+    /// <summary>Lines of a child's output kept for <see cref="OutputOf"/>: enough for a stack trace.</summary>
+    private const int KeptLines = 200;
+
     private readonly List<Process> _processes = [];
+    private readonly ConcurrentDictionary<int, ConcurrentQueue<string>> _output = new();
 
     /// <summary>The children started so far, in start order.</summary>
     public IReadOnlyList<Process> Processes => _processes;
@@ -36,14 +41,32 @@ public sealed class ChildNodes : IAsyncDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {host}");
 
-        // Drain the pipes so a chatty node never blocks on a full buffer.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // Drain the pipes so a chatty node never blocks on a full buffer; keep the last lines to explain an early exit.
+        var lines = _output.GetOrAdd(process.Id, _ => new ConcurrentQueue<string>());
+        void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lines.Enqueue(line);
+            while (lines.Count > KeptLines && lines.TryDequeue(out _))
+            {
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _processes.Add(process);
         return process;
     }
+
+    /// <summary>The last lines <paramref name="process"/> printed (stdout and stderr interleaved).</summary>
+    public string OutputOf(Process process) =>
+        _output.TryGetValue(process.Id, out var lines) ? string.Join('\n', lines) : string.Empty;
 
     public async ValueTask DisposeAsync()
     {

@@ -140,35 +140,15 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
             $"this node {coordinator.Address} → child node {childAddress} (pid {child.Id}) on loopback; max-message-bytes {transport.MaxMessageBytes}, " +
             $"Akka.Delivery chunk {deliveryChunk} bytes, window {settings.Window} blocks, GC LOH threshold {AppContext.GetData("System.GC.LOHThreshold") ?? "default"}"));
 
-        var system = coordinator.System;
-        var ownPort = childAddress.Port ?? 0;
-        var peerPort = coordinator.Address.Port ?? 0;
-
-        // JIT, first connections and the child's first large buffers on both paths, not timed.
-        foreach (var path in settings.Paths)
-        {
-            await MeasureAsync(system, childAddress, path, System.Math.Min(1, plan.SizesMiB.Min()), TransportPlan.MinimumCount, settings.Window, deliveryChunk, cancellationToken);
-        }
-
         var rows = new List<Row>();
-        foreach (var size in plan.SizesMiB)
+        try
         {
-            foreach (var path in settings.Paths)
-            {
-                var count = plan.CountFor(size);
-                var socketsBefore = TcpSockets.Read();
-                var ioBefore = ProcessIo.Read(child.Id);
-                var result = await MeasureAsync(system, childAddress, path, size, count, settings.Window, deliveryChunk, cancellationToken);
-                var socketsAfter = TcpSockets.Read();
-                var ioAfter = ProcessIo.Read(child.Id);
-                TcpTraffic? tcp = socketsBefore is null || socketsAfter is null
-                    ? null
-                    : TcpSockets.Between(TcpSockets.EndsOf(socketsBefore, ownPort, peerPort), TcpSockets.EndsOf(socketsAfter, ownPort, peerPort));
-                var io = ioBefore is null || ioAfter is null ? null : ioAfter - ioBefore;
-                var row = new Row(path, size, result, tcp, io);
-                rows.Add(row);
-                console.MarkupLine(Markup.Escape(Line(row)));
-            }
+            await MeasureAllAsync(settings, plan, deliveryChunk, coordinator, childAddress, child, rows, cancellationToken);
+        }
+        catch (InvalidOperationException error)
+        {
+            var state = child.HasExited ? $"exited with code {child.ExitCode}" : "is still running";
+            throw new InvalidOperationException($"{error.Message}; the child node {state}, its last output:\n{children.OutputOf(child)}", error);
         }
 
         Report(settings, rows);
@@ -188,9 +168,43 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
         return 0;
     }
 
+    private async Task MeasureAllAsync(
+        Settings settings, TransportPlan plan, int deliveryChunk, ClusterNode coordinator, Address childAddress, System.Diagnostics.Process child, List<Row> rows, CancellationToken cancellationToken)
+    {
+        var system = coordinator.System;
+        var ownPort = childAddress.Port ?? 0;
+        var peerPort = coordinator.Address.Port ?? 0;
+
+        // JIT, first connections and the child's first large buffers on both paths, not timed.
+        foreach (var path in settings.Paths)
+        {
+            await MeasureAsync(system, childAddress, path, System.Math.Min(1, plan.SizesMiB.Min()), TransportPlan.MinimumCount, settings.Window, deliveryChunk, cancellationToken);
+        }
+
+        foreach (var size in plan.SizesMiB)
+        {
+            foreach (var path in settings.Paths)
+            {
+                var count = plan.CountFor(size);
+                var socketsBefore = TcpSockets.Read();
+                var ioBefore = ProcessIo.Read(child.Id);
+                var result = await MeasureAsync(system, childAddress, path, size, count, settings.Window, deliveryChunk, cancellationToken);
+                var socketsAfter = TcpSockets.Read();
+                var ioAfter = ProcessIo.Read(child.Id);
+                TcpTraffic? tcp = socketsBefore is null || socketsAfter is null
+                    ? null
+                    : TcpSockets.Between(TcpSockets.EndsOf(socketsBefore, ownPort, peerPort), TcpSockets.EndsOf(socketsAfter, ownPort, peerPort));
+                var io = ioBefore is null || ioAfter is null ? null : ioAfter - ioBefore;
+                var row = new Row(path, size, result, tcp, io);
+                rows.Add(row);
+                console.MarkupLine(Markup.Escape(Line(row)));
+            }
+        }
+    }
+
     /// <summary>One line per measurement, stable enough for a test to read: path, size, count, rate, application and kernel bytes.</summary>
     private static string Line(Row row) =>
-        string.Create(CultureInfo.InvariantCulture, $"{row.Path} {row.SizeMiB:0.###} MiB × {row.Result.Count}: {row.Rate:F1} MiB/s; payload {row.Result.PayloadBytes} bytes, application {row.Result.ApplicationBytes} bytes, ")
+        string.Create(CultureInfo.InvariantCulture, $"{row.Path} {row.SizeMiB:0.####} MiB × {row.Result.Count}: {row.Rate:F1} MiB/s; payload {row.Result.PayloadBytes} bytes, application {row.Result.ApplicationBytes} bytes, ")
         + (row.Tcp is { } tcp ? string.Create(CultureInfo.InvariantCulture, $"child TCP received {tcp.BytesReceived} bytes, sent {tcp.BytesSent} bytes over {tcp.Connections} connection(s)") : "child TCP counters unavailable (ss)")
         + (row.ChildIo is { } io ? string.Create(CultureInfo.InvariantCulture, $", child rchar {io.ReadChars} wchar {io.WriteChars}") : string.Empty);
 
@@ -203,7 +217,7 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
         foreach (var row in rows)
         {
             table.AddRow(
-                $"{row.SizeMiB.ToString("0.###", CultureInfo.InvariantCulture)} MiB",
+                $"{row.SizeMiB.ToString("0.####", CultureInfo.InvariantCulture)} MiB",
                 row.Path == WirePath ? "ring wire" : "Akka.Delivery",
                 row.Result.Count.ToString(CultureInfo.InvariantCulture),
                 Units.Seconds(row.Result.Seconds),
@@ -250,8 +264,11 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
                 var ring = (RingMessageSerializer)system.Serialization.FindSerializerForType(typeof(BlockChunk));
                 var chunksPerBlock = (int)((ring.FrameSize(block) + 64 + deliveryChunk - 1) / deliveryChunk);
 
-                // The consumer's flow-control window counts chunks: window blocks' worth, so both paths allow the same bytes in flight.
-                var receiver = system.ActorOf(DeliveryReceiver.Props(System.Math.Max(2, window * chunksPerBlock)).WithDeploy(deploy), name + "-receiver");
+                // The consumer's flow-control window counts chunks: window blocks' worth, so both paths allow the same bytes in
+                // flight. At least 4 and even: with a window of 2 the ConsumerController asked for nothing beyond seqNr 2 and
+                // the transfer stalled (it requests more only when exactly window/2 messages remain, see ConsumerControllerImpl).
+                var flowWindow = System.Math.Max(4, window * chunksPerBlock);
+                var receiver = system.ActorOf(DeliveryReceiver.Props(flowWindow + (flowWindow % 2)).WithDeploy(deploy), name + "-receiver");
                 started.Add(receiver);
                 var consumerController = await ResolveAsync(system, receiver.Path / DeliveryReceiver.ControllerName, cancellationToken);
                 var producerController = system.ActorOf(
