@@ -60,4 +60,13 @@ public static class TransferRate
     /// <summary>MiB/s of <paramref name="bytes"/> over <paramref name="seconds"/>; NaN when no time passed.</summary>
     public static double MiBPerSecond(long bytes, double seconds) =>
         seconds > 0 ? bytes / TransportPlan.Mebibyte / seconds : double.NaN;
+
+    /// <summary>The median of <paramref name="values"/> (the mean of the middle two for an even count); NaN for none.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
 }

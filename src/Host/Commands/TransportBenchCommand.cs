@@ -51,6 +51,11 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
         [Description("akka.reliable-delivery.producer-controller.chunk-large-messages; default: the ring's chunk payload (max-message-bytes minus the chunk header).")]
         public int? DeliveryChunk { get; init; }
 
+        [CommandOption("--repeats <R>")]
+        [Description("Runs of every size and path, interleaved; the table gives the best and the median (the machine is shared).")]
+        [DefaultValue(3)]
+        public int Repeats { get; init; } = 3;
+
         [CommandOption("--config <FILE>")]
         [Description("HOCON layered over the defaults on both nodes (e.g. another max-message-bytes and maximum-frame-size).")]
         public string? ConfigFile { get; init; }
@@ -79,6 +84,7 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
             }
 
             return !(Budget > 0 && Budget <= 4096) ? Spectre.Console.ValidationResult.Error($"--budget must be in (0, 4096] MiB, got {Budget.ToString(CultureInfo.InvariantCulture)}")
+                : Repeats is < 1 or > 20 ? Spectre.Console.ValidationResult.Error($"--repeats must be in [1, 20], got {Repeats}")
                 : Window is < 1 or > 64 ? Spectre.Console.ValidationResult.Error($"--window must be in [1, 64], got {Window}")
                 : Paths.Count == 0 ? Spectre.Console.ValidationResult.Error($"--path must be wire, delivery or both, got '{Path}'")
                 : DeliveryChunk is < 1024 ? Spectre.Console.ValidationResult.Error($"--delivery-chunk must be ≥ 1024 bytes, got {DeliveryChunk}")
@@ -181,9 +187,9 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
             await MeasureAsync(system, childAddress, path, System.Math.Min(1, plan.SizesMiB.Min()), TransportPlan.MinimumCount, settings.Window, deliveryChunk, cancellationToken);
         }
 
-        foreach (var size in plan.SizesMiB)
+        for (var repeat = 0; repeat < settings.Repeats; repeat++)
         {
-            foreach (var path in settings.Paths)
+            foreach (var (size, path) in plan.SizesMiB.SelectMany(size => settings.Paths.Select(path => (size, path))))
             {
                 var count = plan.CountFor(size);
                 var socketsBefore = TcpSockets.Read();
@@ -211,23 +217,29 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
     private void Report(Settings settings, IReadOnlyList<Row> rows)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"hand-offs between two node processes on loopback, one-way, ≤ {settings.Window} unacknowledged")
-            .Caption("rate: K+V payload over first send → last ack; application: serialized bytes given to the transport; child TCP: kernel tcp_info of the child's connection ends (ss -tin); rchar/wchar: /proc/PID/io of the child");
-        table.AddColumns("size", "path", "hand-offs", "time", "rate", "application bytes", "child TCP received", "received / application", "child TCP sent", "child rchar", "child wchar");
-        foreach (var row in rows)
+            .Title($"hand-offs between two node processes on loopback, one-way, ≤ {settings.Window} unacknowledged, {settings.Repeats} run(s) each")
+            .Caption("rate: K+V payload over first send → last ack; application: serialized bytes given to the transport; child TCP: kernel tcp_info of the child's " +
+                     "connection ends (ss -tin); rchar/wchar: /proc/PID/io of the child (recv/send-family calls, which .NET sockets use, are not counted there); bytes summed over the runs");
+        table.AddColumns("size", "path", "hand-offs", "best rate", "median rate", "application bytes", "child TCP received", "received / application", "child TCP sent", "child rchar", "child wchar");
+        foreach (var group in rows.GroupBy(r => (r.SizeMiB, r.Path)))
         {
+            var runs = group.ToList();
+            var application = runs.Sum(r => r.Result.ApplicationBytes);
+            var received = runs.All(r => r.Tcp is not null) ? runs.Sum(r => r.Tcp!.Value.BytesReceived) : (long?)null;
+            var sent = runs.All(r => r.Tcp is not null) ? runs.Sum(r => r.Tcp!.Value.BytesSent) : (long?)null;
+            var io = runs.All(r => r.ChildIo is not null) ? new ProcessIo(runs.Sum(r => r.ChildIo!.Value.ReadChars), runs.Sum(r => r.ChildIo!.Value.WriteChars)) : (ProcessIo?)null;
             table.AddRow(
-                $"{row.SizeMiB.ToString("0.####", CultureInfo.InvariantCulture)} MiB",
-                row.Path == WirePath ? "ring wire" : "Akka.Delivery",
-                row.Result.Count.ToString(CultureInfo.InvariantCulture),
-                Units.Seconds(row.Result.Seconds),
-                $"{row.Rate:F1} MiB/s",
-                Units.Bytes(row.Result.ApplicationBytes),
-                row.Tcp is { } tcp ? Units.Bytes(tcp.BytesReceived) : "–",
-                row.Tcp is { } t ? Units.Ratio((double)t.BytesReceived / row.Result.ApplicationBytes) : "–",
-                row.Tcp is { } s ? Units.Bytes(s.BytesSent) : "–",
-                row.ChildIo is { } io ? Units.Bytes(io.ReadChars) : "–",
-                row.ChildIo is { } w ? Units.Bytes(w.WriteChars) : "–");
+                $"{group.Key.SizeMiB.ToString("0.####", CultureInfo.InvariantCulture)} MiB",
+                group.Key.Path == WirePath ? "ring wire" : "Akka.Delivery",
+                $"{runs.Count} × {runs[0].Result.Count}",
+                $"{runs.Max(r => r.Rate):F1} MiB/s",
+                $"{TransferRate.Median(runs.Select(r => r.Rate)):F1} MiB/s",
+                Units.Bytes(application),
+                received is { } r ? Units.Bytes(r) : "–",
+                received is { } q ? Units.Ratio((double)q / application) : "–",
+                sent is { } s ? Units.Bytes(s) : "–",
+                io is { } i ? Units.Bytes(i.ReadChars) : "–",
+                io is { } w ? Units.Bytes(w.WriteChars) : "–");
         }
 
         console.Write(table);

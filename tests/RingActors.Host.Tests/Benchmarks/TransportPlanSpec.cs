@@ -45,4 +45,12 @@ public class TransportPlanSpec
         Assert.Equal(256.0, TransferRate.MiBPerSecond(64L << 20, 0.25), 12);
         Assert.True(double.IsNaN(TransferRate.MiBPerSecond(1, 0)));
     }
+
+    [Fact]
+    public void Median_must_take_the_middle_value_or_the_mean_of_the_middle_two()
+    {
+        Assert.Equal(3.0, TransferRate.Median([5.0, 1.0, 3.0]));
+        Assert.Equal(2.5, TransferRate.Median([4.0, 1.0, 2.0, 3.0]));
+        Assert.True(double.IsNaN(TransferRate.Median([])));
+    }
 }
