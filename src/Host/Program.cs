@@ -54,6 +54,10 @@ public static class Program
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
                 bench.AddCommand<ClusterBenchCommand>("cluster")
                     .WithDescription("The ring over device node processes on loopback vs one process, swept over chunk size: wall ratio, network rate, overlap, and the 90%-overlap chunk next to c ≥ 2F/B.");
+                bench.AddCommand<TransportBenchCommand>("transport")
+                    .WithDescription("Hand-offs of 1–16 MiB between two node processes on loopback: MiB/s of the ring's wire (RingWire, LinkAck) and of Akka.Delivery, next to the kernel's byte counters.")
+                    .WithExample("bench", "transport")
+                    .WithExample("bench", "transport", "--sizes", "1,16", "--budget", "64", "--path", "wire");
             });
         });
 

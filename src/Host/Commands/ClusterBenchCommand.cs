@@ -5,6 +5,7 @@ using Akka.Actor;
 using RingActors.Actors;
 using RingActors.Actors.Cluster;
 using RingActors.Actors.Configuration;
+using RingActors.Host.Benchmarks;
 using RingActors.Host.Reporting;
 using RingActors.Math;
 using RingActors.Math.Modelling;
@@ -77,7 +78,7 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
         console.MarkupLine($"kernel rate F (BlockwiseAttention, 1 thread, H={settings.Heads} Hkv={settings.KvHeads} d={settings.Dim}): {kernelRate / 1e9:F2} GFLOP/s");
 
         await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
-        var children = new List<Process>();
+        await using var children = new ChildNodes();
         var local = ActorSystem.Create("clusterbench", RingActorsConfig.Local());
         try
         {
@@ -85,7 +86,7 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
             await coordinator.WhenUp.WaitAsync(timeout, cancellationToken);
             for (var i = 0; i < p; i++)
             {
-                children.Add(StartNode(coordinator.Address.ToString()));
+                children.StartDevice(coordinator.Address.ToString());
             }
 
             var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, p, timeout, cancellationToken);
@@ -120,17 +121,6 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
         finally
         {
             await local.Terminate();
-            foreach (var child in children)
-            {
-                // The device nodes are ours alone: never leave one running, whatever happened above.
-                if (!child.HasExited)
-                {
-                    child.Kill(entireProcessTree: true);
-                    await child.WaitForExitAsync(CancellationToken.None);
-                }
-
-                child.Dispose();
-            }
         }
     }
 
@@ -190,30 +180,5 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
         }
 
         return flops / best;
-    }
-
-    /// <summary>Starts <c>ringactors node --role device</c> as a child of this process (same host program, same dll).</summary>
-    private static Process StartNode(string seed)
-    {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            start.ArgumentList.Add(typeof(ClusterBenchCommand).Assembly.Location);
-        }
-
-        foreach (var arg in new[] { "node", "--role", "device", "--seed", seed })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {host}");
-
-        // Drain the pipes so a chatty node never blocks on a full buffer.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 }

@@ -130,6 +130,21 @@ public class RingMessageSerializerSpec() : Akka.TestKit.Xunit2.TestKit(SpecConfi
     }
 
     [Fact]
+    public void RingMessageSerializer_must_decode_a_chunk_as_a_slice_of_its_frame_without_copying()
+    {
+        var payload = Enumerable.Range(0, 3000).Select(i => (byte)i).ToArray();
+        var frame = Serializer.ToBinary(new BlockChunk(7, 1, 3, 9000, payload));
+
+        var chunk = (BlockChunk)Serializer.FromBinary(frame, "CH");
+
+        Assert.Equal((7L, 1, 3, 9000), (chunk.TransferId, chunk.Index, chunk.Count, chunk.TotalBytes));
+        Assert.Equal(payload, chunk.Bytes.ToArray());
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk.Bytes, out var segment));
+        Assert.Same(frame, segment.Array);
+        Assert.Equal(frame.Length - payload.Length, segment.Offset);
+    }
+
+    [Fact]
     public void RingMessageSerializer_must_refuse_random_truncated_and_flipped_chunk_frames_with_serialization_exceptions_only()
     {
         var random = new Random(4110);
