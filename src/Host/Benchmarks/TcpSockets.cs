@@ -8,7 +8,8 @@ namespace RingActors.Host.Benchmarks;
 /// <param name="BytesSent">Payload bytes the kernel sent on this end, retransmissions included (tcpi_bytes_sent).</param>
 /// <param name="BytesAcked">Bytes the peer acknowledged (tcpi_bytes_acked).</param>
 /// <param name="BytesReceived">Payload bytes this end received (tcpi_bytes_received).</param>
-public sealed record TcpSocket(IPEndPoint Local, IPEndPoint Peer, long BytesSent, long BytesAcked, long BytesReceived)
+/// <param name="Pid">The process that owns this end, when ss was asked for processes (-p) and could tell; else null.</param>
+public sealed record TcpSocket(IPEndPoint Local, IPEndPoint Peer, long BytesSent, long BytesAcked, long BytesReceived, int? Pid = null)
 {
     /// <summary>The connection end, as a key that stays the same between two readings.</summary>
     public (IPEndPoint Local, IPEndPoint Peer) Key => (Local, Peer);
@@ -29,6 +30,7 @@ public static class TcpSockets
         ArgumentNullException.ThrowIfNull(ssOutput);
         var sockets = new List<TcpSocket>();
         (IPEndPoint Local, IPEndPoint Peer)? pending = null;
+        int? pid = null;
         foreach (var raw in ssOutput.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
@@ -41,23 +43,24 @@ public static class TcpSockets
             {
                 if (pending is { } previous)
                 {
-                    sockets.Add(new TcpSocket(previous.Local, previous.Peer, 0, 0, 0));
+                    sockets.Add(new TcpSocket(previous.Local, previous.Peer, 0, 0, 0, pid));
                 }
 
                 pending = ParseEndpoints(line);
+                pid = Owner(line);
                 continue;
             }
 
             if (pending is { } socket)
             {
-                sockets.Add(new TcpSocket(socket.Local, socket.Peer, Counter(line, "bytes_sent"), Counter(line, "bytes_acked"), Counter(line, "bytes_received")));
+                sockets.Add(new TcpSocket(socket.Local, socket.Peer, Counter(line, "bytes_sent"), Counter(line, "bytes_acked"), Counter(line, "bytes_received"), pid));
                 pending = null;
             }
         }
 
         if (pending is { } last)
         {
-            sockets.Add(new TcpSocket(last.Local, last.Peer, 0, 0, 0));
+            sockets.Add(new TcpSocket(last.Local, last.Peer, 0, 0, 0, pid));
         }
 
         return sockets;
@@ -93,12 +96,42 @@ public static class TcpSockets
         return new TcpTraffic(sent, acked, received, connections);
     }
 
-    /// <summary>Runs <c>ss -tinH</c> and parses it; null when ss is missing or fails (the benchmark then says so).</summary>
-    public static IReadOnlyList<TcpSocket>? Read()
+    /// <summary>
+    /// Bytes each process sent to each other process between two readings taken with owners (<see cref="Read"/> with
+    /// processes): an end's sent bytes go from its owner to the owner of the connection's other end, which on loopback ss
+    /// lists too. Ends without an owner, or whose other end is not listed, are left out.
+    /// </summary>
+    public static IReadOnlyDictionary<(int From, int To), long> Flows(IEnumerable<TcpSocket> before, IEnumerable<TcpSocket> after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var earlier = before.GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.First());
+        var now = after.ToList();
+        var owners = now.Where(s => s.Pid is not null).GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.First().Pid!.Value);
+        var flows = new Dictionary<(int, int), long>();
+        foreach (var end in now)
+        {
+            if (end.Pid is not { } from || !owners.TryGetValue((end.Peer, end.Local), out var to) || from == to)
+            {
+                continue;
+            }
+
+            var sent = end.BytesSent - (earlier.TryGetValue(end.Key, out var previous) ? previous.BytesSent : 0);
+            flows[(from, to)] = flows.GetValueOrDefault((from, to)) + System.Math.Max(0, sent);
+        }
+
+        return flows;
+    }
+
+    /// <summary>
+    /// Runs <c>ss -tinH</c> (<c>-tinpH</c> with <paramref name="processes"/>: each end's owning process, which needs the
+    /// right to see other processes' sockets) and parses it; null when ss is missing or fails (the caller then says so).
+    /// </summary>
+    public static IReadOnlyList<TcpSocket>? Read(bool processes = false)
     {
         try
         {
-            var start = new ProcessStartInfo("ss", ["-tinH", "state", "established"])
+            var start = new ProcessStartInfo("ss", [processes ? "-tinpH" : "-tinH", "state", "established"])
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
@@ -123,6 +156,24 @@ public static class TcpSockets
         {
             return null;
         }
+    }
+
+    /// <summary>The first pid of the Process column (users:(("dotnet",pid=1234,fd=201))), or null.</summary>
+    private static int? Owner(string line)
+    {
+        var at = line.IndexOf("pid=", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var end = at + 4;
+        while (end < line.Length && char.IsAsciiDigit(line[end]))
+        {
+            end++;
+        }
+
+        return int.TryParse(line.AsSpan(at + 4, end - at - 4), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
     }
 
     private static (IPEndPoint, IPEndPoint)? ParseEndpoints(string line)

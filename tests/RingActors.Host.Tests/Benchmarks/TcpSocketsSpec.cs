@@ -78,4 +78,36 @@ public class TcpSocketsSpec
 
         Assert.Equal(new TcpTraffic(57, 47, 8_070, 2), TcpSockets.Between(before, after));
     }
+
+    [Fact]
+    public void Flows_must_book_each_ends_bytes_from_its_owner_to_the_owner_of_the_other_end()
+    {
+        // ss -tinpH: two processes (pids 100 and 200), one connection 100 → 200's port, one 200 → 100's, and one end whose
+        // other end is not listed (another machine's).
+        const string before = """
+            0 0 127.0.0.1:40000 127.0.0.1:5000 users:(("dotnet",pid=100,fd=1))
+            	 bytes_sent:1000 bytes_acked:1000 bytes_received:10
+            0 0 127.0.0.1:5000 127.0.0.1:40000 users:(("dotnet",pid=200,fd=1))
+            	 bytes_sent:10 bytes_acked:10 bytes_received:1000
+            """;
+        const string after = """
+            0 0 127.0.0.1:40000 127.0.0.1:5000 users:(("dotnet",pid=100,fd=1))
+            	 bytes_sent:9000 bytes_acked:9000 bytes_received:30
+            0 0 127.0.0.1:5000 127.0.0.1:40000 users:(("dotnet",pid=200,fd=1))
+            	 bytes_sent:30 bytes_acked:30 bytes_received:9000
+            0 0 127.0.0.1:41000 127.0.0.1:6000 users:(("dotnet",pid=200,fd=2))
+            	 bytes_sent:500 bytes_acked:500 bytes_received:0
+            0 0 127.0.0.1:6000 127.0.0.1:41000 users:(("dotnet",pid=100,fd=2))
+            	 bytes_sent:7 bytes_acked:7 bytes_received:500
+            0 0 127.0.0.1:42000 10.1.1.1:22 users:(("ssh",pid=300,fd=3))
+            	 bytes_sent:99 bytes_acked:99 bytes_received:0
+            """;
+
+        var flows = TcpSockets.Flows(TcpSockets.Parse(before), TcpSockets.Parse(after));
+
+        Assert.Equal(100, TcpSockets.Parse(after)[0].Pid);
+        Assert.Equal(8000 + 7, flows[(100, 200)]);
+        Assert.Equal(20 + 500, flows[(200, 100)]);
+        Assert.Equal(2, flows.Count);
+    }
 }

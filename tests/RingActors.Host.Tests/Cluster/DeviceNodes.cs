@@ -11,6 +11,9 @@ internal sealed class DeviceNodes(string seed, NodeProcess[] nodes, ITestOutputH
     /// <summary>The seed's address, to pass as <c>--seed</c>.</summary>
     public string Seed { get; } = seed;
 
+    /// <summary>The node processes, in start order (the seed first).</summary>
+    public IReadOnlyList<NodeProcess> Nodes => nodes;
+
     /// <summary>Starts <paramref name="count"/> device nodes and waits until each has printed that it is Up.</summary>
     public static async Task<DeviceNodes> StartAsync(int count, TimeSpan timeout, ITestOutputHelper output)
     {
