@@ -65,6 +65,17 @@ public class TiledReferenceSpec
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Patterns))]
+    public void CountAllowedPairs_must_equal_the_tile_by_tile_count(string spec, bool causal)
+    {
+        var input = AttentionInput.Random(Shape.WithSeqLen(300), seed: 2);
+        var options = Options(spec.StartsWith("block", StringComparison.Ordinal) ? "block:64:11000/01100/00110/00011/10001" : spec, causal, input);
+        var mask = options.MaskFor(1, 2);
+        var expected = mask is null ? 300L * 300 : SparseAttention.CountAllowedPairs(mask, 300);
+        Assert.Equal(expected, TiledReference.CountAllowedPairs(mask, 300));
+    }
+
     [Fact]
     public void TiledReference_must_compute_sampled_rows_as_the_oracle_does()
     {
