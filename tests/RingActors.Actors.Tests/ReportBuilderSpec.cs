@@ -89,11 +89,11 @@ public class ReportBuilderSpec(ITestOutputHelper output) : RingTestKit(output)
     public void JobMemory_must_refuse_a_job_larger_than_the_memory_available_naming_the_sizes()
     {
         var memory = JobMemory.Estimate(new AttentionShape(1, 8, 8, 1 << 20, 128), 8, measureScaling: true, referenceThreads: 2);
-        Assert.Equal(3L * 8 * (1 << 20) * 128 * 4, memory.Inputs); // Q, K, V: 3 GiB
+        Assert.Equal(3L * 8 * (1 << 20) * 128 * 4, memory.Inputs); // Q, K, V: 4 GiB each
         Assert.Null(memory.Shortfall(memory.Required));
         var refusal = memory.Shortfall(memory.Required - 1);
         Assert.NotNull(refusal);
-        Assert.StartsWith($"the job needs {JobMemory.GiB(memory.Required)} (inputs 3.00 GiB", refusal);
+        Assert.StartsWith($"the job needs {JobMemory.GiB(memory.Required)} (inputs 12.00 GiB", refusal);
         Assert.Contains($"but only {JobMemory.GiB(memory.Required - 1)} is available", refusal);
     }
 
