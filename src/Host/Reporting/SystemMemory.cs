@@ -65,7 +65,7 @@ public static class SystemMemory
             {
                 if (line.StartsWith(key + ":", StringComparison.Ordinal))
                 {
-                    var parts = line[(key.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    var parts = line[(key.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries); // /proc/self/status pads with tabs, /proc/meminfo with spaces
                     return long.Parse(parts[0], CultureInfo.InvariantCulture) * (parts.Length > 1 && parts[1] == "kB" ? 1024 : 1);
                 }
             }
