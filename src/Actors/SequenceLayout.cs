@@ -127,6 +127,63 @@ public sealed class SequenceLayout
     }
 
     /// <summary>
+    /// Device <paramref name="device"/>'s query rows, as <see cref="QueryChunkOf(AttentionInput, int)"/> gives them, in a
+    /// buffer rented from <paramref name="pool"/>: return it with <see cref="Release(QueryChunk, ChunkBufferPool)"/> once the
+    /// device is done with it (the job finished).
+    /// </summary>
+    public QueryChunk QueryChunkOf(AttentionInput input, int device, ChunkBufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var shape = CheckShape(input);
+        var positions = _positions[CheckDevice(device)];
+        if (input.IsPhantom)
+        {
+            return new QueryChunk([], (int[])positions.Clone());
+        }
+
+        var outer = shape.Batch * shape.Heads;
+        var data = pool.Rent(outer * positions.Length * shape.HeadDim);
+        GatherInto(input.Q, outer, Tokens, shape.HeadDim, positions, data);
+        return new QueryChunk(data, (int[])positions.Clone());
+    }
+
+    /// <summary>Device <paramref name="device"/>'s K/V block in buffers rented from <paramref name="pool"/>; see <see cref="Release(KeyValueBlock, ChunkBufferPool)"/>.</summary>
+    public KeyValueBlock KeyValueBlockOf(AttentionInput input, int device, ChunkBufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var shape = CheckShape(input);
+        var positions = _positions[CheckDevice(device)];
+        if (input.IsPhantom)
+        {
+            return new KeyValueBlock([], [], (int[])positions.Clone());
+        }
+
+        var outer = shape.Batch * shape.KvHeads;
+        var keys = pool.Rent(outer * positions.Length * shape.HeadDim);
+        var values = pool.Rent(keys.Length);
+        GatherInto(input.K, outer, Tokens, shape.HeadDim, positions, keys);
+        GatherInto(input.V, outer, Tokens, shape.HeadDim, positions, values);
+        return new KeyValueBlock(keys, values, (int[])positions.Clone());
+    }
+
+    /// <summary>Returns a pooled query chunk's buffer; the chunk must not be used afterwards.</summary>
+    public static void Release(QueryChunk chunk, ChunkBufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        ArgumentNullException.ThrowIfNull(pool);
+        pool.Return(chunk.Data);
+    }
+
+    /// <summary>Returns a pooled K/V block's buffers; the block must not be used afterwards.</summary>
+    public static void Release(KeyValueBlock block, ChunkBufferPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        ArgumentNullException.ThrowIfNull(pool);
+        pool.Return(block.Keys);
+        pool.Return(block.Values);
+    }
+
+    /// <summary>
     /// Writes device <paramref name="device"/>'s rows back to their original token order:
     /// <paramref name="chunk"/> is [outer, n_r, width], <paramref name="full"/> is [outer, N, width]
     /// (outputs: outer = B·H, width = d; log-sum-exps: width = 1).
@@ -158,6 +215,16 @@ public sealed class SequenceLayout
     /// <summary>Copies the rows at <paramref name="positions"/> of a [outer, tokens, width] array into a new [outer, positions, width] array.</summary>
     public static float[] Gather(ReadOnlySpan<float> source, int outer, int tokens, int width, ReadOnlySpan<int> positions)
     {
+        var result = new float[(long)outer * positions.Length * width];
+        GatherInto(source, outer, tokens, width, positions, result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Gather"/> into <paramref name="destination"/> ([outer, positions, width], e.g. a pooled buffer), allocating nothing.
+    /// </summary>
+    public static void GatherInto(ReadOnlySpan<float> source, int outer, int tokens, int width, ReadOnlySpan<int> positions, Span<float> destination)
+    {
         CheckRows(outer, width);
         if (source.Length != (long)outer * tokens * width)
         {
@@ -165,7 +232,12 @@ public sealed class SequenceLayout
         }
 
         var n = positions.Length;
-        var result = new float[outer * n * width];
+        if (destination.Length != (long)outer * n * width)
+        {
+            throw new ArgumentException($"destination holds {destination.Length} values, expected {(long)outer * n * width} ({outer}×{n}×{width})", nameof(destination));
+        }
+
+        var result = destination;
         for (var o = 0; o < outer; o++)
         {
             for (var i = 0; i < n; i++)
@@ -176,11 +248,9 @@ public sealed class SequenceLayout
                     throw new ArgumentException($"position {position} is outside 0..{tokens - 1}", nameof(positions));
                 }
 
-                source.Slice(((o * tokens) + position) * width, width).CopyTo(result.AsSpan(((o * n) + i) * width, width));
+                source.Slice(((o * tokens) + position) * width, width).CopyTo(result.Slice(((o * n) + i) * width, width));
             }
         }
-
-        return result;
     }
 
     private static void CheckRows(int outer, int width)

@@ -32,14 +32,15 @@ public static class Program
             config.AddCommand<RunCommand>("run")
                 .WithDescription("The ring of device actors on the embedded default (or your options / .npy files), compared with dense and sparse baselines.")
                 .WithExample("run")
-                .WithExample("run", "--devices", "8", "--layout", "striped", "--seq", "8192", "--json", "report.json");
+                .WithExample("run", "--devices", "8", "--layout", "striped", "--seq", "8192", "--json", "report.json")
+                .WithExample("run", "--seq", "1048576", "--heads", "1", "--kv-heads", "1", "--dim", "32", "--devices", "8", "--causal", "--ring-pattern", "causal-window:1024", "--pattern", "none", "--no-scaling");
             config.AddCommand<ExperimentCommand>("experiment")
                 .WithDescription("The ring job under injected faults (lost, delayed, duplicated hand-offs, killed or slow devices), K trials, each compared with dense.")
                 .WithExample("experiment", "--seq", "1024", "--fault", "drop:0.05", "--fault", "kill-device:1@2", "--trials", "10", "--json", "faults.json")
                 .WithExample("experiment", "--faults", "hocon/faults/mixed.conf");
             config.AddCommand<CompareCommand>("compare")
                 .WithDescription("Dense, blockwise and sparse attention on seeded random inputs, compared in one table.")
-                .WithExample("compare", "--seq", "2048", "--causal", "--pattern", "window:256");
+                .WithExample("compare", "--seq", "2048", "--no-causal", "--pattern", "window:256");
             config.AddCommand<PlanCommand>("plan")
                 .WithDescription("Predict a Ring Attention pass on modelled hardware (virtual clock): time, overlap, minimal block size, memory; --table prints the paper's Table 2.")
                 .WithExample("plan", "--profile", "a100-nvlink", "--devices", "8", "--seq", "524288", "--heads", "32", "--kv-heads", "8", "--dim", "128", "--dtype", "bf16", "--layout", "zigzag", "--causal")
@@ -52,6 +53,8 @@ public static class Program
                     .WithDescription("The ring of local device actors against the single-process kernel on the same input, and the protocol's per-step cost.");
                 bench.AddCommand<KernelBenchCommand>("kernels")
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
+                bench.AddCommand<LongBenchCommand>("long")
+                    .WithDescription("Long context on one machine: the ring for N from 8K to 1M (a sliding window beyond 64K), its time, peak RSS and per-device memory against the 6·b·c·h law, dense and blockwise memory; --plot draws memory against N.");
                 bench.AddCommand<ClusterBenchCommand>("cluster")
                     .WithDescription("The ring over device node processes on loopback vs one process, swept over chunk size: wall ratio, network rate, overlap, and the 90%-overlap chunk next to c ≥ 2F/B.");
                 bench.AddCommand<TransportBenchCommand>("transport")

@@ -41,6 +41,15 @@ public readonly record struct ErrorMetrics(double MaxAbsError, double RelativeEr
             dot += a * e;
         }
 
+        return FromSums(maxAbs, diffSquares, expectedSquares, actualSquares, dot);
+    }
+
+    /// <summary>
+    /// The metrics from sums accumulated elsewhere (a streaming comparison): max |a − e|, Σ(a − e)², Σe², Σa², Σa·e.
+    /// Relative error is √(Σ(a − e)² / Σe²) (√Σ(a − e)² when the reference is all zeros).
+    /// </summary>
+    public static ErrorMetrics FromSums(double maxAbs, double diffSquares, double expectedSquares, double actualSquares, double dot)
+    {
         var relative = expectedSquares > 0 ? System.Math.Sqrt(diffSquares / expectedSquares) : System.Math.Sqrt(diffSquares);
         var cosine = actualSquares > 0 && expectedSquares > 0 ? dot / System.Math.Sqrt(actualSquares * expectedSquares)
             : actualSquares == expectedSquares ? 1 : 0;

@@ -131,4 +131,44 @@ public class SequenceLayoutSpec
 
         Assert.InRange(WorkBalance.Imbalance(work), low, high);
     }
+
+    [Fact]
+    public void Pooled_chunks_must_equal_the_allocated_ones_and_reuse_returned_buffers()
+    {
+        var input = AttentionInput.Random(new AttentionShape(2, 4, 2, 37, 5), seed: 3);
+        var layout = new SequenceLayout(LayoutKind.Zigzag, 37, 3);
+        var pool = new ChunkBufferPool();
+        for (var r = 0; r < 3; r++)
+        {
+            var chunk = layout.QueryChunkOf(input, r, pool);
+            var block = layout.KeyValueBlockOf(input, r, pool);
+            Assert.Equal(layout.QueryChunkOf(input, r).Data, chunk.Data);
+            Assert.Equal(layout.KeyValueBlockOf(input, r).Keys, block.Keys);
+            Assert.Equal(layout.KeyValueBlockOf(input, r).Values, block.Values);
+            Assert.Equal(layout.Positions(r), chunk.Positions);
+
+            SequenceLayout.Release(chunk, pool);
+            Assert.Equal((long)chunk.Data.Length * sizeof(float), pool.RetainedBytes);
+            var again = layout.QueryChunkOf(input, r, pool);
+            Assert.Same(chunk.Data, again.Data); // the returned buffer, refilled
+            Assert.Equal(layout.QueryChunkOf(input, r).Data, again.Data);
+            Assert.Equal(0, pool.RetainedBytes);
+        }
+    }
+
+    [Fact]
+    public void ChunkBufferPool_must_give_exact_lengths_and_keep_no_more_than_its_limit()
+    {
+        var pool = new ChunkBufferPool(maxRetainedBytes: 100 * sizeof(float));
+        var first = pool.Rent(60);
+        var second = pool.Rent(60);
+        Assert.Equal(60, first.Length);
+        pool.Return(first);
+        pool.Return(second); // 120 floats would exceed the 100 kept: dropped
+        Assert.Equal(60L * sizeof(float), pool.RetainedBytes);
+        Assert.Same(first, pool.Rent(60));
+        Assert.NotSame(second, pool.Rent(60));
+        Assert.Equal(61, pool.Rent(61).Length);
+        Assert.Throws<ArgumentException>(() => SequenceLayout.GatherInto(new float[12], 1, 4, 3, [0, 1], new float[5]));
+    }
 }

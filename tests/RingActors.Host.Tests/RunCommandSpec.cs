@@ -18,10 +18,14 @@ public sealed class RunCommandSpec : IDisposable
             "run", "--seq", "61", "--heads", "4", "--kv-heads", "2", "--dim", "16", "--devices", "3", "--layout", "striped",
             "--pattern", "window:16", "--threads", "1", "--json", json);
         Assert.True(exitCode == 0, errors + output);
-        Assert.Contains("exact (≤ 1e-5 relative)", output);
+        Assert.Contains("exact (≤ 1e-5 relative", output);
+        Assert.StartsWith("running the mask causal, ring of 3 devices", output);
         Assert.Contains("dense vs sparse vs ring", output);
         using var document = JsonDocument.Parse(File.ReadAllText(json));
         var root = document.RootElement;
+        Assert.Equal("causal", root.GetProperty("mask").GetString());
+        Assert.True(root.GetProperty("exact").GetBoolean());
+        Assert.Equal(4 * 61, root.GetProperty("verification").GetProperty("rowsChecked").GetInt64());
         Assert.True(root.GetProperty("relativeError").GetDouble() < 1e-5);
         Assert.True(root.GetProperty("maxAbsError").GetDouble() < 1e-4);
         Assert.Equal(3, root.GetProperty("ring").GetProperty("devices").GetInt32());
@@ -42,7 +46,7 @@ public sealed class RunCommandSpec : IDisposable
         var outPath = Path.Combine(_directory, "out.npy");
         var (exitCode, output, errors) = CommandLine.Run(
             "run", "--q", Path.Combine(_directory, "q.npy"), "--k", Path.Combine(_directory, "k.npy"), "--v", Path.Combine(_directory, "v.npy"),
-            "--devices", "4", "--pattern", "none", "--no-scaling", "--out", outPath);
+            "--devices", "4", "--causal", "--pattern", "none", "--no-scaling", "--out", outPath);
         Assert.True(exitCode == 0, errors + output);
         var (data, fileShape) = NpyFile.Read(outPath);
         Assert.Equal([2, 37, 8], fileShape);
@@ -55,16 +59,48 @@ public sealed class RunCommandSpec : IDisposable
     [InlineData("contiguous", "run", "--layout", "diagonal")]
     [InlineData("--q, --k and --v go together", "run", "--q", "q.npy")]
     [InlineData("--devices must be ≥ 1, got 0", "run", "--devices", "0")]
-    [InlineData("--causal and --non-causal contradict each other", "run", "--causal", "--non-causal")]
     [InlineData("--cluster-seed, --placement, --device-nodes and --log need --cluster", "run", "--log", "run.log")]
     [InlineData("--up-timeout must be ≤ 86400 seconds (a day), got 86401", "run", "--cluster", "--seed", "akka.tcp://ring@127.0.0.1:4053", "--up-timeout", "86401")]
     [InlineData("--log file '/no/such/dir/run.log' is in a directory that does not exist", "run", "--cluster", "--seed", "akka.tcp://ring@127.0.0.1:4053", "--log", "/no/such/dir/run.log")]
+    [InlineData("--causal and --no-causal contradict each other", "run", "--causal", "--no-causal")]
+    [InlineData("--verify must be full, rows:K (K ≥ 1) or none, got 'rows:0'", "run", "--verify", "rows:0")]
+    [InlineData("--repeats must be ≥ 3", "run", "--repeats", "2")]
+    [InlineData("Unknown option 'block'", "run", "--block", "64")]
+    [InlineData("Unknown option 'non-causal'", "run", "--non-causal")]
     public void Bad_run_options_must_give_one_line_and_exit_code_2(string expected, params string[] args)
     {
         var (exitCode, _, errors) = CommandLine.Run(args);
         Assert.Equal(2, exitCode);
         var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    public void Run_must_refuse_a_job_that_cannot_fit_before_making_its_inputs()
+    {
+        var (exitCode, output, errors) = CommandLine.Run("run", "--seq", "4096", "--memory-limit", "100000000");
+        Assert.Equal(2, exitCode);
+        Assert.Equal(string.Empty, output);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("the job needs 0.", line);
+        Assert.Contains("(inputs 0.01 GiB, ring 0.04 GiB, reference ", line);
+        Assert.Contains("but only 0.09 GiB is available", line);
+    }
+
+    [Fact]
+    public void Run_must_verify_with_sampled_rows_when_asked_and_name_the_mode()
+    {
+        var json = Path.Combine(_directory, "rows.json");
+        var (exitCode, output, errors) = CommandLine.Run(
+            "run", "--seq", "200", "--heads", "2", "--kv-heads", "1", "--dim", "8", "--devices", "4", "--no-causal", "--pattern", "none",
+            "--no-scaling", "--verify", "rows:50", "--json", json);
+        Assert.True(exitCode == 0, errors + output);
+        Assert.StartsWith("running the mask no-causal,", output);
+        using var document = JsonDocument.Parse(File.ReadAllText(json));
+        var verification = document.RootElement.GetProperty("verification");
+        Assert.Equal("rows:50", verification.GetProperty("mode").GetString());
+        Assert.Equal(50, verification.GetProperty("rowsChecked").GetInt64());
+        Assert.Equal("no-causal", document.RootElement.GetProperty("mask").GetString());
     }
 
     [Fact]
@@ -85,7 +121,7 @@ public sealed class RunCommandSpec : IDisposable
             ((good, good, other), "must have the same shape"),
         })
         {
-            var (exitCode, _, errors) = CommandLine.Run("run", "--q", files.Item1, "--k", files.Item2, "--v", files.Item3, "--devices", "2");
+            var (exitCode, _, errors) = CommandLine.Run("run", "--q", files.Item1, "--k", files.Item2, "--v", files.Item3, "--devices", "2", "--no-causal");
             Assert.Equal(2, exitCode);
             var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains(expected, line);

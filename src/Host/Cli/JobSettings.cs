@@ -16,10 +16,6 @@ public class JobSettings : ShapeSettings
     [DefaultValue("zigzag")]
     public string Layout { get; init; } = "zigzag";
 
-    [CommandOption("--non-causal")]
-    [Description("Attend every key (the ring is causal unless this is given).")]
-    public bool NonCausal { get; init; }
-
     [CommandOption("--ring-pattern <SPEC>")]
     [Description("Restrict the ring itself to a sparse pattern: empty (query chunk, key block) pairs are skipped.")]
     public string? RingPattern { get; init; }
@@ -40,8 +36,6 @@ public class JobSettings : ShapeSettings
     [Description("Values from a .npy file, shaped as the keys.")]
     public string? V { get; init; }
 
-    public override bool IsCausal => !NonCausal;
-
     public override Spectre.Console.ValidationResult Validate()
     {
         var given = new[] { Q, K, V }.Count(path => path is not null);
@@ -50,9 +44,9 @@ public class JobSettings : ShapeSettings
             return Spectre.Console.ValidationResult.Error("--q, --k and --v go together: give all three .npy files or none");
         }
 
-        if (Causal && NonCausal)
+        if (given == 3 && !MaskGiven)
         {
-            return Spectre.Console.ValidationResult.Error("--causal and --non-causal contradict each other: give one");
+            return Spectre.Console.ValidationResult.Error(MaskWords.NpyNeedsMask);
         }
 
         if (ThreadsPerDevice is <= 0)

@@ -33,11 +33,18 @@ public class ShapeSettings : CommandSettings
     public int Dim { get; init; } = 64;
 
     [CommandOption("--causal")]
-    [Description("Causal mask: a token attends only to itself and earlier tokens.")]
+    [Description("Causal mask: a token attends only to itself and earlier tokens (the default).")]
     public bool Causal { get; init; }
 
-    /// <summary>Whether the job is causal; verbs whose default is causal override it.</summary>
-    public virtual bool IsCausal => Causal;
+    [CommandOption("--no-causal")]
+    [Description("No causal mask: every token attends every key (bidirectional, PyTorch's is_causal=False).")]
+    public bool NoCausal { get; init; }
+
+    /// <summary>Whether the job is causal: every verb is causal unless --no-causal is given (<see cref="MaskWords"/>).</summary>
+    public bool IsCausal => !NoCausal;
+
+    /// <summary>Whether the user chose the mask; with .npy inputs the default is not assumed.</summary>
+    public bool MaskGiven => Causal || NoCausal;
 
     [CommandOption("--seed <S>")]
     [Description("Seed of the random inputs.")]
@@ -54,6 +61,11 @@ public class ShapeSettings : CommandSettings
 
     public override Spectre.Console.ValidationResult Validate()
     {
+        if (MaskWords.Conflict(Causal, NoCausal) is { } conflict)
+        {
+            return Spectre.Console.ValidationResult.Error(conflict);
+        }
+
         if (Threads is <= 0)
         {
             return Spectre.Console.ValidationResult.Error($"--threads must be ≥ 1, got {Threads}");

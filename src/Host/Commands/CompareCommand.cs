@@ -34,8 +34,8 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
         var shape = settings.Shape();
         var input = AttentionInput.Random(shape, settings.Seed);
         var threads = settings.ThreadCount;
-        var baseOptions = new AttentionOptions(Causal: settings.Causal, Threads: threads);
-        var patterns = settings.Patterns.Select(spec => CommandPatterns.Parse(spec, input, settings.Causal, settings.Seed)).ToList();
+        var baseOptions = new AttentionOptions(Causal: settings.IsCausal, Threads: threads);
+        var patterns = settings.Patterns.Select(spec => CommandPatterns.Parse(spec, input, settings.IsCausal, settings.Seed)).ToList();
 
         var rows = new List<CompareRow>();
         var dense = Measure(() => DenseAttention.Compute(input, baseOptions));
@@ -96,7 +96,7 @@ public sealed class CompareCommand(IAnsiConsole console) : Command<CompareComman
     private static Table Render(AttentionShape shape, Settings settings, int threads, bool oracle, List<CompareRow> rows)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}{(settings.Causal ? " causal" : string.Empty)}, seed {settings.Seed}, {threads} thread(s)")
+            .Title($"mask {MaskWords.Name(settings.IsCausal)}: B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}, seed {settings.Seed}, {threads} thread(s)")
             .Caption(oracle
                 ? "errors: dense against the float64 oracle, every other method against dense fp32; computed density = pairs the kernel computed (whole tiles) / N²; pattern density = allowed pairs / N² (/ causal pairs when causal)"
                 : "errors against dense fp32 (N too large for the float64 oracle); computed density = pairs the kernel computed (whole tiles) / N²; pattern density = allowed pairs / N² (/ causal pairs when causal)");

@@ -111,9 +111,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         };
         job.Validate(input.Shape);
         var shape = input.Shape;
-        var describe = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}{(job.Causal ? ", causal" : string.Empty)}, "
+        var describe = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}, "
             + $"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
-        console.MarkupLine($"experiment: {Markup.Escape(plan.Describe())} on a {Markup.Escape(describe)}, {settings.Trials} trial(s) …");
+        console.MarkupLine($"mask {MaskWords.Name(job.Causal)}: experiment {Markup.Escape(plan.Describe())} on a {Markup.Escape(describe)}, {settings.Trials} trial(s) …");
         var dense = DenseAttention.Compute(input, job.OptionsFor(settings.ThreadCount)).Output;
 
         // Devices stopping and links retransmitting are the experiment, not news: only errors are logged. On a cluster this
@@ -156,7 +156,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                 trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
             }
 
-            var report = new ExperimentReport(plan.Describe(), plan.Seed, describe, baseline, trials);
+            var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials);
             console.Write(ExperimentView.Render(report));
             if (settings.Json is { } json)
             {

@@ -118,7 +118,7 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
 
         public override ValidationResult Validate()
         {
-            var error = Check(Causal && NoCausal, "--causal and --no-causal contradict each other")
+            var error = RingActors.Host.Cli.MaskWords.Conflict(Causal, NoCausal)
                 ?? Check(Profile is not null && ProfileFile is not null, "give either --profile or --profile-file, not both")
                 ?? Rate("--flops", Flops)
                 ?? Rate("--bandwidth", Bandwidth)

@@ -32,8 +32,19 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
         [DefaultValue(5)]
         public int Repetitions { get; init; } = 5;
 
+        [CommandOption("--causal")]
+        [Description("Causal mask (the default): contiguous and zigzag layouts are measured.")]
+        public bool Causal { get; init; }
+
+        [CommandOption("--no-causal")]
+        [Description("No causal mask (bidirectional): the zigzag layout is measured.")]
+        public bool NoCausal { get; init; }
+
+        public bool IsCausal => !NoCausal;
+
         public override Spectre.Console.ValidationResult Validate() =>
-            Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}")
+            Cli.MaskWords.Conflict(Causal, NoCausal) is { } conflict ? Spectre.Console.ValidationResult.Error(conflict)
+            : Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}")
             : Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}")
             : Seq < Devices ? Spectre.Console.ValidationResult.Error($"--seq ({Seq}) must be at least --devices ({Devices})")
             : base.Validate();
@@ -46,12 +57,12 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
         {
             var threads = Environment.ProcessorCount;
             var table = new Table().Border(TableBorder.Rounded)
-                .Title($"ring of {settings.Devices} local devices vs the single-process kernel on {threads} thread(s), B=1 H=8 Hkv=2 N={settings.Seq} d=64; best of {settings.Repetitions}")
+                .Title($"mask {Cli.MaskWords.Name(settings.IsCausal)}: ring of {settings.Devices} local devices vs the single-process kernel on {threads} thread(s), B=1 H=8 Hkv=2 N={settings.Seq} d=64; best of {settings.Repetitions}")
                 .Caption("ring time: from the supervisor starting the ring to the last device's result (wall time adds splitting and reassembly)");
             table.AddColumns("mask", "layout", "single-process kernel", "ring (ring time)", "ring (wall time)", "ring / kernel", "wall / kernel");
             var shape = new AttentionShape(1, 8, 2, settings.Seq, 64);
             var input = AttentionInput.Random(shape, seed: 1);
-            foreach (var causal in new[] { false, true })
+            foreach (var causal in new[] { settings.IsCausal })
             {
                 var kernel = Best(settings.Repetitions, () => BlockwiseAttention.Compute(input, new AttentionOptions(Causal: causal, Threads: threads)));
                 foreach (var layout in causal ? new[] { LayoutKind.Contiguous, LayoutKind.Zigzag } : [LayoutKind.Zigzag])
@@ -59,7 +70,7 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
                     var job = new RingJobSettings(settings.Devices, layout, causal, ThreadsPerDevice: 1);
                     var (ringTime, wallTime) = await BestRing(system, input, job, settings.Repetitions, cancellationToken);
                     table.AddRow(
-                        causal ? "causal" : "full",
+                        Cli.MaskWords.Name(causal),
                         SequenceLayout.NameOf(layout),
                         Units.Seconds(kernel),
                         Units.Seconds(ringTime),

@@ -28,13 +28,22 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
 
     public sealed class Settings : ClusterJobSettings
     {
-        [CommandOption("--block <TOKENS>")]
-        [Description("Not used by the ring (its blocks are the devices' chunks); kept so run and compare take the same options.")]
-        public int? Block { get; init; }
-
         [CommandOption("--pattern <SPEC>")]
         [Description("A sparse baseline to compare the ring with, repeatable (default: window:512 and bigbird:64:2:3, narrowed when N is shorter). 'none' for no sparse baseline.")]
         public string[] Patterns { get; init; } = [];
+
+        [CommandOption("--verify <MODE>")]
+        [Description("Check the ring against the float64 tiled reference: full, rows:K (K sampled rows, every device's boundaries, first and last tokens, rows that attend nothing) or none. Default: full when predicted to cost no more than the ring, else rows:4096.")]
+        public string? Verify { get; init; }
+
+        [CommandOption("--repeats <R>")]
+        [Description("Timed runs behind every time (≥ 3), each measurement after a warm-up; the report gives the median and spread.")]
+        [DefaultValue(3)]
+        public int Repeats { get; init; } = 3;
+
+        [CommandOption("--memory-limit <BYTES>")]
+        [Description("Bytes the job may use, when less than the OS says is available (MemAvailable, cgroup limit): a job that needs more is refused, a baseline that needs more is reported as not fitting.")]
+        public long? MemoryLimit { get; init; }
 
         [CommandOption("--no-scaling")]
         [Description("Skip the N/2 runs of the scalability column.")]
@@ -62,9 +71,26 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
 
         public override Spectre.Console.ValidationResult Validate()
         {
-            if (Block is <= 0)
+            if (Verify is not null)
             {
-                return Spectre.Console.ValidationResult.Error($"--block must be ≥ 1 token, got {Block}");
+                try
+                {
+                    Math.Verification.VerifyMode.Parse(Verify);
+                }
+                catch (ArgumentException error)
+                {
+                    return Spectre.Console.ValidationResult.Error(error.Message[..error.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal)]);
+                }
+            }
+
+            if (MemoryLimit is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--memory-limit must be ≥ 1 byte, got {MemoryLimit}");
+            }
+
+            if (Repeats < 3)
+            {
+                return Spectre.Console.ValidationResult.Error($"--repeats must be ≥ 3 (a time is the median of at least 3 runs), got {Repeats}");
             }
 
             if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
@@ -88,9 +114,22 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        // The memory is known before anything is allocated: a job that cannot fit is refused before its inputs exist.
+        var available = settings.MemoryLimit is { } limit ? System.Math.Min(limit, SystemMemory.Available() ?? long.MaxValue) : SystemMemory.Available();
+        if (settings.Q is null)
+        {
+            RefuseIfTooLarge(settings, settings.Shape(), available);
+        }
+
         var (input, queryFileShape) = settings.Q is null
             ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
             : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
+        if (settings.Q is not null)
+        {
+            // The files' shape is known once read; the memory they took was available before, as the estimate counts it.
+            RefuseIfTooLarge(settings, input.Shape, available);
+        }
+
         var job = JobFrom(settings, input).Validate(input.Shape);
         if (settings.Profile is { } profileName)
         {
@@ -100,7 +139,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             job = job with { VirtualTime = new VirtualTimeSettings(profile) };
         }
 
-        var baselines = Baselines(settings, input);
+        var baselines = Baselines(settings, input, available);
         if (settings.Cluster)
         {
             return await ClusterRun.ExecuteAsync(console, settings, input, queryFileShape, job, baselines, RunWithProgress, cancellationToken);
@@ -120,6 +159,21 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         }
     }
 
+    /// <summary>Throws a one-line <see cref="UserInputException"/> when the job's estimated memory exceeds <paramref name="available"/> bytes.</summary>
+    internal static void RefuseIfTooLarge(Settings settings, AttentionShape shape, long? available)
+    {
+        if (available is not { } bytes || settings.Devices > shape.SeqLen)
+        {
+            return; // unknown memory, or a job that Validate refuses anyway with its own message
+        }
+
+        var memory = JobMemory.Estimate(shape, settings.Devices, !settings.NoScaling, settings.ThreadCount);
+        if (memory.Shortfall(bytes) is { } refusal)
+        {
+            throw new UserInputException(refusal);
+        }
+    }
+
     /// <summary>Writes --json and --out of a finished run (local or on a cluster); the exit code says whether the ring was exact.</summary>
     internal static int WriteOutputs(IAnsiConsole console, Settings settings, RunOutcome outcome, AttentionInput input, int[]? queryFileShape)
     {
@@ -135,7 +189,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
         }
 
-        return outcome.Report.RingError.RelativeError <= RunReportView.Tolerance ? 0 : 1;
+        // Exit 1 only for a ring found inexact: an unverified ring (--verify none) has nothing against it.
+        return outcome.Report.Verification is { Mode: "none" } || outcome.Report.Exact ? 0 : 1;
     }
 
     internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input)
@@ -154,7 +209,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         };
     }
 
-    internal static ReportOptions Baselines(Settings settings, AttentionInput input)
+    internal static ReportOptions Baselines(Settings settings, AttentionInput input, long? available)
     {
         var specs = settings.Patterns.Length == 0 ? DefaultBaselines(input.Shape.SeqLen)
             : settings.Patterns.Any(p => p.Equals("none", StringComparison.OrdinalIgnoreCase)) ? []
@@ -166,7 +221,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             patterns,
             BaselineThreads: settings.ThreadCount,
             MeasureScaling: !settings.NoScaling,
-            PatternForPrefix: (pattern, half) => RebuildForPrefix(pattern, half, settings));
+            PatternForPrefix: (pattern, half) => RebuildForPrefix(pattern, half, settings),
+            Verify: settings.Verify is null ? null : Math.Verification.VerifyMode.Parse(settings.Verify),
+            Repeats: settings.Repeats,
+            MemoryAvailable: available);
     }
 
     /// <summary>Patterns built for N (random tables, layouts, top-k) are parsed again for the N/2 prefix from the same spec.</summary>
@@ -185,7 +243,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
     internal async Task<RunOutcome> RunWithProgress(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, Settings settings, CancellationToken cancellationToken)
     {
         var shape = input.Shape;
-        var title = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}{(job.Causal ? ", causal" : string.Empty)}, B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
+        var title = $"mask {MaskWords.Name(job.Causal)}, ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}, B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
         if (!console.Profile.Capabilities.Interactive)
         {
             console.MarkupLine($"running the {Markup.Escape(title)} …");
@@ -204,7 +262,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 var ringProgress = new Progress<RingProgress>(p => ringTask.Value = p.Fraction);
                 var ring = await RingRunner.RunAsync(system, input, job, ringProgress, cancellationToken);
                 ringTask.Value = 1;
-                var stagesTotal = 1 + baselines.Baselines.Count + (baselines.MeasureScaling ? 1 : 0);
+                var stagesTotal = 3 + baselines.Baselines.Count + (baselines.MeasureScaling ? 1 : 0);
                 var baselineTask = context.AddTask("baselines", maxValue: stagesTotal);
                 var stages = new Progress<string>(stage =>
                 {

@@ -15,8 +15,8 @@ public sealed record ExperimentTrial(
     FaultReport? Faults,
     string? Failure);
 
-/// <summary>A whole fault experiment: the plan, the fault-free baseline and every trial.</summary>
-public sealed record ExperimentReport(string Plan, int Seed, string Job, TimeSpan BaselineRingTime, IReadOnlyList<ExperimentTrial> Trials)
+/// <summary>A whole fault experiment: the mask (<c>causal</c> or <c>no-causal</c>), the plan, the fault-free baseline and every trial.</summary>
+public sealed record ExperimentReport(string Mask, string Plan, int Seed, string Job, TimeSpan BaselineRingTime, IReadOnlyList<ExperimentTrial> Trials)
 {
     public int ExactCount => Trials.Count(t => t.Exact);
 

@@ -20,7 +20,7 @@ public static class ExperimentView
             + $"median {Signed(median)}, worst {Signed(worst)}");
         var trials = TrialTable(report);
         return new Rows(
-            new Markup($"[bold]faults[/] {Markup.Escape(report.Plan)}, seed {report.Seed}, {Markup.Escape(report.Job)}"),
+            new Markup($"mask {report.Mask}: [bold]faults[/] {Markup.Escape(report.Plan)}, seed {report.Seed}, {Markup.Escape(report.Job)}"),
             FaultTable(report),
             trials is null ? new Markup($"all {report.Trials.Count} trials exact") : trials,
             summary);
@@ -104,6 +104,7 @@ public static class ExperimentJson
         var (median, worst) = report.ExtraTime;
         return new
         {
+            mask = report.Mask,
             plan = report.Plan,
             seed = report.Seed,
             job = report.Job,

@@ -53,6 +53,10 @@ public sealed record PlanReport(
     double TotalFlops,
     double Imbalance)
 {
+    /// <summary>The mask in the one vocabulary of every verb: <c>causal</c> or <c>no-causal</c>; first in the JSON.</summary>
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Mask => Cli.MaskWords.Name(Request.Causal);
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,

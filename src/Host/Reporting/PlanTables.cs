@@ -16,6 +16,7 @@ public static class PlanTables
         var profile = request.Profile;
 
         var header = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
+        header.AddRow("mask", Cli.MaskWords.Name(request.Causal));
         header.AddRow("profile", Markup.Escape(
             $"{profile.Name}: peak {Si(profile.PeakFlops, "FLOP/s")} × efficiency {Num(profile.Efficiency, "G3")} = {Si(profile.EffectiveFlops, "FLOP/s")}; "
             + $"memory {Units.Bytes(profile.MemoryBytes)}; link {Si(profile.LinkBandwidth, "B/s")} per direction, latency {Units.Seconds(profile.LinkLatency)}"));
@@ -23,7 +24,7 @@ public static class PlanTables
         header.AddRow("ring", Markup.Escape(
             $"{request.Devices:N0} devices, N = {request.SeqLen:N0} tokens ({result.BlockSize:N0} on the largest device), "
             + $"B={request.Batch} H={request.Heads} Hkv={request.KvHeads} d={request.HeadDim}, {Name(request.DataType)}, {Name(request.Layout)} layout, "
-            + (request.Causal ? "causal" : "full (non-causal)")));
+            + (request.Causal ? "causal" : "no-causal (bidirectional)")));
         console.Write(header);
         console.WriteLine();
 

@@ -54,11 +54,38 @@ public static class RunReportJson
 
     public static object Document(JobReport report) => new
     {
+        mask = report.Mask,
         report.JobId,
-        maxAbsError = report.RingError.MaxAbsError,
-        relativeError = report.RingError.RelativeError,
-        cosineSimilarity = report.RingError.CosineSimilarity,
-        exact = report.RingError.RelativeError <= RunReportView.Tolerance,
+        maxAbsError = report.RingError?.MaxAbsError,
+        relativeError = report.RingError?.RelativeError,
+        cosineSimilarity = report.RingError?.CosineSimilarity,
+        exact = report.Exact,
+        verification = report.Verification is { } v ? new
+        {
+            mode = v.Mode,
+            reason = v.Reason,
+            seconds = v.Time.TotalSeconds,
+            predictedFullSeconds = v.PredictedFullSeconds,
+            rowsChecked = v.Result?.RowsChecked,
+            emptyRows = v.Result?.EmptyRows,
+            pairs = v.Result?.Pairs,
+            lseMaxAbsError = v.Result?.LseMaxAbsError,
+            worstRow = v.Result?.WorstRow,
+            worstRowError = v.Result is { } r && double.IsFinite(r.WorstRowError) ? r.WorstRowError : (double?)null,
+            worstRowFinite = v.Result is not { } f || double.IsFinite(f.WorstRowError),
+        } : null,
+        memory = report.Memory is { } m ? new
+        {
+            estimatedBytes = m.Required,
+            inputBytes = m.Inputs,
+            ringBytes = m.Ring,
+            perDeviceBytes = m.PerDevice,
+            referenceBytes = m.Reference,
+            halfInputBytes = m.HalfInput,
+            lawBytesPerDevice = report.LawBytesPerDevice,
+            measuredOverLaw = report.LawBytesPerDevice > 0 ? (double)report.RingPeakBytesPerDevice / report.LawBytesPerDevice : (double?)null,
+            processPeakResidentBytes = SystemMemory.PeakResident(),
+        } : null,
         shape = new { report.Shape.Batch, report.Shape.Heads, report.Shape.KvHeads, seqLen = report.Shape.SeqLen, headDim = report.Shape.HeadDim },
         ring = new
         {
@@ -68,6 +95,8 @@ public static class RunReportJson
             pattern = report.Settings.Pattern?.Name,
             wallSeconds = report.WallTime.TotalSeconds,
             ringSeconds = report.RingTime.TotalSeconds,
+            wallTiming = Spread(report.WallTiming),
+            ringTiming = Spread(report.RingTiming),
             flops = report.RingFlops,
             report.HandOffs,
             report.Overlap,
@@ -81,9 +110,12 @@ public static class RunReportJson
             b.Density,
             b.Flops,
             b.PairsComputed,
-            seconds = b.Time.TotalSeconds,
-            error = Error(b.ErrorVsDense),
+            seconds = b.NeedsBytes is null ? b.Time.TotalSeconds : (double?)null,
+            timing = Spread(b.Timing),
+            error = b.ErrorVsDense is { } e ? Error(e) : null,
             peakBytes = b.PeakBytes,
+            fits = b.NeedsBytes is null,
+            needsBytes = b.NeedsBytes,
         }),
         comparison = report.Comparison.Select(row => new
         {
@@ -91,9 +123,12 @@ public static class RunReportJson
             complexityFlops = row.Flops,
             scopeDensity = row.Density,
             memoryPerDeviceBytes = row.PeakBytesPerDevice,
-            seconds = row.Time.TotalSeconds,
+            seconds = row.NeedsBytes is null ? row.Time.TotalSeconds : (double?)null,
             halfSeconds = row.HalfTime?.TotalSeconds,
+            timing = Spread(row.Timing),
+            halfTiming = Spread(row.HalfTiming),
             scalingRatio = row.ScalingRatio,
+            needsBytes = row.NeedsBytes,
         }),
     };
 
@@ -138,6 +173,15 @@ public static class RunReportJson
         communicationSeconds = t.CommunicationSeconds,
         hiddenCommunicationSeconds = t.HiddenCommunicationSeconds,
         idleSeconds = t.Devices.Sum(d => d.IdleSeconds),
+    };
+
+    private static object? Spread(Timing? t) => t is null ? null : new
+    {
+        medianSeconds = t.Median.TotalSeconds,
+        minSeconds = t.Min.TotalSeconds,
+        maxSeconds = t.Max.TotalSeconds,
+        runs = t.Runs,
+        spread = t.Spread,
     };
 
     private static object Error(ErrorMetrics e) => new { maxAbsError = e.MaxAbsError, relativeError = e.RelativeError, cosineSimilarity = e.CosineSimilarity };

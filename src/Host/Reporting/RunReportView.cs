@@ -1,6 +1,7 @@
 using System.Globalization;
 using RingActors.Actors;
 using RingActors.Host.Commands;
+using RingActors.Math.Verification;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -9,8 +10,8 @@ namespace RingActors.Host.Reporting;
 /// <summary>Renders a ring job's report as console tables.</summary>
 public static class RunReportView
 {
-    /// <summary>The ring is exact: its fp32 output must be within this relative (Frobenius) error of dense fp32.</summary>
-    public const double Tolerance = 1e-5;
+    /// <summary>The ring is exact: its fp32 output must be within this relative (Frobenius) error of the float64 reference.</summary>
+    public const double Tolerance = RingVerification.Tolerance;
 
     public static IRenderable Render(RunOutcome outcome)
     {
@@ -22,30 +23,67 @@ public static class RunReportView
     {
         var shape = report.Shape;
         var settings = report.Settings;
-        var table = new Table().Border(TableBorder.Rounded).Title("ring job " + Markup.Escape(report.JobId)).HideHeaders();
+        var table = new Table().Border(TableBorder.Rounded).Title($"mask {report.Mask}: ring job {Markup.Escape(report.JobId)}").HideHeaders();
         table.AddColumns("what", "value");
-        table.AddRow("problem", $"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}{(settings.Causal ? ", causal" : string.Empty)}");
+        table.AddRow("problem", $"mask {report.Mask}, B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}");
         table.AddRow("ring", Markup.Escape($"{settings.Devices} devices, {report.Layout} layout{(settings.Pattern is { } p ? ", restricted to " + p.Name : string.Empty)}"));
-        table.AddRow("wall time", $"{Units.Seconds(report.WallTime.TotalSeconds)} (ring {Units.Seconds(report.RingTime.TotalSeconds)})");
+        table.AddRow("wall time", $"{Time(report.WallTiming, report.WallTime)} (ring {Time(report.RingTiming, report.RingTime)})");
         table.AddRow("work", $"{Units.Count(report.RingFlops)} FLOPs, {Units.Fixed(report.RingFlops / System.Math.Max(report.RingTime.TotalSeconds, 1e-9) / 1e9, 1)} GFLOP/s over the ring time");
         table.AddRow("hand-offs", $"{report.HandOffs} ({Units.Fixed((double)report.HandOffs / System.Math.Max(1, settings.Devices), 0)} per device; P−1 = {settings.Devices - 1})");
         table.AddRow("overlap", $"{Units.Percent(report.Overlap)} of hand-off time hidden behind compute");
         table.AddRow("imbalance", $"{Units.Ratio(report.Imbalance)} (max / mean pairs computed per device)");
-        table.AddRow("peak per device", Units.Bytes(report.RingPeakBytesPerDevice));
+        table.AddRow("peak per device", report.LawBytesPerDevice > 0
+            ? $"{Units.Bytes(report.RingPeakBytesPerDevice)}, {Units.Ratio((double)report.RingPeakBytesPerDevice / report.LawBytesPerDevice)} the 6·b·c·h law's {Units.Bytes(report.LawBytesPerDevice)} (fp32, 4 bytes per element)"
+            : Units.Bytes(report.RingPeakBytesPerDevice));
+        if (report.Memory is { } memory)
+        {
+            table.AddRow("memory estimated", Markup.Escape(
+                $"{Units.Bytes(memory.Required)} before the run: inputs {Units.Bytes(memory.Inputs)}, ring {Units.Bytes(memory.Ring)} ({Units.Bytes(memory.PerDevice)} per device), reference {Units.Bytes(memory.Reference)}"
+                + (memory.HalfInput > 0 ? $", N/2 copy {Units.Bytes(memory.HalfInput)}" : string.Empty) + $", runtime {Units.Bytes(memory.Runtime)}"));
+        }
+
+        if (SystemMemory.PeakResident() is { } peak)
+        {
+            table.AddRow("process peak resident", $"{Units.Bytes(peak)} (VmHWM, read from the OS when the report was built)");
+        }
+
         return table;
     }
 
+    /// <summary>A median with its spread, "1.23 s (1.20–1.31 s, 3 runs)"; a single time when no timing was kept.</summary>
+    internal static string Time(Timing? timing, TimeSpan time) => timing is null
+        ? Units.Seconds(time.TotalSeconds)
+        : $"{Units.Seconds(timing.Median.TotalSeconds)} ({Units.Seconds(timing.Min.TotalSeconds)}–{Units.Seconds(timing.Max.TotalSeconds)}, median of {timing.Runs})";
+
     private static Table Accuracy(JobReport report)
     {
-        var error = report.RingError;
-        var exact = error.RelativeError <= Tolerance;
-        var table = new Table().Border(TableBorder.Rounded).Title("ring against dense attention (fp32, same mask)");
-        table.AddColumns("max abs error", "relative error", "cosine", "verdict");
+        var verification = report.Verification;
+        var result = verification?.Result;
+        var title = verification is null ? "ring: not verified"
+            : $"ring against the float64 tiled reference (same mask), --verify {verification.Mode} ({verification.Reason}), {Units.Seconds(verification.Time.TotalSeconds)}";
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
+        table.AddColumns("rows checked", "pairs", "rows attending nothing", "max abs error", "relative error", "cosine", "lse max abs error", "worst row", "verdict");
+        if (result is null)
+        {
+            table.AddRow("0", "0", "–", "–", "–", "–", "–", "–", "[yellow]not verified (--verify none)[/]");
+            return table;
+        }
+
+        var shape = report.Shape;
+        var n = shape.SeqLen;
+        var worst = result.WorstRow < 0 ? "–"
+            : $"b={result.WorstRow / n / shape.Heads} h={result.WorstRow / n % shape.Heads} i={result.WorstRow % n}: {Units.Error(result.WorstRowError)}";
         table.AddRow(
-            Units.Error(error.MaxAbsError),
-            Units.Error(error.RelativeError),
-            Units.Fixed(error.CosineSimilarity, 7),
-            exact ? $"[green]exact (≤ {Tolerance:0e+0} relative)[/]" : $"[red]NOT exact (> {Tolerance:0e+0} relative)[/]");
+            Units.Count(result.RowsChecked),
+            Units.Count(result.Pairs),
+            Units.Count(result.EmptyRows),
+            Units.Error(result.Error.MaxAbsError),
+            Units.Error(result.Error.RelativeError),
+            Units.Fixed(result.Error.CosineSimilarity, 7),
+            Units.Error(result.LseMaxAbsError),
+            worst,
+            report.Exact ? $"[green]exact (≤ {Tolerance:0e+0} relative, no row > {VerificationResult.RowTolerance:0e+0})[/]"
+                : $"[red]NOT exact (> {Tolerance:0e+0} relative, or a row > {VerificationResult.RowTolerance:0e+0})[/]");
         return table;
     }
 
@@ -79,13 +117,19 @@ public static class RunReportView
         table.AddColumns("method", "density", "FLOPs", "time", "max abs err vs dense", "rel err vs dense", "peak memory");
         foreach (var baseline in report.Sparse.Prepend(report.Dense))
         {
+            if (baseline.NeedsBytes is { } needs)
+            {
+                table.AddRow(Markup.Escape(baseline.Name), "–", Units.Count(baseline.Flops), DoesNotFit(needs), "–", "–", Units.Bytes(needs));
+                continue;
+            }
+
             table.AddRow(
                 Markup.Escape(baseline.Name),
                 Units.Percent(baseline.Density),
                 Units.Count(baseline.Flops),
-                Units.Seconds(baseline.Time.TotalSeconds),
-                Units.Error(baseline.ErrorVsDense.MaxAbsError),
-                Units.Error(baseline.ErrorVsDense.RelativeError),
+                Time(baseline.Timing, baseline.Time),
+                baseline.ErrorVsDense is { } e ? Units.Error(e.MaxAbsError) : "– (no dense)",
+                baseline.ErrorVsDense is { } r ? Units.Error(r.RelativeError) : "– (no dense)",
                 Units.Bytes(baseline.PeakBytes));
         }
 
@@ -95,22 +139,30 @@ public static class RunReportView
     private static Table Comparison(JobReport report)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("dense vs sparse vs ring, measured")
-            .Caption("complexity = FLOPs computed; scope = density; memory = peak bytes per device; scalability = time(N) / time(N/2): ≈ 4 quadratic, ≈ 2 linear");
+            .Caption("complexity = FLOPs computed; scope = density; memory = peak bytes per device; times = median of the runs after a warm-up (min–max); scalability = median(N) / median(N/2): ≈ 4 quadratic, ≈ 2 linear");
         table.AddColumns("method", "complexity (FLOPs)", "scope (density)", "memory per device", "time at N", "time at N/2", "scalability");
         foreach (var row in report.Comparison)
         {
+            if (row.NeedsBytes is { } needs)
+            {
+                table.AddRow(Markup.Escape(row.Method), Units.Count(row.Flops), "–", DoesNotFit(needs), "–", "–", "–");
+                continue;
+            }
+
             table.AddRow(
                 Markup.Escape(row.Method),
                 Units.Count(row.Flops),
                 Units.Percent(row.Density),
                 Units.Bytes(row.PeakBytesPerDevice),
-                Units.Seconds(row.Time.TotalSeconds),
-                row.HalfTime is { } half ? Units.Seconds(half.TotalSeconds) : "–",
+                Time(row.Timing, row.Time),
+                row.HalfTime is { } half ? Time(row.HalfTiming, half) : "–",
                 row.ScalingRatio is { } ratio ? Units.Ratio(ratio) : "–");
         }
 
         return table;
     }
+
+    private static string DoesNotFit(long needs) => $"does not fit: needs {JobMemory.GiB(needs)}";
 
     private static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
