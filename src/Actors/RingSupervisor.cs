@@ -44,6 +44,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly DeviceLoss[] _losses;
     private readonly HashSet<Address> _down = [];
     private readonly HashSet<Address> _lostNodes = [];
+    private readonly List<Math.QueryChunk> _pooledChunks = [];
+    private readonly List<Math.KeyValueBlock> _pooledBlocks = [];
     private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
@@ -210,8 +212,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         var topology = new RingTopology(Devices);
         for (var r = 0; r < Devices; r++)
         {
-            var chunk = _layout.QueryChunkOf(input, r);
-            var block = _layout.KeyValueBlockOf(input, r);
+            var chunk = _layout.QueryChunkOf(input, r, ChunkBufferPool.Shared);
+            var block = _layout.KeyValueBlockOf(input, r, ChunkBufferPool.Shared);
+            _pooledChunks.Add(chunk);
+            _pooledBlocks.Add(block);
             _networkBytes += RingWire.Tell(Context.System, _current[r], new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
                 _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
@@ -323,6 +327,20 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             stats[r] = results[r].Stats;
         }
 
+        // Every device is done with its chunk and blocks: the next job may reuse them. (A failed job leaves them to the GC:
+        // a device may still be computing on them while it stops.)
+        foreach (var chunk in _pooledChunks)
+        {
+            SequenceLayout.Release(chunk, ChunkBufferPool.Shared);
+        }
+
+        foreach (var block in _pooledBlocks)
+        {
+            SequenceLayout.Release(block, ChunkBufferPool.Shared);
+        }
+
+        _pooledChunks.Clear();
+        _pooledBlocks.Clear();
         if (_ledger is not null)
         {
             _ledger.Restarts = _recovery.Restarts;
@@ -376,8 +394,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
                 var device = Spawn(r, recreate.Epoch, recreate.Node);
                 _collector.Restarted(r);
                 var topology = new RingTopology(Devices);
-                var chunk = _layout!.QueryChunkOf(_job.Input, r);
-                var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s))).ToList();
+                var chunk = _layout!.QueryChunkOf(_job.Input, r, ChunkBufferPool.Shared);
+                var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s), ChunkBufferPool.Shared)).ToList();
+                _pooledChunks.Add(chunk);
+                _pooledBlocks.AddRange(blocks);
                 _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
                     _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
                 _log.Warning("Ring job {0}: {1}; re-created as epoch {2}{3}", _job.JobId, cause, recreate.Epoch, recreate.Node is null ? string.Empty : $" on {recreate.Node}");

@@ -160,6 +160,91 @@ public class DeviceStateSpec
         Assert.Equal(Ticks(30), stats.ComputeQueueTime);
     }
 
+    [Fact]
+    public void DeviceState_recovering_must_recompute_every_block_and_hand_on_only_what_the_successor_lacks()
+    {
+        const int P = 4;
+        var shape = new AttentionShape(1, 2, 1, 8 * P, 4);
+        var input = AttentionInput.Random(shape, seed: 3);
+        var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
+        var topology = new RingTopology(P);
+        var setup = new DeviceSetup(Job, 2, P, shape.SeqLen, AttentionHeads.Of(shape), AttentionOptions.Default) { Epoch = 1 };
+        var blocks = Enumerable.Range(0, P).Select(s => layout.KeyValueBlockOf(input, topology.OriginAt(2, s))).ToList();
+
+        var state = DeviceState.Recovering(setup, layout.QueryChunkOf(input, 2), blocks, now: 5);
+
+        Assert.True(state.IsRecovering);
+        Assert.Equal(P, state.BlocksHeld);
+        Assert.Equal(0, state.TakeCreditGrant()); // it needs nothing from its predecessor
+        Assert.Equal(P, state.ResumeForPredecessor().Credits);
+        Assert.Equal([1, 2, 3], state.ResumeForPredecessor().StepsHeld);
+        Assert.False(state.TryTakeHandOff(out _)); // nothing goes before the successor says what it lacks
+
+        for (var step = 0; step < P; step++)
+        {
+            Assert.True(state.TryStartCompute(10 + step, out var ticket));
+            Complete(state, ticket, 11 + step);
+        }
+
+        Assert.False(state.IsComplete); // computed, but the successor has not answered yet
+
+        // The successor holds its steps 1 and 2 (this device's blocks of steps 0 and 1): only step 2's block goes, as its step 3.
+        state.Resume(credits: 1, stepsHeld: [1, 2]);
+        Assert.True(state.TryTakeHandOff(out var handOff));
+        Assert.Equal((3, topology.OriginAt(2, 2)), (handOff.Step, handOff.Origin));
+        Assert.False(state.TryTakeHandOff(out _));
+        Assert.True(state.IsComplete);
+        Assert.Equal(0, state.BlocksHeld);
+
+        var output = state.Result().Output;
+        var (expected, _) = ReferenceAttention.Compute(input, AttentionOptions.Default);
+        var chunk = layout.QueryChunkOf(input, 2);
+        Assert.True(ErrorMetrics.Compare(output, Rows(expected, shape, chunk.Positions)).RelativeError < 1e-5);
+    }
+
+    [Fact]
+    public void DeviceState_must_drop_hand_offs_a_recreated_successor_holds_now_and_on_arrival()
+    {
+        var (state, input, layout) = Device(devices: 4, device: 1);
+        state.Start(0);
+        Assert.True(state.TryTakeHandOff(out _)); // step 0's block went on
+
+        Assert.Equal(BlockAdmission.Accepted, state.Admit(BlockFrom(input, layout, origin: 0, step: 1), 1));
+        Assert.Equal(1, state.PendingHandOffs);
+
+        // The successor was re-created and holds everything: queued and later hand-offs are dropped, its credits replace ours.
+        state.Resume(credits: 4, stepsHeld: [1, 2, 3]);
+        Assert.Equal(0, state.PendingHandOffs);
+        Assert.Equal(4, state.Credits);
+        Assert.True(state.TryStartCompute(2, out var step0));
+        Complete(state, step0, 3); // the own block, computed and handed on, frees its slot
+        Assert.Equal(1, state.TakeCreditGrant());
+        Assert.Equal(BlockAdmission.Accepted, state.Admit(BlockFrom(input, layout, origin: 3, step: 2), 4));
+        Assert.Equal(0, state.PendingHandOffs);
+        Assert.False(state.TryTakeHandOff(out _));
+
+        // What it tells a re-created predecessor: the steps it holds, and the credits it gave out and has not seen used.
+        var (credits, held) = state.ResumeForPredecessor();
+        Assert.Equal([1, 2], held);
+        Assert.Equal(state.CreditsOutstanding, credits);
+    }
+
+    /// <summary>The rows of <paramref name="full"/> [B·H, N, d] at <paramref name="positions"/>, in that order.</summary>
+    private static double[] Rows(double[] full, AttentionShape shape, int[] positions)
+    {
+        var outer = shape.Batch * shape.Heads;
+        var rows = new double[outer * positions.Length * shape.HeadDim];
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < positions.Length; i++)
+            {
+                Array.Copy(full, ((o * shape.SeqLen) + positions[i]) * shape.HeadDim, rows, ((o * positions.Length) + i) * shape.HeadDim, shape.HeadDim);
+            }
+        }
+
+        return rows;
+    }
+
     private static TimeSpan Ticks(long stopwatchTicks) => TimeSpan.FromSeconds((double)stopwatchTicks / System.Diagnostics.Stopwatch.Frequency);
 
     private static void Complete(DeviceState state, ComputeTicket ticket, long now) => state.CompleteCompute(ticket.Execute(), now);

@@ -30,6 +30,17 @@ public static class RunReportJson
                 document["nodes"] = JsonSerializer.SerializeToNode(placement.Distinct().ToArray(), Options);
                 document["placement"] = JsonSerializer.SerializeToNode(placement, Options);
                 document["networkBytes"] = ring.NetworkBytes;
+                document["coordinatorSentBytes"] = ring.SupervisorNetworkBytes;
+                document["deviceNetwork"] = JsonSerializer.SerializeToNode(ring.Devices.Select(d => new
+                {
+                    device = d.Device,
+                    node = placement[d.Device],
+                    epoch = d.Epoch,
+                    toSuccessorBytes = d.NetworkBytesToSuccessor,
+                    toPredecessorBytes = d.NetworkBytesToPredecessor,
+                    toCoordinatorBytes = d.NetworkBytesToSupervisor,
+                    retransmissions = d.Retransmissions,
+                }), Options);
             }
         }
 

@@ -28,7 +28,7 @@ public sealed class ClusterExperimentSpec(ITestOutputHelper output) : IDisposabl
         // time, and a fresh node's first block includes its JIT (tens of ms): ×1000 made that first block outlast the deadline.
         var (exitCode, text, errors) = CommandLine.Run(
             "experiment", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "1024", "--heads", "4", "--kv-heads", "2",
-            "--dim", "64", "--fault", "crash-node:1@1", "--fault", "slow-device:1*100", "--deadline", "60", "--json", json);
+            "--dim", "64", "--ring-pattern", "bigbird:64:1:1", "--fault", "crash-node:1@1", "--fault", "slow-device:1*100", "--deadline", "60", "--json", json);
         output.WriteLine(text + errors);
         Assert.Equal(0, exitCode);
 
@@ -36,5 +36,30 @@ public sealed class ClusterExperimentSpec(ITestOutputHelper output) : IDisposabl
         var trial = report.RootElement.GetProperty("trials")[0];
         Assert.True(trial.GetProperty("exact").GetBoolean());
         Assert.Equal(1, trial.GetProperty("restarts").GetInt32());
+    }
+
+    /// <summary>
+    /// The run that failed every trial before (issue 9): a re-created device lost the ring pattern on its way to its node,
+    /// and the console filled with stack traces. Now the re-created device is built by the same factory as the first.
+    /// </summary>
+    [Fact]
+    public async Task Experiment_cluster_must_recover_a_killed_device_with_a_ring_pattern_and_print_no_stack_trace()
+    {
+        using var cluster = await DeviceNodes.StartAsync(3, Timeout, output);
+        var json = Path.Combine(_directory, "kill.json");
+
+        var (exitCode, text, errors) = CommandLine.Run(
+            "experiment", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "3", "--seq", "1536", "--heads", "2",
+            "--kv-heads", "2", "--dim", "32", "--ring-pattern", "causal-window:256", "--fault", "kill-device:1@1", "--trials", "2", "--json", json);
+        output.WriteLine(text + errors);
+
+        Assert.Equal(0, exitCode);
+        Assert.DoesNotContain("   at ", text + errors, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.All(report.RootElement.GetProperty("trials").EnumerateArray(), trial =>
+        {
+            Assert.True(trial.GetProperty("exact").GetBoolean());
+            Assert.Equal(1, trial.GetProperty("restarts").GetInt32());
+        });
     }
 }
