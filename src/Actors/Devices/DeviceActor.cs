@@ -38,6 +38,7 @@ namespace RingActors.Actors.Devices;
 public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 {
     private const string PartitionTimer = "partition";
+    private const string ProbeTimer = "probe";
 
     private readonly DeviceSetup _setup;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -57,6 +58,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private long _bytesToPredecessor;
     private long _bytesToSupervisor;
     private long _deliveries;
+    private int _handOffsAtProbe = -1;
 
     public DeviceActor(DeviceSetup setup)
     {
@@ -142,6 +144,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<Deliver>(m => Transmit(m.Frame));
         Receive<ReleasedCredit>(m => OnCredit(m.Grant));
+        Receive<ProbeSuccessor>(_ => Probe());
         Receive<ComputeOutcome>(OnComputed);
         Receive<FlushFaults>(m => m.JobId == _setup.JobId, m =>
         {
@@ -217,14 +220,18 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         }
     }
 
-    /// <summary>A re-created predecessor sends on our incoming link from now on: tell it what we hold and what it may send.</summary>
+    /// <summary>
+    /// A re-created predecessor sends on our incoming link from now on, or the current one asks where we stand (its credit or
+    /// our resume may have been lost): tell it what we hold and what it may send.
+    /// </summary>
     private void OnHello(LinkHello hello)
     {
-        if (!_inbox.SenderIs(hello.SenderEpoch))
+        if (hello.SenderEpoch < _inbox.SenderEpoch)
         {
             return; // an older incarnation's announcement, arriving late
         }
 
+        _inbox.SenderIs(hello.SenderEpoch);
         _predecessor = Sender;
         var (credits, held) = State.ResumeForPredecessor();
         _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkResume(_setup.JobId, hello.Link, _setup.Epoch, credits, held), Self);
@@ -233,6 +240,15 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>The successor was re-created, or answers our own re-creation: re-aim the link and the hand-offs at what it needs.</summary>
     private void OnResume(LinkResume resume)
     {
+        // The answer to our probe (same receiver incarnation, nothing awaited) counts the credits it gave and has not seen
+        // used; it is exact only if we sent nothing since the probe (every earlier frame was acknowledged, so admitted).
+        // Otherwise it is dropped and the probe asks again.
+        var probeAnswer = resume.ReceiverEpoch == Link.ReceiverEpoch && !State.AwaitsResume;
+        if (probeAnswer && State.HandOffsSent != _handOffsAtProbe)
+        {
+            return;
+        }
+
         if (!Link.OnResume(resume))
         {
             return;
@@ -308,6 +324,12 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             _worker.Tell(ticket);
         }
 
+        if (_setup.Faults is { } plan && state.WaitsForSuccessor && Link.Unacknowledged == 0 && !Link.IsCut && !Timers.IsTimerActive(ProbeTimer))
+        {
+            // Credits and resumes are not retransmitted; a lost one would stall the ring until its deadline. Ask again.
+            Timers.StartSingleTimer(ProbeTimer, ProbeSuccessor.Instance, plan.Timeout);
+        }
+
         if (state.IsComplete && !_reported)
         {
             _reported = true;
@@ -325,6 +347,21 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             };
             Send(_supervisor, result with { Stats = stats });
         }
+    }
+
+    /// <summary>
+    /// Still waiting on the successor with every frame acknowledged (so its count of the credits it gave is exact): ask it
+    /// where we stand; its <see cref="LinkResume"/> restores a credit or resume that was lost.
+    /// </summary>
+    private void Probe()
+    {
+        if (State.WaitsForSuccessor && Link.Unacknowledged == 0 && !Link.IsCut)
+        {
+            _bytesToSuccessor += RingWire.Tell(Context.System, _successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
+            _handOffsAtProbe = State.HandOffsSent;
+        }
+
+        Pump();
     }
 
     /// <summary>
@@ -419,6 +456,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private sealed record Deliver(LinkFrame Frame) : INoSerializationVerificationNeeded;
 
     private sealed record ReleasedCredit(GrantCredit Grant) : INoSerializationVerificationNeeded;
+
+    private sealed class ProbeSuccessor : INoSerializationVerificationNeeded
+    {
+        public static readonly ProbeSuccessor Instance = new();
+    }
 
     private sealed class PartitionHealed : INoSerializationVerificationNeeded
     {

@@ -176,6 +176,18 @@ public sealed class DeviceState
     /// <summary>Blocks the predecessor may still send to this device.</summary>
     public int CreditsOutstanding => _outstanding;
 
+    /// <summary>
+    /// Whether the device waits on its successor's word: hand-offs queued without a credit, or (re-created) the successor's
+    /// resume. The device then asks again after a while, in case that word was lost on the way.
+    /// </summary>
+    public bool WaitsForSuccessor => Phase == DevicePhase.Running && (_awaitingResume || (_handOffs.Count > 0 && _credits == 0));
+
+    /// <summary>Whether a re-created device still waits for its successor to say what it holds.</summary>
+    public bool AwaitsResume => _awaitingResume;
+
+    /// <summary>Blocks handed on so far.</summary>
+    public int HandOffsSent => _handOffsSent;
+
     /// <summary>Blocks waiting for a credit to be handed on.</summary>
     public int PendingHandOffs => _handOffs.Count;
 

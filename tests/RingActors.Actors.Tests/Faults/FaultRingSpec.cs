@@ -237,6 +237,41 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         Assert.Equal(1, completed.Stats.HandOffsReceived);
     }
 
+    [Fact]
+    public void DeviceActor_must_ask_its_successor_again_when_a_credit_is_lost_and_resume_from_its_answer()
+    {
+        var shape = new AttentionShape(1, 2, 1, 31, 8);
+        var input = AttentionInput.Random(shape, seed: 6);
+        const int P = 3;
+        var layout = new SequenceLayout(LayoutKind.Contiguous, shape.SeqLen, P);
+        var setup = new DeviceSetup("job-probe", 1, P, shape.SeqLen, AttentionHeads.Of(shape), new AttentionOptions(false, null, null, 1))
+        {
+            Faults = FaultPlan.None with { AckTimeout = TimeSpan.FromMilliseconds(100) },
+        };
+        var predecessor = CreateTestProbe();
+        var successor = CreateTestProbe();
+        var supervisor = CreateTestProbe();
+        var device = Sys.ActorOf(DeviceActor.Props(setup));
+        var own = layout.KeyValueBlockOf(input, 1);
+        var chunk = layout.QueryChunkOf(input, 1);
+        device.Tell(new AssignChunk("job-probe", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, predecessor.Ref, successor.Ref, supervisor.Ref));
+        device.Tell(new StartRing("job-probe"));
+
+        // The own block goes on the initial credit and is acknowledged; the predecessor's block then waits for a credit
+        // that (as if lost) never comes.
+        var first = successor.ExpectMsg<LinkFrame>();
+        device.Tell(new LinkAck("job-probe", 1, 0, first.Sequence, false), successor.Ref);
+        var other = layout.KeyValueBlockOf(input, 0);
+        device.Tell(new LinkFrame("job-probe", 0, 0, 0, 0, new AcceptBlock("job-probe", 0, 1, 0, 0, other.Keys, other.Values, other.Positions)), predecessor.Ref);
+
+        // The device asks where it stands; the successor's answer gives the credit back, and the block goes.
+        var probe = successor.ExpectMsg<LinkHello>(TimeSpan.FromSeconds(5));
+        Assert.Equal((1, 0), (probe.Link, probe.SenderEpoch));
+        device.Tell(new LinkResume("job-probe", 1, 0, 1, [1]), successor.Ref);
+        var second = successor.ExpectMsg<LinkFrame>();
+        Assert.Equal((2, 0), (second.Block.Step, second.Block.Origin));
+    }
+
     private static void AssertExact(AttentionInput input, RingJobSettings settings, RingResult result)
     {
         var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
