@@ -130,7 +130,10 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
         }
         finally
         {
+            // Leave the cluster while the device nodes still answer, so that the exit is quiet (no unreachable nodes, no
+            // split-brain decision); the children are killed after (ChildNodes' dispose).
             await local.Terminate();
+            await coordinator.LeaveAsync();
         }
     }
 

@@ -27,7 +27,7 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
         var outPath = Path.Combine(_directory, "out.npy");
         var (exitCode, text, errors) = CommandLine.Run(
             "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", "90", "--json", json, "--out", outPath);
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--json", json, "--out", outPath);
         output.WriteLine(text + errors);
         Assert.Equal(0, exitCode);
 
