@@ -14,46 +14,28 @@ namespace RingActors.Actors.Tests.Cluster;
 [Collection(ClusterCollection.Name)]
 public class ClusterFaultSpec
 {
-    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan UpTimeout = CrashableNodes.UpTimeout;
 
-    private static readonly Config Fast = ConfigurationFactory.ParseString("""
-        akka.cluster.failure-detector { heartbeat-interval = 200ms, acceptable-heartbeat-pause = 1s, threshold = 8 }
-        akka.cluster.split-brain-resolver.stable-after = 2s
-        akka.coordinated-shutdown.run-by-actor-system-terminate = off
-        akka.loglevel = ERROR
-        """);
+    private static readonly Config Fast = CrashableNodes.Fast;
 
     [Fact]
     public async Task A_crashed_device_node_must_have_its_device_recreated_on_a_survivor_and_the_output_equal_the_oracle()
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
-        await coordinator.WhenUp.WaitAsync(UpTimeout);
-        var seeds = new[] { coordinator.Address.ToString() };
-        var nodes = Enumerable.Range(0, 3)
-            .Select(_ => ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast, Crash = NodeAgent.AbortSystem }))
-            .ToList();
-        try
-        {
-            var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 3, UpTimeout);
-            var placement = new DevicePlacement(members.Select(m => m.Address).ToArray());
-            var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 64), seed: 5);
+        await using var cluster = await CrashableNodes.StartAsync(3);
+        var placement = cluster.Members;
+        var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 64), seed: 5);
 
-            // Device 1 is slowed so that its node (node 1, device 1's) dies while the ring still needs it.
-            var plan = new FaultPlan([FaultSpec.Parse("crash-node:1@1"), FaultSpec.Parse("slow-device:1*300")], Seed: 1).ValidateFor(3, cluster: true);
-            var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: true, Deadline: TimeSpan.FromSeconds(30)) { Placement = placement, Faults = plan };
+        // Device 1 is slowed so that its node (node 1, device 1's) dies while the ring still needs it.
+        var plan = new FaultPlan([FaultSpec.Parse("crash-node:1@1"), FaultSpec.Parse("slow-device:1*300")], Seed: 1).ValidateFor(3, cluster: true);
+        var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: true, Deadline: TimeSpan.FromSeconds(30)) { Placement = placement, Faults = plan };
 
-            var result = await RingRunner.RunAsync(coordinator.System, input, settings);
+        var result = await RingRunner.RunAsync(cluster.Coordinator.System, input, settings);
 
-            var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
-            Assert.True(ErrorMetrics.Compare(result.Output, expected).RelativeError < 1e-5);
-            Assert.NotEqual(placement[1].ToString(), result.Placement![1]);
-            Assert.Equal(1, result.Faults!.Restarts);
-            Assert.Contains(result.Faults.Records, r => r.Fault == "crash-node:1@1");
-        }
-        finally
-        {
-            await Task.WhenAll(nodes.Select(n => n.System.WhenTerminated.IsCompleted ? Task.CompletedTask : n.System.Terminate()));
-        }
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        Assert.True(ErrorMetrics.Compare(result.Output, expected).RelativeError < 1e-5);
+        Assert.NotEqual(placement[1].ToString(), result.Placement![1]);
+        Assert.Equal(1, result.Faults!.Restarts);
+        Assert.Contains(result.Faults.Records, r => r.Fault == "crash-node:1@1");
     }
 
     [Fact]

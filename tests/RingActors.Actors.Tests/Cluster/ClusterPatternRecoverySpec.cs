@@ -1,5 +1,3 @@
-using Akka.Configuration;
-using RingActors.Actors.Cluster;
 using RingActors.Actors.Faults;
 using RingActors.Math;
 using RingActors.Math.Masks;
@@ -15,14 +13,6 @@ namespace RingActors.Actors.Tests.Cluster;
 public class ClusterPatternRecoverySpec
 {
     private const int Tokens = 192;
-    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(20);
-
-    private static readonly Config Fast = ConfigurationFactory.ParseString("""
-        akka.cluster.failure-detector { heartbeat-interval = 200ms, acceptable-heartbeat-pause = 1s, threshold = 8 }
-        akka.cluster.split-brain-resolver.stable-after = 2s
-        akka.coordinated-shutdown.run-by-actor-system-terminate = off
-        akka.loglevel = ERROR
-        """);
 
     [Theory]
     [InlineData("causal-window:64", "kill-device:1@1")]
@@ -35,42 +25,29 @@ public class ClusterPatternRecoverySpec
     [InlineData("union:causal-window:32+global:0", "crash-node:1@1")]
     public async Task A_lost_device_must_be_recreated_with_the_rings_pattern_and_the_output_equal_the_oracle(string pattern, string fault)
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
-        await coordinator.WhenUp.WaitAsync(UpTimeout);
-        var seeds = new[] { coordinator.Address.ToString() };
-        var nodes = Enumerable.Range(0, 3)
-            .Select(_ => ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast, Crash = NodeAgent.AbortSystem }))
-            .ToList();
-        try
+        await using var cluster = await CrashableNodes.StartAsync(3);
+        var placement = cluster.Members;
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, Tokens, 16), seed: 8);
+        var spec = FaultSpec.Parse(fault);
+
+        // A crashed node's device is slowed, so that its node dies while the ring still needs it.
+        var faults = spec is FaultSpec.CrashNode crash ? [spec, FaultSpec.Parse($"slow-device:{crash.Node}*100")] : new List<FaultSpec> { spec };
+        var plan = new FaultPlan(faults, Seed: 2).ValidateFor(3, cluster: true);
+        var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: true, PatternSpec.Parse(pattern, new PatternContext(Tokens, 3, true)), Deadline: TimeSpan.FromSeconds(40))
         {
-            var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 3, UpTimeout);
-            var placement = DevicePlacement.Place("round-robin", 3, members.Select(m => m.Address).ToList());
-            var input = AttentionInput.Random(new AttentionShape(1, 2, 1, Tokens, 16), seed: 8);
-            var spec = FaultSpec.Parse(fault);
+            PatternSpec = pattern,
+            PatternSeed = 3,
+            Placement = placement,
+            Faults = plan,
+        };
 
-            // A crashed node's device is slowed, so that its node dies while the ring still needs it.
-            var faults = spec is FaultSpec.CrashNode crash ? [spec, FaultSpec.Parse($"slow-device:{crash.Node}*100")] : new List<FaultSpec> { spec };
-            var plan = new FaultPlan(faults, Seed: 2).ValidateFor(3, cluster: true);
-            var settings = new RingJobSettings(3, LayoutKind.Zigzag, Causal: true, PatternSpec.Parse(pattern, new PatternContext(Tokens, 3, true)), Deadline: TimeSpan.FromSeconds(40))
-            {
-                PatternSpec = pattern,
-                PatternSeed = 3,
-                Placement = placement,
-                Faults = plan,
-            };
+        var result = await RingRunner.RunAsync(cluster.Coordinator.System, input, settings);
 
-            var result = await RingRunner.RunAsync(coordinator.System, input, settings);
-
-            var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
-            var error = ErrorMetrics.Compare(result.Output, expected);
-            Assert.True(error.RelativeError < 1e-5, $"relative error {error.RelativeError}");
-            Assert.Equal(1, result.Faults!.Restarts);
-            Assert.Contains(result.Devices, d => d.Epoch == 1);
-            Assert.Contains(result.Faults.Records, r => r.Fault == spec.ToString() && r.Occurrences == 1);
-        }
-        finally
-        {
-            await Task.WhenAll(nodes.Select(n => n.System.WhenTerminated.IsCompleted ? Task.CompletedTask : n.System.Terminate()));
-        }
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        var error = ErrorMetrics.Compare(result.Output, expected);
+        Assert.True(error.RelativeError < 1e-5, $"relative error {error.RelativeError}");
+        Assert.Equal(1, result.Faults!.Restarts);
+        Assert.Contains(result.Devices, d => d.Epoch == 1);
+        Assert.Contains(result.Faults.Records, r => r.Fault == spec.ToString() && r.Occurrences == 1);
     }
 }
