@@ -17,7 +17,7 @@ public static class KernelIsa
 {
     /// <summary>
     /// Vector512 where the processor accelerates it, Vector256 otherwise. Decided once per process: the JIT reads
-    /// the processor (and <c>DOTNET_EnableAVX512F=0</c>) at start-up, so it cannot change later.
+    /// the processor (and <c>DOTNET_EnableAVX512=0</c>; .NET 10 ignores DOTNET_EnableAVX512F=0) at start-up, so it cannot change later.
     /// </summary>
     public static readonly VectorIsa Selected = Vector512.IsHardwareAccelerated ? VectorIsa.Vector512 : VectorIsa.Vector256;
 
