@@ -61,15 +61,17 @@ public sealed class ClusterTrafficSpec(ITestOutputHelper output)
         {
             var (node, successor) = (nodes[r], nodes[(r + 1) % 3]);
 
-            // Each device hands P − 1 = 2 blocks to its successor: they cross from its node to the successor's, once.
-            Assert.InRange(Flow(node, successor), 2 * block, (2 * block) + (2 * MiB));
+            // Each device hands P − 1 = 2 blocks to its successor: they cross from its node to the successor's, once — and
+            // again only for a frame the device itself retransmitted (an acknowledgement late on a loaded machine).
+            var resent = result.Devices[r].Retransmissions;
+            Assert.InRange(Flow(node, successor), 2 * block, ((2 + resent) * block) + (2 * MiB));
 
             // Back towards the predecessor go only acknowledgements and credits (and gossip): far less than one block.
             Assert.InRange(Flow(successor, node), 0, MiB);
 
             // The device's own count of what it sent its successor agrees with the kernel's within the frames' headers and gossip.
             var counted = result.Devices[r].NetworkBytesToSuccessor;
-            Assert.InRange(counted, 2 * block, 2 * block * 1.01);
+            Assert.InRange(counted, 2 * block, (2 + resent) * block * 1.01);
             Assert.InRange(Flow(node, successor) - counted, -MiB / 4, MiB);
         }
 
