@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using RingActors.Math;
 using RingActors.Math.IO;
@@ -126,5 +127,27 @@ public sealed class RunCommandSpec : IDisposable
             var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains(expected, line);
         }
+    }
+
+    [Fact]
+    public void A_npy_header_nested_64_KiB_deep_must_give_one_line_and_exit_code_2()
+    {
+        // 64 KiB of '(' recursed once per level in the header parser and could overflow the stack, which nothing catches.
+        var deep = Path.Combine(_directory, "deep.npy");
+        var header = Encoding.Latin1.GetBytes("{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', 65000) + "\n");
+        using (var file = File.Create(deep))
+        {
+            file.Write([0x93, .. "NUMPY"u8, 2, 0]);
+            file.Write(BitConverter.GetBytes((uint)header.Length));
+            file.Write(header);
+        }
+
+        var good = Path.Combine(_directory, "good.npy");
+        NpyFile.Write(good, new float[2 * 10 * 4], [2, 10, 4]);
+        var (exitCode, _, errors) = CommandLine.Run("run", "--q", deep, "--k", good, "--v", good, "--devices", "2", "--no-causal");
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"{deep}: header nests tuples or lists deeper than 32 levels", line, StringComparison.Ordinal);
+        Assert.True(line.Length < 400, line);
     }
 }
