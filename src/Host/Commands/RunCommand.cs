@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Actors.Protocol;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
@@ -79,7 +78,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 }
                 catch (ArgumentException error)
                 {
-                    return Spectre.Console.ValidationResult.Error(error.Message[..error.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal)]);
+                    return Spectre.Console.ValidationResult.Error(UserError.WithoutParameter(error));
                 }
             }
 
@@ -91,6 +90,11 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             if (Repeats < 3)
             {
                 return Spectre.Console.ValidationResult.Error($"--repeats must be ≥ 3 (a time is the median of at least 3 runs), got {Repeats}");
+            }
+
+            if (OptionLimits.Whole("--repeats", Repeats, 3, OptionLimits.MaxRepeats) is { } repeats)
+            {
+                return Spectre.Console.ValidationResult.Error(repeats);
             }
 
             if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
@@ -145,7 +149,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return await ClusterRun.ExecuteAsync(console, settings, input, queryFileShape, job, baselines, RunWithProgress, cancellationToken);
         }
 
-        var system = ActorSystem.Create("ringactors", RingActorsConfig.Local());
+        var system = LocalActorSystem.Create("ringactors");
         try
         {
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
@@ -202,7 +206,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             SequenceLayout.ParseKind(settings.Layout),
             settings.IsCausal,
             ringPattern,
-            ThreadsPerDevice: settings.ThreadsPerDevice)
+            ThreadsPerDevice: settings.ThreadsPerDevice,
+            Deadline: settings.Deadline)
         {
             PatternSpec = settings.RingPattern,
             PatternSeed = settings.Seed,
