@@ -9,6 +9,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // An exception on a thread of its own (a callback, a timer) bypasses Run's handler: the runtime would print its
+        // trace and abort. It gets the same one line; exiting here is the only way to keep the runtime from printing it.
+        AppDomain.CurrentDomain.UnhandledException += (_, unhandled) =>
+        {
+            UserError.Report(unhandled.ExceptionObject as Exception ?? new InvalidOperationException($"{unhandled.ExceptionObject}"), Console.Error);
+            Environment.Exit(UserError.FailedExitCode);
+        };
+
         var console = AnsiConsole.Console;
         if (Console.IsOutputRedirected)
         {
@@ -19,7 +27,10 @@ public static class Program
         return Run(args, console, Console.Error);
     }
 
-    /// <summary>Runs the command line; every user error becomes one line on stderr and exit code 2, never a stack trace.</summary>
+    /// <summary>
+    /// Runs the command line. Every exception becomes one line on stderr, never a stack trace: exit 2 for a user error,
+    /// 1 for a ring job that failed or anything unexpected (<see cref="UserError.Report"/>).
+    /// </summary>
     public static int Run(string[] args, IAnsiConsole console, TextWriter errors)
     {
         var app = new CommandApp();
@@ -68,8 +79,9 @@ public static class Program
         {
             return app.Run(ClusterSeeds(SpellOutShortLongOptions(args)));
         }
-        catch (Exception error) when (UserError.IsUserError(error))
+        catch (Exception error)
         {
+            // The one place an exception ends the program: one line and an exit code whatever it is (UserError), never a trace.
             return UserError.Report(error, errors);
         }
     }

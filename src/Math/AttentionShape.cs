@@ -16,8 +16,9 @@ public sealed record AttentionShape(int Batch, int Heads, int KvHeads, int SeqLe
         Require(SeqLen > 0, nameof(SeqLen), $"sequence length must be ≥ 1, got {SeqLen}");
         Require(HeadDim > 0, nameof(HeadDim), $"head dimension must be ≥ 1, got {HeadDim}");
         Require(Heads % KvHeads == 0, nameof(Heads), $"heads ({Heads}) must be a multiple of kv-heads ({KvHeads})");
-        Require((long)Batch * Heads * SeqLen * HeadDim <= Array.MaxLength, nameof(SeqLen),
-            $"Q would hold {(long)Batch * Heads * SeqLen * HeadDim} floats, more than one array can ({Array.MaxLength})");
+        // Four ints multiply past a long (65536⁴ wraps to 0 and would pass): Int128 holds any product of four.
+        var floats = (Int128)Batch * Heads * SeqLen * HeadDim;
+        Require(floats <= Array.MaxLength, nameof(SeqLen), $"Q would hold {floats} floats, more than one array can ({Array.MaxLength})");
         return this;
     }
 

@@ -169,7 +169,16 @@ public class RingSupervisorSpec(ITestOutputHelper output) : RingTestKit(output)
         }
 
         Assert.Equal("progress-job", result.JobId);
-        Assert.InRange(result.Overlap, 0, 1);
+
+        // Overlap is the hidden share of the hand-off time the devices measured: 3 devices receive 2 blocks each, every hand-off
+        // takes some time, and no device can have hidden more of it than it spent.
+        Assert.Equal(6, result.HandOffs);
+        Assert.All(result.Devices, d => Assert.True(
+            d.HandOffTime > TimeSpan.Zero && d.HiddenHandOffTime >= TimeSpan.Zero && d.HiddenHandOffTime <= d.HandOffTime,
+            $"hand-off time {d.HandOffTime}, hidden {d.HiddenHandOffTime}"));
+        var hidden = result.Devices.Sum(d => d.HiddenHandOffTime.Ticks);
+        var total = result.Devices.Sum(d => d.HandOffTime.Ticks);
+        Assert.Equal((double)hidden / total, result.Overlap);
         Assert.True(result.WallTime >= result.RingTime);
     }
 

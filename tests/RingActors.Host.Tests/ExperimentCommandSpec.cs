@@ -82,15 +82,20 @@ public sealed class ExperimentCommandSpec : IDisposable
     }
 
     [Theory]
-    [InlineData("experiment", "--fault <KIND:ARGS>")]
-    [InlineData("run", "--q-npy <FILE>")]
-    [InlineData("compare", "--pattern <SPEC>")]
-    public void Help_must_list_the_options_without_tripping_on_brackets(string verb, string option)
+    [InlineData("experiment", "--fault <KIND:ARGS>", "--devices <P>")]
+    [InlineData("run", "--q-npy <FILE>", "--devices <P>")]
+    [InlineData("compare", "--pattern <SPEC>", "--block <TOKENS>")]
+    public void Help_must_list_the_options_without_tripping_on_brackets(string verb, string option, string another)
     {
         var (exitCode, output, errors) = CommandLine.Run(verb, "--help");
 
         Assert.True(exitCode == 0, errors + output);
         Assert.Contains(option, output, StringComparison.Ordinal);
-        Assert.Contains("--devices <P>", verb == "compare" ? "--devices <P>" : output, StringComparison.Ordinal);
+        Assert.Contains(another, output, StringComparison.Ordinal);
+
+        // compare runs no ring: it must not offer the ring's options.
+        var declared = CommandLine.DeclaredOptions(output);
+        Assert.Contains(option.Split(' ')[0], declared);
+        Assert.Equal(verb != "compare", declared.Contains("--devices"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using RingActors.Math;
 using RingActors.Math.IO;
@@ -126,5 +127,100 @@ public sealed class RunCommandSpec : IDisposable
             var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains(expected, line);
         }
+    }
+
+    [Fact]
+    public void Out_must_not_be_written_when_the_ring_is_not_exact_unless_keep_inexact_asks()
+    {
+        var (q, k, v) = IllConditioned();
+        var outPath = Path.Combine(_directory, "inexact.npy");
+        string[] job = ["run", "--q", q, "--k", k, "--v", v, "--devices", "2", "--no-causal", "--pattern", "none", "--no-scaling", "--verify", "full", "--out", outPath];
+
+        var (exitCode, output, errors) = CommandLine.Run(job);
+        Assert.True(exitCode == 1, $"exit {exitCode}\n{output}\n{errors}");
+        Assert.Contains("NOT exact", output, StringComparison.Ordinal);
+        var refused = Assert.Single(output.Split('\n'), line => line.Contains(outPath, StringComparison.Ordinal));
+        Assert.StartsWith($"ring output NOT written to {outPath}: the ring is NOT exact (relative error ", refused, StringComparison.Ordinal);
+        Assert.EndsWith("--keep-inexact writes it anyway", refused.TrimEnd(), StringComparison.Ordinal);
+        Assert.False(File.Exists(outPath));
+
+        (exitCode, output, errors) = CommandLine.Run([.. job, "--keep-inexact"]);
+        Assert.True(exitCode == 1, $"exit {exitCode}\n{output}\n{errors}");
+        var kept = Assert.Single(output.Split('\n'), line => line.Contains(outPath, StringComparison.Ordinal));
+        Assert.StartsWith($"ring output written to {outPath} although the ring is NOT exact (relative error ", kept, StringComparison.Ordinal);
+        Assert.Equal([2, 32, 8], NpyFile.Read(outPath).Shape);
+    }
+
+    [Theory]
+    [InlineData("--out with --verify none would write an output nobody checked: verify it, or add --keep-inexact", "--verify", "none", "--out", "out.npy")]
+    [InlineData("--keep-inexact needs --out", "--keep-inexact")]
+    public void Out_options_that_would_write_an_unchecked_output_must_be_refused_before_the_run(string expected, params string[] options)
+    {
+        var (exitCode, output, errors) = CommandLine.Run(["run", "--seq", "64", "--devices", "2", .. options]);
+        Assert.Equal(2, exitCode);
+        Assert.Equal(string.Empty, output);
+        Assert.Contains(expected, Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unverified_output_must_be_written_with_keep_inexact_and_say_so()
+    {
+        var outPath = Path.Combine(_directory, "unverified.npy");
+        var (exitCode, output, errors) = CommandLine.Run(
+            "run", "--seq", "40", "--heads", "2", "--kv-heads", "1", "--dim", "8", "--devices", "2", "--pattern", "none", "--no-scaling",
+            "--verify", "none", "--out", outPath, "--keep-inexact");
+        Assert.True(exitCode == 0, $"exit {exitCode}\n{output}\n{errors}");
+        Assert.Contains($"ring output written to {outPath} unverified (--verify none, --keep-inexact)", output, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 40, 8], NpyFile.Read(outPath).Shape);
+    }
+
+    [Fact]
+    public void A_npy_header_nested_64_KiB_deep_must_give_one_line_and_exit_code_2()
+    {
+        // 64 KiB of '(' recursed once per level in the header parser and could overflow the stack, which nothing catches.
+        var deep = Path.Combine(_directory, "deep.npy");
+        var header = Encoding.Latin1.GetBytes("{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', 65000) + "\n");
+        using (var file = File.Create(deep))
+        {
+            file.Write([0x93, .. "NUMPY"u8, 2, 0]);
+            file.Write(BitConverter.GetBytes((uint)header.Length));
+            file.Write(header);
+        }
+
+        var good = Path.Combine(_directory, "good.npy");
+        NpyFile.Write(good, new float[2 * 10 * 4], [2, 10, 4]);
+        var (exitCode, _, errors) = CommandLine.Run("run", "--q", deep, "--k", good, "--v", good, "--devices", "2", "--no-causal");
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"{deep}: header nests tuples or lists deeper than 32 levels", line, StringComparison.Ordinal);
+        Assert.True(line.Length < 400, line);
+    }
+
+    /// <summary>
+    /// q, k and v the float32 ring cannot get right, written to .npy files ([H,N,d] = [2,32,8]): every query is (s, 0, …) and
+    /// key j is (s + j·ε, 0, …) with s = 1000, ε = 10⁻⁴, so the scores (≈ s²/√d ≈ 3.5·10⁵) differ from key to key by s·ε/√d ≈
+    /// 0.035, about the float32 spacing at that size (0.03). The float64 reference tells the keys apart; float32 scores round
+    /// them by up to half that spacing, a few percent of each softmax weight: far beyond the 10⁻⁵ the ring must meet.
+    /// </summary>
+    private (string Q, string K, string V) IllConditioned()
+    {
+        const int Heads = 2, N = 32, D = 8;
+        var q = new float[Heads * N * D];
+        var k = new float[Heads * N * D];
+        for (var h = 0; h < Heads; h++)
+        {
+            for (var t = 0; t < N; t++)
+            {
+                q[((h * N) + t) * D] = 1000f;
+                k[((h * N) + t) * D] = 1000f + (t * 1e-4f);
+            }
+        }
+
+        var v = AttentionInput.Random(new AttentionShape(1, Heads, Heads, N, D), seed: 3).V;
+        var paths = (Path.Combine(_directory, "q-ill.npy"), Path.Combine(_directory, "k-ill.npy"), Path.Combine(_directory, "v-ill.npy"));
+        NpyFile.Write(paths.Item1, q, [Heads, N, D]);
+        NpyFile.Write(paths.Item2, k, [Heads, N, D]);
+        NpyFile.Write(paths.Item3, v, [Heads, N, D]);
+        return paths;
     }
 }

@@ -178,7 +178,25 @@ public class NpyFileSpec
         { "truncated", Npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", TwoFloats), "data is truncated: shape (3,) of <f4 needs 12 bytes, the file holds 8" },
         { "truncated f8", Npy(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,)}", TwoFloats), "needs 16 bytes, the file holds 8" },
         { "extra data", Npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", TwoFloats), "data length does not match the shape: shape (1,) of <f4 needs 4 bytes, the file holds 8" },
+        { "64 KiB of '('", Npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', 65000), TwoFloats), "header nests tuples or lists deeper than 32 levels" },
+        { "lists and tuples 33 deep", Npy(1, "{'descr': " + string.Concat(Enumerable.Repeat("[(", 17)) + "}", TwoFloats), "deeper than 32 levels" },
+        { "a lone minus", Npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-,)}", TwoFloats), "header holds a '-' without digits" },
     };
+
+    [Fact]
+    public void Read_must_parse_32_levels_and_keep_a_long_shape_out_of_its_one_line()
+    {
+        // 32 levels are parsed (the error is about the value, not the depth): numpy's deepest header nests 3.
+        var nested = Npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', 32) + new string(')', 32) + "}", TwoFloats);
+        var error = Assert.Throws<InvalidDataException>(() => NpyFile.Read(new MemoryStream(nested), "q.npy"));
+        Assert.Contains("'shape' is (((", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("deeper", error.Message, StringComparison.Ordinal);
+
+        // A rank-20000 shape is named by its first items and its length, not printed whole.
+        var wide = Npy(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (" + string.Concat(Enumerable.Repeat("1, ", 20000)) + ")}", TwoFloats);
+        error = Assert.Throws<InvalidDataException>(() => NpyFile.Read(new MemoryStream(wide), "q.npy"));
+        Assert.Equal("q.npy: shape (1, 1, 1, 1, 1, 1, 1, 1, … 20000 items) has rank 20000, expected rank 1 to 4", error.Message);
+    }
 
     [Theory]
     [MemberData(nameof(Malformed))]

@@ -152,7 +152,7 @@ public class PatternCoverageSpec
     public void Classify_must_equal_brute_force_on_any_positions(string spec)
     {
         var pattern = (StaticPattern)PatternSpec.Parse(spec, new PatternContext(N, Seed: 7));
-        var definition = Definition(pattern);
+        var definition = Definition(spec, seed: 7, causal: false);
         PatternDefinitions.AssertAllowsEverywhere(pattern, definition, N);
         PatternDefinitions.AssertClassifyExact(pattern, definition, N, seed: spec.Length);
     }
@@ -163,7 +163,8 @@ public class PatternCoverageSpec
     {
         var pattern = PatternSpec.Parse(spec, new PatternContext(N, Seed: 11, Causal: true));
         var mask = new AttentionOptions(Causal: true, Pattern: pattern).MaskFor(0, 0)!;
-        var definition = Definition((StaticPattern)pattern);
+        var definition = Definition(spec, seed: 11, causal: true);
+        PatternDefinitions.AssertAllowsEverywhere((StaticPattern)pattern, definition, N);
         PatternDefinitions.AssertClassifyExact(mask, (i, j) => j <= i && definition(i, j), N, seed: spec.Length + 3);
     }
 
@@ -178,18 +179,154 @@ public class PatternCoverageSpec
         }
     }
 
-    /// <summary>The definition of a parsed pattern, from its parameters (random and BigBird: from their drawn keys and blocks).</summary>
-    internal static Func<int, int, bool> Definition(StaticPattern pattern) => pattern switch
+    [Fact]
+    public void The_reference_generator_must_be_the_published_SplitMix64()
     {
-        SlidingWindowPattern { Causal: true } w => PatternDefinitions.CausalWindow(w.Window),
-        SlidingWindowPattern w => PatternDefinitions.Window(w.Window),
-        DilatedWindowPattern d => PatternDefinitions.Dilated(d.Window, d.Dilation),
-        GlobalTokensPattern g => PatternDefinitions.Global([.. g.Positions]),
-        StridedPattern s => PatternDefinitions.Strided(s.Stride),
-        FixedPattern f => PatternDefinitions.Fixed(f.BlockLength, f.SummaryKeys),
-        RandomPattern r => (i, j) => r.KeysOf(i).ToArray().Contains(j),
-        BlockSparsePattern b => (i, j) => b.BlockAllowed(i / b.BlockSize, j / b.BlockSize),
-        UnionPattern u => PatternDefinitions.Any([.. u.Members.Select<StaticPattern, Func<int, int, bool>>(member => Definition(member))]),
-        _ => throw new ArgumentException($"no definition for {pattern.Name}"),
-    };
+        // Steele, Lea & Flood's generator from state 0 (Vigna's splitmix64.c): the first two outputs.
+        var generator = new ReferenceDraws.SplitMix64(0);
+        Assert.Equal(0xE220A8397B1DCDAFUL, generator.Next());
+        Assert.Equal(0x6E789E6AA1B965F4UL, generator.Next());
+    }
+
+    /// <summary>
+    /// The definition of a pattern read from its spec text alone (README's table, ANCHORS.md §4), never from the parsed object:
+    /// block layouts from their rows of 0/1, random keys and BigBird's random blocks re-drawn by <see cref="ReferenceDraws"/>.
+    /// </summary>
+    internal static Func<int, int, bool> Definition(string spec, int seed, bool causal)
+    {
+        var colon = spec.IndexOf(':', StringComparison.Ordinal);
+        var (name, rest) = (spec[..colon], spec[(colon + 1)..]);
+        var args = rest.Split(':');
+        int Arg(int index) => int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture);
+        return name switch
+        {
+            "window" => PatternDefinitions.Window(Arg(0)),
+            "causal-window" => PatternDefinitions.CausalWindow(Arg(0)),
+            "dilated" => PatternDefinitions.Dilated(Arg(0), Arg(1)),
+            "global" => PatternDefinitions.Global([.. GlobalPositions(rest)]),
+            "strided" => PatternDefinitions.Strided(Arg(0)),
+            "fixed" => PatternDefinitions.Fixed(Arg(0), Arg(1)),
+            "random" => ReferenceDraws.Random(Arg(0), N, seed, causal),
+            "bigbird" => ReferenceDraws.BigBird(Arg(0), Arg(1), Arg(2), N, seed, causal),
+            "block" => PatternDefinitions.Layout(Arg(0), Layout(args[1])),
+            "union" => PatternDefinitions.Any([.. rest.Split('+').Select(member => Definition(member, seed, causal))]),
+            _ => throw new ArgumentException($"no definition for {spec}"),
+        };
+    }
+
+    /// <summary>"0-3,100,256" as positions.</summary>
+    private static IEnumerable<int> GlobalPositions(string items) =>
+        items.Split(',').SelectMany(item => item.Split('-') is [var from, var to]
+            ? Enumerable.Range(int.Parse(from, System.Globalization.CultureInfo.InvariantCulture), int.Parse(to, System.Globalization.CultureInfo.InvariantCulture) - int.Parse(from, System.Globalization.CultureInfo.InvariantCulture) + 1)
+            : new[] { int.Parse(item, System.Globalization.CultureInfo.InvariantCulture) });
+
+    /// <summary>"110/011" as [query block, key block] flags.</summary>
+    private static bool[,] Layout(string rows)
+    {
+        var lines = rows.Split('/');
+        var layout = new bool[lines.Length, lines[0].Length];
+        for (var r = 0; r < lines.Length; r++)
+        {
+            for (var c = 0; c < lines[r].Length; c++)
+            {
+                layout[r, c] = lines[r][c] == '1';
+            }
+        }
+
+        return layout;
+    }
+}
+
+/// <summary>
+/// The seeded choices of the random patterns, re-derived from what their documentation states (RandomPattern, BigBirdPattern):
+/// each row (query, or query block) draws its keys with SplitMix64 seeded by (seed, row, the pattern's salt) alone, r distinct
+/// values by Floyd's algorithm; written here from the published algorithms, not by calling the patterns' code.
+/// </summary>
+internal static class ReferenceDraws
+{
+    /// <summary>"RAND" and "BIGB": the salts that keep the two patterns' draws apart for one seed.</summary>
+    private const int RandomSalt = 0x52414e44;
+    private const int BigBirdSalt = 0x42494742;
+
+    /// <summary>Query i attends r distinct keys of [0, N) (of [0, i] when causal).</summary>
+    public static Func<int, int, bool> Random(int r, int n, int seed, bool causal)
+    {
+        var keys = new HashSet<int>[n];
+        for (var i = 0; i < n; i++)
+        {
+            var range = causal ? i + 1 : n;
+            keys[i] = [.. Floyd(new SplitMix64(seed, i, RandomSalt), range, System.Math.Min(r, range))];
+
+            // What the definition promises whatever the generator: exactly min(r, range) keys, all in range.
+            Assert.Equal(System.Math.Min(r, range), keys[i].Count);
+            Assert.All(keys[i], key => Assert.InRange(key, 0, range - 1));
+        }
+
+        return (i, j) => keys[i].Contains(j);
+    }
+
+    /// <summary>
+    /// Blocks of b: query block B attends C when |B − C| ≤ 1, B &lt; g or C &lt; g, or C is one of r distinct blocks drawn among
+    /// those not already attended (and C ≤ B when causal).
+    /// </summary>
+    public static Func<int, int, bool> BigBird(int b, int g, int r, int n, int seed, bool causal)
+    {
+        var blocks = (n + b - 1) / b;
+        var layout = new bool[blocks, blocks];
+        for (var q = 0; q < blocks; q++)
+        {
+            var eligible = new List<int>();
+            for (var k = 0; k < blocks; k++)
+            {
+                layout[q, k] = System.Math.Abs(q - k) <= 1 || q < g || k < g;
+                if (!layout[q, k] && (!causal || k <= q))
+                {
+                    eligible.Add(k);
+                }
+            }
+
+            foreach (var index in Floyd(new SplitMix64(seed, q, BigBirdSalt), eligible.Count, System.Math.Min(System.Math.Min(r, blocks), eligible.Count)))
+            {
+                layout[q, eligible[index]] = true;
+            }
+        }
+
+        return PatternDefinitions.Layout(b, layout);
+    }
+
+    /// <summary>Floyd's sampling of <paramref name="count"/> distinct values of [0, range): one draw per value.</summary>
+    private static IEnumerable<int> Floyd(SplitMix64 generator, int range, int count)
+    {
+        var chosen = new HashSet<int>();
+        for (var j = range - count; j < range; j++)
+        {
+            var t = generator.NextInt(j + 1);
+            chosen.Add(chosen.Contains(t) ? j : t);
+        }
+
+        return chosen;
+    }
+
+    /// <summary>SplitMix64 (Steele, Lea &amp; Flood 2014), seeded from (seed, stream, salt) as the patterns document.</summary>
+    internal sealed class SplitMix64(ulong state)
+    {
+        private ulong _state = state;
+
+        public SplitMix64(int seed, int stream, int salt)
+            : this(((ulong)(uint)seed << 32) ^ (uint)stream ^ ((ulong)(uint)salt * 0x9E3779B97F4A7C15UL))
+        {
+            Next(); // the patterns discard the first output of a fresh stream
+        }
+
+        public ulong Next()
+        {
+            var z = _state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        /// <summary>[0, bound) by Lemire's multiply-shift on the high 32 bits.</summary>
+        public int NextInt(int bound) => (int)(((Next() >> 32) * (ulong)bound) >> 32);
+    }
 }

@@ -59,7 +59,12 @@ public class ClusterJobSettings : JobSettings
             return Spectre.Console.ValidationResult.Error("--device-nodes and --up-timeout must be ≥ 1");
         }
 
-        if (UpTimeout > 86400)
+        if (OptionLimits.Whole("--device-nodes", DeviceNodes, 1, OptionLimits.MaxDevices) is { } nodes)
+        {
+            return Spectre.Console.ValidationResult.Error(nodes);
+        }
+
+        if (UpTimeout > OptionLimits.MaxSeconds)
         {
             // It is also the coordinator's join timeout, which a day bounds (ClusterNodeOptions.MaxJoinTimeout).
             return Spectre.Console.ValidationResult.Error($"--up-timeout must be ≤ 86400 seconds (a day), got {UpTimeout}");

@@ -24,6 +24,13 @@ public class JobSettings : ShapeSettings
     [Description("Threads one device's kernel may use (default ring-actors.threads-per-device, 1).")]
     public int? ThreadsPerDevice { get; init; }
 
+    [CommandOption("--deadline <SECONDS>")]
+    [Description("The job (each trial of an experiment) fails with one line if not finished by then: seconds in [[0.001, 86400]] (default ring-actors.job-deadline).")]
+    public double? DeadlineSeconds { get; init; }
+
+    /// <summary>--deadline as a TimeSpan; null for the configured default. Validate has bounded it, so the conversion cannot overflow.</summary>
+    public TimeSpan? Deadline => DeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
+
     [CommandOption("--q-npy <FILE>")]
     [Description("Queries from a NumPy .npy file, [[B,H,N,d]] or [[H,N,d]], float32 or float64 (needs --k and --v).")]
     public string? Q { get; init; }
@@ -54,6 +61,14 @@ public class JobSettings : ShapeSettings
             return Spectre.Console.ValidationResult.Error($"--threads-per-device must be ≥ 1, got {ThreadsPerDevice}");
         }
 
-        return Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}") : base.Validate();
+        if (Devices <= 0)
+        {
+            return Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}");
+        }
+
+        var error = OptionLimits.Whole("--threads-per-device", ThreadsPerDevice, 1, OptionLimits.MaxThreads)
+            ?? OptionLimits.Whole("--devices", Devices, 1, OptionLimits.MaxDevices)
+            ?? OptionLimits.Real("--deadline", DeadlineSeconds, OptionLimits.MinDeadlineSeconds, OptionLimits.MaxSeconds, " seconds");
+        return error is null ? base.Validate() : Spectre.Console.ValidationResult.Error(error);
     }
 }

@@ -71,22 +71,20 @@ public class ShapeSettings : CommandSettings
             return Spectre.Console.ValidationResult.Error($"--threads must be ≥ 1, got {Threads}");
         }
 
+        if (OptionLimits.Whole("--threads", Threads, 1, OptionLimits.MaxThreads) is { } threads)
+        {
+            return Spectre.Console.ValidationResult.Error(threads);
+        }
+
         try
         {
             Shape();
         }
         catch (ArgumentException error)
         {
-            return Spectre.Console.ValidationResult.Error(Describe(error));
+            return Spectre.Console.ValidationResult.Error(UserError.WithoutParameter(error));
         }
 
         return base.Validate();
-    }
-
-    /// <summary>The shape error phrased with the command-line option names.</summary>
-    private static string Describe(ArgumentException error)
-    {
-        var index = error.Message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
-        return index > 0 ? error.Message[..index] : error.Message;
     }
 }

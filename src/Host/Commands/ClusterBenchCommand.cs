@@ -1,10 +1,8 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using Akka.Actor;
 using RingActors.Actors;
 using RingActors.Actors.Cluster;
-using RingActors.Actors.Configuration;
 using RingActors.Host.Benchmarks;
 using RingActors.Host.Reporting;
 using RingActors.Math;
@@ -24,6 +22,9 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
 {
     /// <summary>Overlap at which a chunk size counts as hiding its hand-offs.</summary>
     private const double OverlapTarget = 0.9;
+
+    /// <summary>Device node processes the bench starts on this machine, one per device.</summary>
+    private const int MaxNodeProcesses = 64;
 
     public sealed class Settings : CommandSettings
     {
@@ -57,12 +58,32 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
         public IReadOnlyList<int> SeqLengths =>
             [.. Seq.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)];
 
-        public override Spectre.Console.ValidationResult Validate() =>
-            Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}")
-            : SeqLengths.Count == 0 || SeqLengths.Any(n => n < Devices) ? Spectre.Console.ValidationResult.Error($"--seq must list integers ≥ --devices ({Devices}), got '{Seq}'")
-            : Heads <= 0 || KvHeads <= 0 || Heads % KvHeads != 0 ? Spectre.Console.ValidationResult.Error($"--heads ({Heads}) must be a positive multiple of --kv-heads ({KvHeads})")
-            : Dim <= 0 ? Spectre.Console.ValidationResult.Error($"--dim must be ≥ 1, got {Dim}")
-            : base.Validate();
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            var error = Devices <= 0 ? $"--devices must be ≥ 1, got {Devices}"
+                : Cli.OptionLimits.Whole("--devices", Devices, 1, MaxNodeProcesses)
+                ?? (SeqLengths.Count == 0 || SeqLengths.Any(n => n < Devices) ? $"--seq must list integers ≥ --devices ({Devices}), got '{Seq}'" : null)
+                ?? (Heads <= 0 || KvHeads <= 0 || Heads % KvHeads != 0 ? $"--heads ({Heads}) must be a positive multiple of --kv-heads ({KvHeads})" : null)
+                ?? (Dim <= 0 ? $"--dim must be ≥ 1, got {Dim}" : null)
+                ?? Cli.OptionLimits.Whole("--up-timeout", UpTimeout, 1, Cli.OptionLimits.MaxSeconds);
+            if (error is null)
+            {
+                try
+                {
+                    // Every length of the sweep must make inputs one array can hold.
+                    foreach (var seq in SeqLengths)
+                    {
+                        new AttentionShape(1, Heads, KvHeads, seq, Dim).Validate();
+                    }
+                }
+                catch (ArgumentException shape)
+                {
+                    error = Cli.UserError.WithoutParameter(shape);
+                }
+            }
+
+            return error is null ? base.Validate() : Spectre.Console.ValidationResult.Error(error);
+        }
     }
 
     /// <summary>One sequence length measured on the cluster and in one process.</summary>
@@ -89,7 +110,7 @@ public sealed class ClusterBenchCommand(IAnsiConsole console) : AsyncCommand<Clu
 
         await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
         await using var children = new ChildNodes();
-        var local = ActorSystem.Create("clusterbench", RingActorsConfig.Local());
+        var local = Cli.LocalActorSystem.Create("clusterbench");
         try
         {
             var timeout = TimeSpan.FromSeconds(settings.UpTimeout);

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Actors.Faults;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
@@ -52,10 +51,6 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         [Description("Milliseconds a link waits for an acknowledgement before retransmitting (default: the plan's, else 250).")]
         public double? AckTimeoutMs { get; init; }
 
-        [CommandOption("--deadline <SECONDS>")]
-        [Description("Each trial fails if not finished by then (default ring-actors.job-deadline).")]
-        public double? DeadlineSeconds { get; init; }
-
         [CommandOption("--json <FILE>")]
         [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
         public string? Json { get; init; }
@@ -72,12 +67,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                 return Spectre.Console.ValidationResult.Error($"--trials must be in 1..100000, got {Trials}");
             }
 
-            if (DeadlineSeconds is <= 0)
-            {
-                return Spectre.Console.ValidationResult.Error($"--deadline must be > 0 seconds, got {DeadlineSeconds}");
-            }
-
-            return base.Validate();
+            // TimeSpan.FromMilliseconds throws on NaN and overflows past ~10^14: the plan's own bound (10 min) is checked here first.
+            var error = OptionLimits.Whole("--retries", Retries, 0, 100)
+                ?? OptionLimits.Real("--ack-timeout", AckTimeoutMs, 1, 600_000, " milliseconds");
+            return error is null ? base.Validate() : Spectre.Console.ValidationResult.Error(error);
         }
     }
 
@@ -105,11 +98,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         var (input, _) = settings.Q is null
             ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
             : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
-        var job = RunCommand.JobFrom(settings, input) with
-        {
-            Deadline = settings.DeadlineSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-        };
-        job.Validate(input.Shape);
+        var job = RunCommand.JobFrom(settings, input).Validate(input.Shape);
         var shape = input.Shape;
         var describe = $"ring of {job.Devices} devices, {SequenceLayout.NameOf(job.Layout)}, "
             + $"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
@@ -120,7 +109,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         // process is the coordinator, and the devices are placed on the device members Up before each trial (a crashed
         // node must come back, e.g. restarted by its supervisor, for the next trial to use it).
         var node = settings.Cluster ? ClusterRun.StartCoordinator(settings, Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR")) : null;
-        var system = node?.System ?? ActorSystem.Create("ringactors", RingActorsConfig.Local("akka.loglevel = ERROR"));
+        var system = node?.System ?? LocalActorSystem.Create("ringactors");
         try
         {
             if (node is not null)
@@ -140,8 +129,8 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             }
             catch (RingJobException failure)
             {
-                console.MarkupLine(Markup.Escape($"ringactors: the fault-free baseline run failed, no trial was run: {failure.Reason}"));
-                return 1;
+                // No trial ran, so there is no report: the failure is the command's, one line on stderr like any other.
+                throw new CommandFailedException($"the fault-free baseline run failed, no trial was run: {failure.Reason}", UserError.FailedExitCode);
             }
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);

@@ -48,8 +48,36 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops), the peaks, numpy's BLAS and the targets as JSON.")]
         public string? Json { get; init; }
 
-        public override Spectre.Console.ValidationResult Validate() =>
-            Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}") : base.Validate();
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (Repetitions <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}");
+            }
+
+            if (Cli.OptionLimits.Whole("--repetitions", Repetitions, 1, Cli.OptionLimits.MaxRepeats) is { } repetitions)
+            {
+                return Spectre.Console.ValidationResult.Error(repetitions);
+            }
+
+            try
+            {
+                // Before any measurement: a typo in the lists, or a size one array cannot hold, fails at once.
+                foreach (var n in ParseList(Seq, "--seq"))
+                {
+                    foreach (var d in ParseList(Dims, "--dims"))
+                    {
+                        new AttentionShape(1, 1, 1, n, d).Validate();
+                    }
+                }
+            }
+            catch (ArgumentException error)
+            {
+                return Spectre.Console.ValidationResult.Error(Cli.UserError.WithoutParameter(error));
+            }
+
+            return base.Validate();
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

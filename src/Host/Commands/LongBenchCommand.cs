@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Host.Cli;
 using RingActors.Host.Plots;
 using RingActors.Host.Reporting;
@@ -84,6 +83,20 @@ public sealed class LongBenchCommand(IAnsiConsole console) : AsyncCommand<LongBe
 
         public bool IsCausal => !NoCausal;
 
+        /// <summary>The first N of the sweep that runs the sliding window (beyond --full-up-to), or null when none does.</summary>
+        private long? FirstSparseLength()
+        {
+            for (var n = (long)MinSeq; n <= MaxSeq; n *= 2)
+            {
+                if (n > FullUpTo)
+                {
+                    return n;
+                }
+            }
+
+            return null;
+        }
+
         public override Spectre.Console.ValidationResult Validate()
         {
             var error = MaskWords.Conflict(Causal, NoCausal)
@@ -91,6 +104,11 @@ public sealed class LongBenchCommand(IAnsiConsole console) : AsyncCommand<LongBe
                 ?? (Devices < 1 || Devices > MinSeq ? $"--devices must be in 1..--min-seq ({MinSeq}), got {Devices}" : null)
                 ?? (Window < 1 ? $"--window must be ≥ 1, got {Window}" : null)
                 ?? (Repeats < 3 ? $"--repeats must be ≥ 3 (a time is the median of at least 3 runs), got {Repeats}" : null)
+                ?? OptionLimits.Whole("--repeats", Repeats, 3, OptionLimits.MaxRepeats)
+                ?? OptionLimits.Whole("--devices", Devices, 1, OptionLimits.MaxDevices)
+                ?? OptionLimits.Whole("--full-up-to", FullUpTo, 0, int.MaxValue)
+                ?? OptionLimits.Whole("--dense-up-to", DenseUpTo, 0, int.MaxValue)
+                ?? (FirstSparseLength() is { } sparse && Window > sparse ? $"--window ({Window}) must not exceed the first N beyond --full-up-to ({sparse})" : null)
                 ?? (Plot is not null && Path.GetExtension(Plot).ToUpperInvariant() is not (".PNG" or ".SVG") ? $"--plot must name a .png or .svg file, got '{Plot}'" : null);
             if (error is null)
             {
@@ -100,7 +118,7 @@ public sealed class LongBenchCommand(IAnsiConsole console) : AsyncCommand<LongBe
                 }
                 catch (ArgumentException shape)
                 {
-                    error = shape.Message[..shape.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal)];
+                    error = UserError.WithoutParameter(shape);
                 }
             }
 
@@ -117,7 +135,7 @@ public sealed class LongBenchCommand(IAnsiConsole console) : AsyncCommand<LongBe
         var mask = MaskWords.Name(settings.IsCausal);
         console.MarkupLine(Markup.Escape($"mask {mask}: bench long, ring of {settings.Devices} devices (zigzag), H={settings.Heads} Hkv={settings.KvHeads} d={settings.Dim}, "
             + $"N = {settings.MinSeq:N0} … {settings.MaxSeq:N0}, full attention up to {settings.FullUpTo:N0}, then {Window(settings)}; median of {settings.Repeats} runs after a warm-up"));
-        var system = ActorSystem.Create("ringbench-long", RingActorsConfig.Local("akka.loglevel = ERROR"));
+        var system = LocalActorSystem.Create("ringbench-long");
         var points = new List<Point>();
         try
         {

@@ -128,7 +128,10 @@ public sealed class PlanCommand(IAnsiConsole console) : Command<PlanCommand.Sett
                 ?? Check(Efficiency is { } e && !(double.IsFinite(e) && e > 0 && e <= 1), $"--efficiency must be in (0, 1], got {Show(Efficiency)}")
                 ?? Check(Profile is null && ProfileFile is null && HasProfileFlags && (Flops is null || Bandwidth is null || Memory is null),
                     $"a custom profile needs --flops, --bandwidth and --memory (missing {string.Join(", ", Missing())}), or name a --profile to override")
-                ?? Check(Timeline is not null && !IsPlotFile(Timeline), $"--timeline must name a .png or .svg file, got '{Timeline}'");
+                ?? Check(Timeline is not null && !IsPlotFile(Timeline), $"--timeline must name a .png or .svg file, got '{Timeline}'")
+
+                // The planner keeps a P × P table of step times: bounded, it fits in memory and an int.
+                ?? RingActors.Host.Cli.OptionLimits.Whole("--devices", Devices, 1, RingActors.Host.Cli.OptionLimits.MaxDevices);
             return error is null ? base.Validate() : ValidationResult.Error(error);
         }
 

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Host.Reporting;
 using RingActors.Math;
 using Spectre.Console;
@@ -42,17 +41,35 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
 
         public bool IsCausal => !NoCausal;
 
-        public override Spectre.Console.ValidationResult Validate() =>
-            Cli.MaskWords.Conflict(Causal, NoCausal) is { } conflict ? Spectre.Console.ValidationResult.Error(conflict)
-            : Repetitions <= 0 ? Spectre.Console.ValidationResult.Error($"--repetitions must be ≥ 1, got {Repetitions}")
-            : Devices <= 0 ? Spectre.Console.ValidationResult.Error($"--devices must be ≥ 1, got {Devices}")
-            : Seq < Devices ? Spectre.Console.ValidationResult.Error($"--seq ({Seq}) must be at least --devices ({Devices})")
-            : base.Validate();
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            var error = Cli.MaskWords.Conflict(Causal, NoCausal)
+                ?? (Repetitions <= 0 ? $"--repetitions must be ≥ 1, got {Repetitions}" : null)
+
+                // The protocol table runs ten times as many repetitions: bounded, that product cannot overflow.
+                ?? Cli.OptionLimits.Whole("--repetitions", Repetitions, 1, Cli.OptionLimits.MaxRepeats)
+                ?? (Devices <= 0 ? $"--devices must be ≥ 1, got {Devices}" : null)
+                ?? Cli.OptionLimits.Whole("--devices", Devices, 1, Cli.OptionLimits.MaxDevices)
+                ?? (Seq < Devices ? $"--seq ({Seq}) must be at least --devices ({Devices})" : null);
+            if (error is null)
+            {
+                try
+                {
+                    new AttentionShape(1, 8, 2, Seq, 64).Validate();
+                }
+                catch (ArgumentException shape)
+                {
+                    error = Cli.UserError.WithoutParameter(shape);
+                }
+            }
+
+            return error is null ? base.Validate() : Spectre.Console.ValidationResult.Error(error);
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var system = ActorSystem.Create("ringbench", RingActorsConfig.Local());
+        var system = Cli.LocalActorSystem.Create("ringbench");
         try
         {
             var threads = Environment.ProcessorCount;

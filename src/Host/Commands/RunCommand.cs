@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Actors.Protocol;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
@@ -66,8 +65,12 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         public bool Calibrate { get; init; }
 
         [CommandOption("--out <FILE>")]
-        [Description("Write the ring's output as a float32 .npy file in q's layout.")]
+        [Description("Write the ring's output as a float32 .npy file in q's layout, only when the ring is verified exact (see --keep-inexact).")]
         public string? Out { get; init; }
+
+        [CommandOption("--keep-inexact")]
+        [Description("Write --out even when the ring is not exact or not verified (--verify none), and say so in one line.")]
+        public bool KeepInexact { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
         {
@@ -79,8 +82,19 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 }
                 catch (ArgumentException error)
                 {
-                    return Spectre.Console.ValidationResult.Error(error.Message[..error.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal)]);
+                    return Spectre.Console.ValidationResult.Error(UserError.WithoutParameter(error));
                 }
+            }
+
+            if (KeepInexact && Out is null)
+            {
+                return Spectre.Console.ValidationResult.Error("--keep-inexact needs --out: it is about writing the ring's output");
+            }
+
+            // Refused before the ring runs, not after: an output nobody checked would be written as if it were correct.
+            if (Out is not null && !KeepInexact && Verify is { } verify && Math.Verification.VerifyMode.Parse(verify).Kind == Math.Verification.VerifyKind.None)
+            {
+                return Spectre.Console.ValidationResult.Error("--out with --verify none would write an output nobody checked: verify it, or add --keep-inexact");
             }
 
             if (MemoryLimit is <= 0)
@@ -91,6 +105,11 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             if (Repeats < 3)
             {
                 return Spectre.Console.ValidationResult.Error($"--repeats must be ≥ 3 (a time is the median of at least 3 runs), got {Repeats}");
+            }
+
+            if (OptionLimits.Whole("--repeats", Repeats, 3, OptionLimits.MaxRepeats) is { } repeats)
+            {
+                return Spectre.Console.ValidationResult.Error(repeats);
             }
 
             if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
@@ -145,7 +164,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return await ClusterRun.ExecuteAsync(console, settings, input, queryFileShape, job, baselines, RunWithProgress, cancellationToken);
         }
 
-        var system = ActorSystem.Create("ringactors", RingActorsConfig.Local());
+        var system = LocalActorSystem.Create("ringactors");
         try
         {
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
@@ -185,13 +204,52 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
 
         if (settings.Out is { } output)
         {
-            NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
-            console.MarkupLine($"ring output written to [bold]{Markup.Escape(output)}[/]");
+            var verdict = OutputVerdictOf(outcome.Report, settings.KeepInexact);
+            if (verdict != OutputVerdict.Withheld)
+            {
+                NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
+            }
+
+            console.MarkupLine(Markup.Escape(verdict switch
+            {
+                OutputVerdict.Exact => $"ring output written to {output}",
+                OutputVerdict.KeptUnverified => $"ring output written to {output} unverified (--verify none, --keep-inexact)",
+                OutputVerdict.KeptInexact => $"ring output written to {output} although the ring is NOT exact ({Deviation(outcome.Report)}; --keep-inexact)",
+                _ => $"ring output NOT written to {output}: the ring is NOT exact ({Deviation(outcome.Report)}); --keep-inexact writes it anyway",
+            }));
         }
 
         // Exit 1 only for a ring found inexact: an unverified ring (--verify none) has nothing against it.
         return outcome.Report.Verification is { Mode: "none" } || outcome.Report.Exact ? 0 : 1;
     }
+
+    /// <summary>What becomes of --out after a run.</summary>
+    internal enum OutputVerdict
+    {
+        /// <summary>Verified exact: written.</summary>
+        Exact,
+
+        /// <summary>Not exact, written because --keep-inexact asked for it.</summary>
+        KeptInexact,
+
+        /// <summary>Not verified (--verify none), written because --keep-inexact asked for it.</summary>
+        KeptUnverified,
+
+        /// <summary>Not verified exact: not written, since a file of the ring's output would be taken for a correct one.</summary>
+        Withheld,
+    }
+
+    /// <summary>--out is written only for a ring verified exact, unless <paramref name="keepInexact"/>.</summary>
+    internal static OutputVerdict OutputVerdictOf(JobReport report, bool keepInexact) =>
+        report.Exact ? OutputVerdict.Exact
+        : !keepInexact ? OutputVerdict.Withheld
+        : report.Verification?.Result is null ? OutputVerdict.KeptUnverified
+        : OutputVerdict.KeptInexact;
+
+    private static string Deviation(JobReport report) =>
+        report.Verification?.Result is { } result
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"relative error {result.Error.RelativeError:G3} against ≤ {RingVerification.Tolerance:0e+0}, worst row {result.WorstRowError:G3} against ≤ {Math.Verification.VerificationResult.RowTolerance:0e+0}")
+            : "not verified";
 
     internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input)
     {
@@ -202,7 +260,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             SequenceLayout.ParseKind(settings.Layout),
             settings.IsCausal,
             ringPattern,
-            ThreadsPerDevice: settings.ThreadsPerDevice)
+            ThreadsPerDevice: settings.ThreadsPerDevice,
+            Deadline: settings.Deadline)
         {
             PatternSpec = settings.RingPattern,
             PatternSeed = settings.Seed,

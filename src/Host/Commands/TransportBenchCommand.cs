@@ -25,6 +25,9 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
     private const string WirePath = "wire";
     private const string DeliveryPath = "delivery";
 
+    /// <summary>The largest Akka.Delivery chunk: a whole 256 MiB hand-off, the largest --sizes allows.</summary>
+    private const int MaxDeliveryChunk = 256 << 20;
+
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--sizes <MIB>")]
@@ -80,7 +83,7 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
             }
             catch (ArgumentException error)
             {
-                return Spectre.Console.ValidationResult.Error(error.Message[..error.Message.LastIndexOf(" (Parameter", StringComparison.Ordinal)]);
+                return Spectre.Console.ValidationResult.Error(Cli.UserError.WithoutParameter(error));
             }
 
             return !(Budget > 0 && Budget <= 4096) ? Spectre.Console.ValidationResult.Error($"--budget must be in (0, 4096] MiB, got {Budget.ToString(CultureInfo.InvariantCulture)}")
@@ -88,8 +91,10 @@ public sealed class TransportBenchCommand(IAnsiConsole console) : AsyncCommand<T
                 : Window is < 1 or > 64 ? Spectre.Console.ValidationResult.Error($"--window must be in [1, 64], got {Window}")
                 : Paths.Count == 0 ? Spectre.Console.ValidationResult.Error($"--path must be wire, delivery or both, got '{Path}'")
                 : DeliveryChunk is < 1024 ? Spectre.Console.ValidationResult.Error($"--delivery-chunk must be ≥ 1024 bytes, got {DeliveryChunk}")
+                : Cli.OptionLimits.Whole("--delivery-chunk", DeliveryChunk, 1024, MaxDeliveryChunk) is { } chunk ? Spectre.Console.ValidationResult.Error(chunk)
                 : ConfigFile is not null && !File.Exists(ConfigFile) ? Spectre.Console.ValidationResult.Error($"--config: file '{ConfigFile}' not found")
                 : UpTimeout < 1 ? Spectre.Console.ValidationResult.Error($"--up-timeout must be ≥ 1 second, got {UpTimeout}")
+                : Cli.OptionLimits.Whole("--up-timeout", UpTimeout, 1, Cli.OptionLimits.MaxSeconds) is { } wait ? Spectre.Console.ValidationResult.Error(wait)
                 : base.Validate();
         }
     }

@@ -1,6 +1,4 @@
-using Akka.Actor;
 using RingActors.Actors;
-using RingActors.Actors.Configuration;
 using RingActors.Actors.Protocol;
 using RingActors.Math;
 using RingActors.Math.Modelling;
@@ -37,7 +35,7 @@ public static class PlanActors
             _ => LayoutKind.Zigzag,
         };
         var settings = new RingJobSettings(request.Devices, layout, request.Causal) { VirtualTime = new VirtualTimeSettings(request.Profile, request.DataType) };
-        var system = ActorSystem.Create("ringactors-plan", RingActorsConfig.Local("akka.loglevel = WARNING"));
+        var system = Cli.LocalActorSystem.Create("ringactors-plan", "akka.loglevel = WARNING");
         try
         {
             return RingRunner.RunAsync(system, AttentionInput.Phantom(shape), settings).GetAwaiter().GetResult().VirtualTimeline!;

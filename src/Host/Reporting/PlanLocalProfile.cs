@@ -39,7 +39,7 @@ public static class PlanLocalProfile
         var input = AttentionInput.Random(new AttentionShape(1, 1, 1, KernelTokens, KernelHeadDim), seed: 2048);
         var positions = Enumerable.Range(0, KernelTokens).ToArray();
         var threadFlops = KernelRate(input, new AttentionOptions(Causal: false, Threads: 1), [(positions, positions)], BusyThreads(host, devices));
-        var system = ActorSystem.Create("ringactors-local-profile", RingActorsConfig.Local());
+        var system = Cli.LocalActorSystem.Create("ringactors-local-profile");
         try
         {
             var handOff = HandOffSeconds(system, devices).GetAwaiter().GetResult();

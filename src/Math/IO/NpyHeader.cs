@@ -11,6 +11,16 @@ namespace RingActors.Math.IO;
 /// </summary>
 internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
 {
+    /// <summary>
+    /// Deepest nesting of tuples and lists accepted. The parser recurses once per level, so without a bound a 64 KiB header of
+    /// '(' would overflow the stack (which no catch survives); numpy's deepest header (a structured dtype's shape inside a
+    /// field tuple inside the descr list) nests 3 levels.
+    /// </summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>Items of a tuple shown in an error message before the rest is counted, so the message stays one readable line.</summary>
+    private const int ShownItems = 8;
+
     public static NpyHeader Parse(string text, string source)
     {
         var parser = new Parser(text, source);
@@ -54,6 +64,7 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
         bool b => b ? "True" : "False",
         long n => n.ToString(CultureInfo.InvariantCulture),
         object[] { Length: 1 } t => $"({Show(t[0])},)",
+        object[] { Length: > ShownItems } t => $"({string.Join(", ", t.Take(ShownItems).Select(Show))}, … {t.Length} items)",
         object[] t => $"({string.Join(", ", t.Select(Show))})",
         null => "None",
         _ => value.ToString() ?? "?",
@@ -62,6 +73,7 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
     private sealed class Parser(string text, string source)
     {
         private int _at;
+        private int _depth;
 
         public Dictionary<string, object?> ParseDict()
         {
@@ -178,6 +190,11 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
 
         private object?[] ParseSequence(char close)
         {
+            if (++_depth > MaxDepth)
+            {
+                throw Fail($"header nests tuples or lists deeper than {MaxDepth} levels");
+            }
+
             _at++;
             var items = new List<object?>();
             while (true)
@@ -186,6 +203,7 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
                 if (Peek() == close)
                 {
                     _at++;
+                    _depth--;
                     return [.. items];
                 }
 
@@ -216,6 +234,11 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
             }
 
             var digits = text[start.._at];
+            if (digits == "-")
+            {
+                throw Fail("header holds a '-' without digits");
+            }
+
             if (_at < text.Length && text[_at] is 'L' or 'l')
             {
                 _at++;
