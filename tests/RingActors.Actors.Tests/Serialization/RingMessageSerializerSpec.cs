@@ -180,6 +180,19 @@ public class RingMessageSerializerSpec() : Akka.TestKit.Xunit2.TestKit(SpecConfi
     }
 
     [Fact]
+    public void FrameSerializer_must_turn_any_failure_inside_a_reader_into_a_serialization_exception()
+    {
+        // A reader may call a constructor or a parser that throws something else; no caller should need a second catch.
+        var serializer = new ThrowingReaderSerializer((ExtendedActorSystem)Sys);
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary([1], "TH"));
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+        Assert.Contains("the 'TH' reader failed with InvalidOperationException: no such thing", error.Message);
+
+        var packed = Assert.Throws<SerializationException>(() => serializer.Unpack(serializer.Pack(new BlockChunk(0, 0, 1, 0, Array.Empty<byte>()))));
+        Assert.IsType<InvalidOperationException>(packed.InnerException);
+    }
+
+    [Fact]
     public void FrameSerializer_must_refuse_a_manifest_longer_than_four_letters()
     {
         var error = Assert.Throws<ArgumentException>(() => new LongManifestSerializer((ExtendedActorSystem)Sys));
@@ -206,6 +219,15 @@ public class RingMessageSerializerSpec() : Akka.TestKit.Xunit2.TestKit(SpecConfi
         Assert.Equal(expected.Positions, actual.Positions);
         Assert.Equal(expected.Keys, actual.Keys);
         Assert.Equal(expected.ReplyTo, actual.ReplyTo);
+    }
+
+    private sealed class ThrowingReaderSerializer : FrameSerializer
+    {
+        public ThrowingReaderSerializer(ExtendedActorSystem system)
+            : base(system, version: 1) =>
+            Register<BlockChunk>("TH", (_, _) => { }, (ref FrameReader _) => throw new InvalidOperationException("no such thing"));
+
+        public override int Identifier => 4197;
     }
 
     private sealed class LongManifestSerializer : FrameSerializer

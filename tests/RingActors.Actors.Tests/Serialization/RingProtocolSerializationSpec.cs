@@ -129,6 +129,62 @@ public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(Confi
         Assert.Contains("pattern object cannot travel", Assert.Throws<SerializationException>(() => serializer.ToBinary(bare)).Message);
     }
 
+    [Theory]
+    [InlineData("bigbird:1:0:0")]
+    [InlineData("random:64")]
+    [InlineData("global:0-2147483646")]
+    [InlineData("union:window:4+bigbird:2")]
+    public void A_device_setup_must_refuse_a_pattern_too_costly_for_its_sequence_length_before_building_it(string spec)
+    {
+        // Over int.MaxValue tokens: bigbird:1 alone would ask for 2⁶² flags, random:64 for 2³⁷ keys (an OverflowException before).
+        var frame = Serializer.ToBinary(Setup() with { SeqLen = int.MaxValue, PatternSpec = spec });
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Record.Exception(() => Serializer.FromBinary(frame, "DS"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("ring-actors.transport.max-pattern-bytes", Assert.IsType<SerializationException>(error).Message);
+        Assert.True(allocated < 64 * 1024, $"refusing '{spec}' allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void A_device_setup_must_take_a_cheap_pattern_whatever_its_sequence_length()
+    {
+        var back = Assert.IsType<DeviceSetup>(Serializer.FromBinary(Serializer.ToBinary(Setup() with { SeqLen = int.MaxValue }), "DS"));
+        Assert.Equal((int.MaxValue, "window:7"), (back.SeqLen, back.Options.Pattern!.Name));
+    }
+
+    [Fact]
+    public void A_device_setup_must_never_carry_a_pattern_that_reads_a_file()
+    {
+        var setup = Setup();
+        var written = Assert.Throws<SerializationException>(() => Serializer.ToBinary(setup with { PatternSpec = "block:8:layout.txt" }));
+        Assert.Contains("reads its layout from a file", written.Message);
+
+        // Forged on the wire: the receiving node must not open a path a peer names.
+        var frame = WithString(Serializer.ToBinary(setup), "window:7", "union:window:3+block:4:/dev/zero");
+        Assert.Contains("names a layout file", Assert.Throws<SerializationException>(() => Serializer.FromBinary(frame, "DS")).Message);
+    }
+
+    [Fact]
+    public void A_device_setup_must_keep_its_failing_device_and_step_within_its_own_device_count()
+    {
+        var setup = Setup();
+        foreach (var hooks in new[] { setup.Hooks with { FailingDevice = setup.Devices }, setup.Hooks with { FailAtStep = setup.Devices } })
+        {
+            var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(setup with { Hooks = hooks }), "DS"));
+            Assert.Contains($"must be in [-1, {setup.Devices - 1}], got {setup.Devices}", error.Message);
+        }
+    }
+
+    [Fact]
+    public void A_chunk_result_must_carry_only_its_own_device_timeline()
+    {
+        var result = Assert.Single(Samples().OfType<ChunkCompleted>());
+        var foreign = result with { MeasuredTimeline = result.MeasuredTimeline! with { Device = result.Device + 1 } };
+        var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(foreign), "CC"));
+        Assert.Contains($"timeline of device {result.Device + 1} in the result of device {result.Device}", error.Message);
+    }
+
     [Fact]
     public void RingMessageSerializer_must_refuse_inconsistent_dimensions()
     {
@@ -201,6 +257,24 @@ public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(Confi
         }
 
         return bytes;
+    }
+
+    private DeviceSetup Setup() => Assert.Single(Samples().OfType<DeviceSetup>());
+
+    /// <summary><paramref name="frame"/> with the (length-prefixed) string <paramref name="from"/> replaced by <paramref name="to"/>.</summary>
+    private static byte[] WithString(byte[] frame, string from, string to)
+    {
+        static byte[] Prefixed(string value)
+        {
+            var writer = new FrameWriter(0);
+            writer.WriteString(value);
+            return writer.WrittenSpan[1..].ToArray();
+        }
+
+        var (old, replacement) = (Prefixed(from), Prefixed(to));
+        var at = frame.AsSpan().IndexOf(old);
+        Assert.True(at > 0, $"'{from}' is not in the frame");
+        return [.. frame[..at], .. replacement, .. frame[(at + old.Length)..]];
     }
 
     /// <summary>Compares public properties recursively: arrays and lists element by element, actor refs by path.</summary>
