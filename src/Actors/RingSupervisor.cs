@@ -125,14 +125,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void Running()
     {
-        Receive<BlockChunk>(chunk =>
-        {
-            _inbox ??= new WireInbox(Context.System);
-            if (_inbox.Accept(chunk, Sender) is { } message)
-            {
-                Self.Tell(message, Sender);
-            }
-        });
+        Receive<BlockChunk>(OnChunk);
+        Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
             if (_collector.BlockMerged(m.Device))
@@ -257,6 +251,34 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _devices[device] = r;
         _current[r] = device;
         return device;
+    }
+
+    /// <summary>A piece of a device's large result: once whole, handled like the result itself; a refused transfer is logged once and dropped.</summary>
+    private void OnChunk(BlockChunk chunk)
+    {
+        _inbox ??= new WireInbox(Context.System);
+        var result = _inbox.Accept(chunk, Sender);
+        if (result.Message is { } message)
+        {
+            Self.Tell(message, Sender);
+        }
+        else if (result.Reason is { } reason)
+        {
+            _log.Warning("Ring job {0}: {1}", _job.JobId, reason);
+        }
+
+        _inbox.ScheduleSweep(Timers);
+    }
+
+    private void SweepWire()
+    {
+        var (transfers, bytes) = _inbox?.Sweep() ?? default;
+        if (transfers > 0)
+        {
+            _log.Warning("Ring job {0}: freed {1} partial transfers ({2} bytes) that received nothing for ring-actors.transport.transfer-timeout", _job.JobId, transfers, bytes);
+        }
+
+        _inbox?.ScheduleSweep(Timers);
     }
 
     private void OnChunkCompleted(ChunkCompleted m)

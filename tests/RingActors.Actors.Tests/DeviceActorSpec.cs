@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using RingActors.Actors.Devices;
 using RingActors.Actors.Protocol;
+using RingActors.Actors.Serialization;
 using RingActors.Math;
 using Xunit.Abstractions;
 using static RingActors.Actors.Protocol.RingProtocol;
@@ -91,6 +92,33 @@ public class DeviceActorSpec(ITestOutputHelper output) : RingTestKit(output)
         var completed = ring.Downstream.FishForMessage<ChunkCompleted>(_ => true);
         ring.AssertMatchesOracle(completed);
         Assert.Equal(1, completed.Stats.BlocksRefused);
+    }
+
+    [Fact]
+    public void DeviceActor_must_log_a_refused_chunked_transfer_once_and_drop_it_without_restarting()
+    {
+        var ring = new Ring(this, devices: 2, device: 0);
+        ring.Start();
+        ring.Downstream.ExpectMsg<AcceptBlock>();
+
+        // A transfer whose reassembled bytes are no message: refused when its last chunk arrives, once, then its stragglers
+        // (a repeated chunk) are dropped without a word. Before, the refusal threw inside the device and restarted it.
+        var garbage = Enumerable.Range(0, 250).Select(i => (byte)(i * 31)).ToArray();
+        garbage[0] = RingMessageSerializer.FrameVersion;
+        var chunks = new BlockChunker(100).Split(1, garbage);
+        EventFilter.Warning(contains: "refused and dropped").ExpectOne(() =>
+        {
+            foreach (var chunk in chunks.Append(chunks[0]))
+            {
+                ring.Device.Tell(chunk, ring.Upstream.Ref);
+            }
+        });
+
+        // Its state survived: the ring goes on and its result is exact.
+        ring.Send(origin: 1, step: 1);
+        var completed = ring.Downstream.FishForMessage<ChunkCompleted>(_ => true);
+        ring.AssertMatchesOracle(completed);
+        Assert.Equal(2, completed.Stats.BlocksComputed);
     }
 
     [Fact]

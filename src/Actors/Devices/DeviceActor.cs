@@ -88,6 +88,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private void WaitingForChunk()
     {
         Receive<BlockChunk>(OnChunk);
+        Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<AssignChunk>(m => m.JobId == _setup.JobId, Load);
         Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Recover);
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
@@ -98,6 +99,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private void Ready()
     {
         Receive<BlockChunk>(OnChunk);
+        Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<StartRing>(m => m.JobId == _setup.JobId, _ =>
         {
             var now = Now;
@@ -114,6 +116,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private void Running()
     {
         Receive<BlockChunk>(OnChunk);
+        Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<AcceptBlock>(OnBlock);
         Receive<LinkFrame>(m => m.JobId == _setup.JobId, OnFrame);
         Receive<LinkAck>(m => m.JobId == _setup.JobId, m =>
@@ -397,14 +400,35 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private void Send(IActorRef target, IRingMessage message) =>
         _bytesToSupervisor += RingWire.Tell(Context.System, target, message, Self);
 
-    /// <summary>A piece of a large message from another node: once whole, it is handled like any message from its sender.</summary>
+    /// <summary>
+    /// A piece of a large message from another node: once whole, it is handled like any message from its sender. A refused
+    /// transfer is logged once and dropped, never thrown: what a peer sends must not restart the device.
+    /// </summary>
     private void OnChunk(BlockChunk chunk)
     {
         _wireInbox ??= new WireInbox(Context.System);
-        if (_wireInbox.Accept(chunk, Sender) is { } message)
+        var result = _wireInbox.Accept(chunk, Sender);
+        if (result.Message is { } message)
         {
             Self.Tell(message, Sender);
         }
+        else if (result.Reason is { } reason)
+        {
+            _log.Warning("Device {0} of job {1}: {2}", _setup.Device, _setup.JobId, reason);
+        }
+
+        _wireInbox.ScheduleSweep(Timers);
+    }
+
+    private void SweepWire()
+    {
+        var (transfers, bytes) = _wireInbox?.Sweep() ?? default;
+        if (transfers > 0)
+        {
+            _log.Warning("Device {0} of job {1}: freed {2} partial transfers ({3} bytes) that received nothing for ring-actors.transport.transfer-timeout", _setup.Device, _setup.JobId, transfers, bytes);
+        }
+
+        _wireInbox?.ScheduleSweep(Timers);
     }
 
     private void IgnoreForeign(IRingMessage message) =>

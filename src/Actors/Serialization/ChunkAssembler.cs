@@ -1,8 +1,6 @@
-using System.Collections;
-
 namespace RingActors.Actors.Serialization;
 
-/// <summary>What <see cref="ChunkAssembler.Accept"/> did with a chunk.</summary>
+/// <summary>What <see cref="ChunkAssembler.Accept(BlockChunk, TimeSpan)"/> did with a chunk.</summary>
 public enum ChunkStatus
 {
     /// <summary>Stored; the transfer still misses chunks.</summary>
@@ -14,7 +12,10 @@ public enum ChunkStatus
     /// <summary>A chunk already received with the same bytes, or one of a transfer already completed; ignored.</summary>
     Duplicate,
 
-    /// <summary>Inconsistent, over a cap, or of an aborted transfer; the transfer is aborted (see <see cref="ChunkResult.Reason"/>).</summary>
+    /// <summary>A chunk of a transfer refused, aborted or expired before; ignored (its refusal was reported once, then).</summary>
+    Dropped,
+
+    /// <summary>Inconsistent, over a cap, or over the receiver's budget; the transfer is aborted (see <see cref="ChunkResult.Reason"/>).</summary>
     Refused,
 }
 
@@ -22,24 +23,39 @@ public enum ChunkStatus
 public readonly record struct ChunkResult(ChunkStatus Status, long TransferId, byte[]? Payload = null, string? Reason = null);
 
 /// <summary>
-/// Reassembles payloads from <see cref="BlockChunk"/>s arriving in any order. A chunk that disagrees with its transfer
-/// (another count or total, an index out of range, a length the layout does not give, a duplicate index with other bytes)
-/// aborts the whole transfer, and later chunks of it are refused: a payload is delivered intact or not at all.
-/// At most <see cref="MaxConcurrentTransfers"/> transfers of at most <see cref="MaxTransferBytes"/> each are held, so the
-/// memory a sender can make this allocate is bounded by their product. Not thread-safe: one owner (an actor) uses it.
+/// Reassembles the payloads one sender (one link) sends as <see cref="BlockChunk"/>s, arriving in any order. A chunk that
+/// disagrees with its transfer (another count or total, an index out of range, a length the layout does not give, a duplicate
+/// index with other bytes) aborts the whole transfer, and later chunks of it are dropped: a payload is delivered intact or
+/// not at all.
+/// <para>
+/// Memory is taken as chunks arrive, never for what a transfer declares: each chunk's bytes are kept as they came (no copy)
+/// and charged to a <see cref="TransferBudget"/>, with <see cref="ChunkOverheadBytes"/> for its bookkeeping; the payload is
+/// allocated and copied once, when the last chunk is in. A chunk that does not fit the budget aborts its transfer. The budget
+/// is shared by every link of a receiver (<see cref="WireInbox"/>), so the bound holds per receiver. At most
+/// <see cref="MaxConcurrentTransfers"/> transfers of at most <see cref="MaxTransferBytes"/> each are pending at once, and
+/// <see cref="Expire"/> frees those that stopped making progress. Not thread-safe: one owner (an actor) uses it.
+/// </para>
+/// The chunks' bytes must not be reused by the caller until their transfer completed or was dropped.
 /// </summary>
 public sealed class ChunkAssembler
 {
+    /// <summary>Bytes charged for each chunk held, besides its payload: its frame's header and its entry in the transfer.</summary>
+    public const int ChunkOverheadBytes = 64;
+
+    /// <summary>Bytes charged for each pending transfer, besides its chunks: its bookkeeping.</summary>
+    public const int TransferOverheadBytes = 256;
+
     /// <summary>How many finished transfer ids are remembered so their stragglers are not taken for a new transfer.</summary>
-    private const int FinishedMemory = 1024;
+    private const int FinishedMemory = 256;
 
     private readonly Dictionary<long, Transfer> _transfers = [];
 
-    /// <summary>Finished transfers: true if aborted (stragglers refused), false if completed (stragglers are duplicates).</summary>
+    /// <summary>Finished transfers: true if aborted (stragglers dropped), false if completed (stragglers are duplicates).</summary>
     private readonly Dictionary<long, bool> _finished = [];
     private readonly Queue<long> _finishedOrder = new();
 
-    public ChunkAssembler(int maxTransferBytes, int maxConcurrentTransfers)
+    /// <param name="budget">What the transfers may hold, shared with the receiver's other links; null: only the caps on size and count bound them.</param>
+    public ChunkAssembler(int maxTransferBytes, int maxConcurrentTransfers, TransferBudget? budget = null)
     {
         if (maxTransferBytes < 0)
         {
@@ -53,27 +69,39 @@ public sealed class ChunkAssembler
 
         MaxTransferBytes = maxTransferBytes;
         MaxConcurrentTransfers = maxConcurrentTransfers;
+        Budget = budget ?? new TransferBudget(long.MaxValue);
     }
 
-    public static ChunkAssembler For(TransportSettings settings) => new(settings.MaxTransferBytes, settings.MaxConcurrentTransfers);
+    /// <summary>An assembler with the caps of <paramref name="settings"/>, charging <paramref name="budget"/> (its own max-inbox-bytes when null).</summary>
+    public static ChunkAssembler For(TransportSettings settings, TransferBudget? budget = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(settings.MaxTransferBytes, settings.MaxConcurrentTransfers, budget ?? new TransferBudget(settings.MaxInboxBytes));
+    }
 
     public int MaxTransferBytes { get; }
 
     public int MaxConcurrentTransfers { get; }
 
-    /// <summary>Transfers started and not yet completed or aborted.</summary>
+    public TransferBudget Budget { get; }
+
+    /// <summary>Transfers started and not yet completed, aborted or expired.</summary>
     public int PendingTransfers => _transfers.Count;
 
-    /// <summary>Stores <paramref name="chunk"/>; returns the payload when it was the last one missing.</summary>
-    public ChunkResult Accept(BlockChunk chunk)
+    /// <summary>Bytes this assembler's pending transfers hold (charged to <see cref="Budget"/>).</summary>
+    public long HeldBytes { get; private set; }
+
+    /// <summary>Stores <paramref name="chunk"/> as received at time zero: for an owner that never calls <see cref="Expire"/>.</summary>
+    public ChunkResult Accept(BlockChunk chunk) => Accept(chunk, TimeSpan.Zero);
+
+    /// <summary>Stores <paramref name="chunk"/>, received at <paramref name="now"/>; returns the payload when it was the last one missing.</summary>
+    public ChunkResult Accept(BlockChunk chunk, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(chunk);
         var id = chunk.TransferId;
         if (_finished.TryGetValue(id, out var aborted))
         {
-            return aborted
-                ? new ChunkResult(ChunkStatus.Refused, id, Reason: $"transfer {id} was aborted")
-                : new ChunkResult(ChunkStatus.Duplicate, id);
+            return new ChunkResult(aborted ? ChunkStatus.Dropped : ChunkStatus.Duplicate, id);
         }
 
         if (!_transfers.TryGetValue(id, out var transfer))
@@ -84,12 +112,18 @@ public sealed class ChunkAssembler
                 return Refuse(id, refusal);
             }
 
-            transfer = new Transfer(chunk.TotalBytes, chunk.Count);
+            if (!Budget.TryTake(TransferOverheadBytes))
+            {
+                return Refuse(id, OverBudget(TransferOverheadBytes));
+            }
+
+            transfer = new Transfer(chunk.TotalBytes, chunk.Count) { HeldBytes = TransferOverheadBytes };
+            HeldBytes += TransferOverheadBytes;
             _transfers.Add(id, transfer);
         }
-        else if (chunk.Count != transfer.Count || chunk.TotalBytes != transfer.Payload.Length)
+        else if (chunk.Count != transfer.Count || chunk.TotalBytes != transfer.TotalBytes)
         {
-            return Refuse(id, $"chunk {chunk.Index} says {chunk.Count} chunks of {chunk.TotalBytes} bytes, the transfer has {transfer.Count} of {transfer.Payload.Length}");
+            return Refuse(id, $"chunk {chunk.Index} says {chunk.Count} chunks of {chunk.TotalBytes} bytes, the transfer has {transfer.Count} of {transfer.TotalBytes}");
         }
 
         if (chunk.Index < 0 || chunk.Index >= transfer.Count)
@@ -97,39 +131,73 @@ public sealed class ChunkAssembler
             return Refuse(id, $"chunk index {chunk.Index} outside [0, {transfer.Count})");
         }
 
-        var (offset, length) = BlockChunker.Slice(transfer.Payload.Length, transfer.Count, chunk.Index);
+        var length = BlockChunker.Slice(transfer.TotalBytes, transfer.Count, chunk.Index).Length;
         if (chunk.Bytes.Length != length)
         {
             return Refuse(id, $"chunk {chunk.Index} holds {chunk.Bytes.Length} bytes, the layout gives {length}");
         }
 
-        var target = transfer.Payload.AsSpan(offset, length);
-        if (transfer.Received[chunk.Index])
+        if (transfer.Parts.TryGetValue(chunk.Index, out var held))
         {
-            return chunk.Bytes.Span.SequenceEqual(target)
+            return chunk.Bytes.Span.SequenceEqual(held.Span)
                 ? new ChunkResult(ChunkStatus.Duplicate, id)
                 : Refuse(id, $"chunk {chunk.Index} arrived twice with different bytes");
         }
 
-        chunk.Bytes.Span.CopyTo(target);
-        transfer.Received[chunk.Index] = true;
-        transfer.Missing--;
-        if (transfer.Missing > 0)
+        var charge = (long)length + ChunkOverheadBytes;
+        if (!Budget.TryTake(charge))
+        {
+            return Refuse(id, OverBudget(charge));
+        }
+
+        transfer.Parts.Add(chunk.Index, chunk.Bytes);
+        transfer.HeldBytes += charge;
+        transfer.LastChunkAt = now;
+        HeldBytes += charge;
+        if (transfer.Parts.Count < transfer.Count)
         {
             return new ChunkResult(ChunkStatus.Pending, id);
         }
 
-        _transfers.Remove(id);
+        var payload = new byte[transfer.TotalBytes];
+        for (var index = 0; index < transfer.Count; index++)
+        {
+            var (offset, _) = BlockChunker.Slice(transfer.TotalBytes, transfer.Count, index);
+            transfer.Parts[index].Span.CopyTo(payload.AsSpan(offset));
+        }
+
+        Drop(id, transfer);
         Remember(id, aborted: false);
-        return new ChunkResult(ChunkStatus.Completed, id, transfer.Payload);
+        return new ChunkResult(ChunkStatus.Completed, id, payload);
     }
 
-    /// <summary>Drops a transfer (e.g. its sender left) and refuses its later chunks; false if it was not pending.</summary>
+    /// <summary>Drops a transfer (e.g. its sender left), frees what it holds and drops its later chunks; false if it was not pending.</summary>
     public bool Abort(long transferId)
     {
-        var pending = _transfers.Remove(transferId);
+        var pending = _transfers.TryGetValue(transferId, out var transfer);
+        if (pending)
+        {
+            Drop(transferId, transfer!);
+        }
+
         Remember(transferId, aborted: true);
         return pending;
+    }
+
+    /// <summary>
+    /// Aborts every pending transfer whose last chunk arrived at or before <paramref name="idleSince"/> (its sender stopped, or
+    /// never meant to finish); returns how many and the bytes they held.
+    /// </summary>
+    public (int Transfers, long Bytes) Expire(TimeSpan idleSince)
+    {
+        var stale = _transfers.Where(pair => pair.Value.LastChunkAt <= idleSince).ToList();
+        var bytes = stale.Sum(pair => pair.Value.HeldBytes);
+        foreach (var (id, _) in stale)
+        {
+            Abort(id);
+        }
+
+        return (stale.Count, bytes);
     }
 
     private string? CheckNewTransfer(BlockChunk chunk)
@@ -146,16 +214,26 @@ public sealed class ChunkAssembler
 
         if (_transfers.Count >= MaxConcurrentTransfers)
         {
-            return $"{_transfers.Count} transfers already pending (max-concurrent-transfers = {MaxConcurrentTransfers})";
+            return $"{_transfers.Count} transfers already pending from this sender (max-concurrent-transfers = {MaxConcurrentTransfers})";
         }
 
         return null;
     }
 
+    private string OverBudget(long bytes) =>
+        $"{bytes} more bytes would exceed the receiver's budget: {Budget.HeldBytes} of max-inbox-bytes = {Budget.MaxBytes} held by partial transfers";
+
     private ChunkResult Refuse(long id, string reason)
     {
         Abort(id);
         return new ChunkResult(ChunkStatus.Refused, id, Reason: reason);
+    }
+
+    private void Drop(long id, Transfer transfer)
+    {
+        _transfers.Remove(id);
+        Budget.Release(transfer.HeldBytes);
+        HeldBytes -= transfer.HeldBytes;
     }
 
     private void Remember(long id, bool aborted)
@@ -174,14 +252,17 @@ public sealed class ChunkAssembler
         }
     }
 
+    /// <summary>A pending transfer. Its chunks are kept by index as they came, so the first one costs its own size, not the declared total.</summary>
     private sealed class Transfer(int totalBytes, int count)
     {
-        public byte[] Payload { get; } = new byte[totalBytes];
+        public int TotalBytes { get; } = totalBytes;
 
         public int Count { get; } = count;
 
-        public BitArray Received { get; } = new(count);
+        public Dictionary<int, ReadOnlyMemory<byte>> Parts { get; } = [];
 
-        public int Missing { get; set; } = count;
+        public long HeldBytes { get; set; }
+
+        public TimeSpan LastChunkAt { get; set; }
     }
 }

@@ -101,12 +101,27 @@ public abstract class FrameSerializer : SerializerWithStringManifest
     /// <summary>The message <see cref="Pack"/> wrote, decoded under the transfer caps.</summary>
     public object Unpack(ReadOnlySpan<byte> payload)
     {
-        var reader = new FrameReader(payload, Settings.TransferLimits, Version);
-        var manifest = reader.ReadString("manifest");
-        return Decode(payload[^reader.Remaining..], manifest, Settings.TransferLimits);
+        string manifest;
+        int remaining;
+        try
+        {
+            var reader = new FrameReader(payload, Settings.TransferLimits, Version);
+            manifest = reader.ReadString("manifest");
+            remaining = reader.Remaining;
+        }
+        catch (Exception error) when (error is not SerializationException)
+        {
+            throw Malformed("packed", error);
+        }
+
+        return Decode(payload[^remaining..], manifest, Settings.TransferLimits);
     }
 
-    /// <summary>Decodes one frame of <paramref name="manifest"/> under <paramref name="limits"/>; the whole frame must be consumed.</summary>
+    /// <summary>
+    /// Decodes one frame of <paramref name="manifest"/> under <paramref name="limits"/>; the whole frame must be consumed.
+    /// Throws only <see cref="SerializationException"/>: whatever else a reader throws (a message's own constructor checks, a
+    /// parser, a bug) is wrapped in one, so a caller needs one catch for everything a peer can send.
+    /// </summary>
     public object Decode(ReadOnlySpan<byte> frame, string manifest, FrameLimits limits)
     {
         if (!_byManifest.TryGetValue(manifest ?? string.Empty, out var entry))
@@ -114,10 +129,24 @@ public abstract class FrameSerializer : SerializerWithStringManifest
             throw new SerializationException($"unknown manifest '{manifest}' for {GetType().Name}");
         }
 
-        var reader = new FrameReader(frame, limits, Version, system);
-        var message = entry.Read(ref reader);
-        reader.EnsureEnd();
-        return message;
+        try
+        {
+            var reader = new FrameReader(frame, limits, Version, system);
+            var message = entry.Read(ref reader);
+            reader.EnsureEnd();
+            return message;
+        }
+        catch (Exception error) when (error is not SerializationException)
+        {
+            throw Malformed(manifest!, error);
+        }
+    }
+
+    /// <summary>The <see cref="SerializationException"/> that stands for any other failure of the reader of <paramref name="manifest"/>.</summary>
+    protected static SerializationException Malformed(string manifest, Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new SerializationException($"malformed frame: the '{manifest}' reader failed with {error.GetType().Name}: {error.Message}", error);
     }
 
     /// <summary>

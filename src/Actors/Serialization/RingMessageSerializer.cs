@@ -160,13 +160,20 @@ public sealed class RingMessageSerializer : FrameSerializer
             return base.FromBinary(bytes!, manifest);
         }
 
-        var reader = new FrameReader(bytes, Settings.MessageLimits, Version, system);
-        var (transferId, index, count, total) = ReadChunkHeader(ref reader);
-        var length = reader.ReadInt32("chunk bytes", 0, int.MaxValue);
-        FrameReader.Require(length == reader.Remaining, $"chunk bytes: {length} declared, {reader.Remaining} left in the frame");
-        var expected = BlockChunker.Slice(total, count, index).Length;
-        FrameReader.Require(length == expected, $"chunk {index} holds {length} bytes, the layout gives {expected}");
-        return new BlockChunk(transferId, index, count, total, new ReadOnlyMemory<byte>(bytes, bytes.Length - length, length));
+        try
+        {
+            var reader = new FrameReader(bytes, Settings.MessageLimits, Version, system);
+            var (transferId, index, count, total) = ReadChunkHeader(ref reader);
+            var length = reader.ReadInt32("chunk bytes", 0, int.MaxValue);
+            FrameReader.Require(length == reader.Remaining, $"chunk bytes: {length} declared, {reader.Remaining} left in the frame");
+            var expected = BlockChunker.Slice(total, count, index).Length;
+            FrameReader.Require(length == expected, $"chunk {index} holds {length} bytes, the layout gives {expected}");
+            return new BlockChunk(transferId, index, count, total, new ReadOnlyMemory<byte>(bytes, bytes.Length - length, length));
+        }
+        catch (Exception error) when (error is not System.Runtime.Serialization.SerializationException)
+        {
+            throw Malformed(ChunkManifest, error);
+        }
     }
 
     private static void WriteAssign(FrameWriter w, AssignChunk m)
@@ -249,7 +256,7 @@ public sealed class RingMessageSerializer : FrameSerializer
 
     // The job id of a refusal is the refused block's: it may be a foreign or malformed one, so only the string cap applies.
     private static BlockRefused ReadRefused(ref FrameReader r) =>
-        new(r.ReadString("job id"), ReadDevice(ref r), r.ReadInt32("origin"), r.ReadInt32("step"), ReadReason(ref r, "reason"));
+        new(r.ReadString("job id"), ReadDevice(ref r), ReadDevice(ref r, "origin"), ReadDevice(ref r, "step"), ReadReason(ref r, "reason"));
 
     private static void WriteComputed(FrameWriter w, BlockComputed m)
     {
@@ -295,7 +302,7 @@ public sealed class RingMessageSerializer : FrameSerializer
             $"output of {output.Length} floats is not a whole [B, H, n, d] for an lse of {lse.Length} rows");
         var stats = ReadStats(ref r);
         FrameReader.Require(stats.Device == device, $"statistics of device {stats.Device} in the result of device {device}");
-        return new ChunkCompleted(jobId, device, output, lse, stats, ReadTimeline(ref r), ReadTimeline(ref r));
+        return new ChunkCompleted(jobId, device, output, lse, stats, ReadTimeline(ref r, device), ReadTimeline(ref r, device));
     }
 
     private static long SizeOfCompleted(ChunkCompleted m) =>
@@ -394,7 +401,8 @@ public sealed class RingMessageSerializer : FrameSerializer
 
     private static long SizeOfTimeline(DeviceTimeline? t) => t is null ? 1 : 1 + 4 + 4 + ((long)t.Intervals.Count * IntervalBytes) + (5 * 8) + 4;
 
-    private static DeviceTimeline? ReadTimeline(ref FrameReader r)
+    /// <summary>A device's timeline inside the result of device <paramref name="owner"/>: it must be that device's.</summary>
+    private static DeviceTimeline? ReadTimeline(ref FrameReader r, int owner)
     {
         if (!r.ReadBoolean("timeline present"))
         {
@@ -402,6 +410,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         }
 
         var device = ReadDevice(ref r, "timeline device");
+        FrameReader.Require(device == owner, $"timeline of device {device} in the result of device {owner}");
         var count = r.ReadInt32("intervals", 0, int.MaxValue);
         // Checked against the bytes left before allocating: a forged count cannot make the list larger than the frame.
         FrameReader.Require((long)count * IntervalBytes <= r.Remaining, $"{count} intervals need {(long)count * IntervalBytes} bytes, {r.Remaining} remain");
@@ -634,6 +643,12 @@ public sealed class RingMessageSerializer : FrameSerializer
                 $"device {s.Device} of job {s.JobId}: a pattern object cannot travel to another node; give its spec (DeviceSetup.PatternSpec)");
         }
 
+        if (s.PatternSpec is { } spec && PatternCost.ReadsFile(spec))
+        {
+            throw new System.Runtime.Serialization.SerializationException(
+                $"device {s.Device} of job {s.JobId}: pattern '{spec}' reads its layout from a file, which the device's node cannot be asked to open; write the layout inline");
+        }
+
         if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero)
         {
             throw new System.Runtime.Serialization.SerializationException(
@@ -719,7 +734,12 @@ public sealed class RingMessageSerializer : FrameSerializer
         return new FaultPlan(faults, seed, retries, TimeSpan.FromTicks(timeout), maxRestarts);
     }
 
-    private static DeviceSetup ReadSetup(ref FrameReader r)
+    /// <summary>
+    /// A setup is checked whole before it is used: device numbers within its own device count, and the pattern's cost
+    /// (<see cref="PatternCost"/>, against max-pattern-bytes) before the spec is parsed — the sequence length alone may be up
+    /// to int.MaxValue, which a window pattern does not mind and a BigBird one could not survive.
+    /// </summary>
+    private DeviceSetup ReadSetup(ref FrameReader r)
     {
         var jobId = ReadJobId(ref r);
         var device = ReadDevice(ref r);
@@ -739,24 +759,31 @@ public sealed class RingMessageSerializer : FrameSerializer
         var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
         var phantom = r.ReadBoolean("phantom");
         FrameReader.Require(!phantom, "a phantom device needs virtual time, which does not travel");
-        var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, MaxDevices), r.ReadInt32("fail at step", -1, MaxDevices), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
+        // -1: no device fails; steps run 0..P−1 like devices.
+        var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, devices - 1), r.ReadInt32("fail at step", -1, devices - 1), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
         FrameReader.Require(hooks.SlowFactor is >= 1 and <= 1000, $"slow factor must be in [1, 1000], got {hooks.SlowFactor}");
         var trial = r.ReadInt32("trial", 0, int.MaxValue);
         var plan = ReadPlan(ref r);
         AttentionPattern? pattern = null;
         if (spec.Length > 0)
         {
+            FrameReader.Require(!PatternCost.ReadsFile(spec), "the pattern spec names a layout file, a path on the sender's machine: layouts travel inline");
+            var cost = PatternCost.TableBytes(spec, seqLen);
+            FrameReader.Require(
+                cost <= Settings.MaxPatternBytes,
+                $"the pattern spec over {seqLen} tokens would take about {cost} bytes to build, over ring-actors.transport.max-pattern-bytes = {Settings.MaxPatternBytes}");
             try
             {
                 pattern = Math.Masks.PatternSpec.Parse(spec, new PatternContext(seqLen, seed, causal));
             }
-            catch (ArgumentException error)
+            catch (Exception error)
             {
-                FrameReader.Fail($"pattern spec '{spec}': {error.Message}");
+                // ArgumentException for a bad spec, but an OverflowException (or anything else) must not escape either.
+                FrameReader.Fail($"pattern spec refused ({error.GetType().Name}): {error.Message}");
             }
         }
 
-        return new DeviceSetup(jobId, device, devices, seqLen, heads, new AttentionOptions(causal, pattern, hasScale ? scale : null, threads), maxBlocks, dispatcher)
+        var setup = new DeviceSetup(jobId, device, devices, seqLen, heads, new AttentionOptions(causal, pattern, hasScale ? scale : null, threads), maxBlocks, dispatcher)
         {
             PatternSpec = spec.Length > 0 ? spec : null,
             PatternSeed = seed,
@@ -765,5 +792,13 @@ public sealed class RingMessageSerializer : FrameSerializer
             Trial = trial,
             Faults = plan,
         };
+        try
+        {
+            return setup.Validate();
+        }
+        catch (ArgumentException error)
+        {
+            throw new System.Runtime.Serialization.SerializationException($"malformed frame: device setup: {error.Message}", error);
+        }
     }
 }

@@ -4,15 +4,20 @@ using RingActors.Actors.Configuration;
 namespace RingActors.Actors.Serialization;
 
 /// <summary>
-/// The size caps of <c>ring-actors.transport</c>: how large one remote message may be, how large a block split into
-/// chunks may become once reassembled, and the per-array and per-string caps a decoder enforces.
+/// The caps of <c>ring-actors.transport</c>: how large one remote message may be, how large a payload split into chunks may
+/// become once reassembled, what the partial transfers of one receiver may hold (bytes, senders, transfers per sender, idle
+/// time), the per-array and per-string caps a decoder enforces, and what a device's pattern may cost to build.
 /// </summary>
 public sealed record TransportSettings(
     int MaxMessageBytes,
     int MaxTransferBytes,
     int MaxArrayElements,
     int MaxStringBytes,
-    int MaxConcurrentTransfers)
+    int MaxConcurrentTransfers,
+    long MaxInboxBytes,
+    int MaxSenders,
+    TimeSpan TransferTimeout,
+    long MaxPatternBytes)
 {
     /// <summary>Smallest message cap that still leaves room for a chunk's header and some payload.</summary>
     public const int MinMessageBytes = 1024;
@@ -36,11 +41,15 @@ public sealed record TransportSettings(
         var complete = ReferenceEquals(config, ClusterDefaults.Config) ? config : config.WithFallback(ClusterDefaults.Config);
         var section = complete.GetConfig("ring-actors.transport");
         return new TransportSettings(
-            ByteSize(section, "max-message-bytes"),
-            ByteSize(section, "max-transfer-bytes"),
+            (int)ByteSize(section, "max-message-bytes", Array.MaxLength),
+            (int)ByteSize(section, "max-transfer-bytes", Array.MaxLength),
             section.GetInt("max-array-elements"),
-            ByteSize(section, "max-string-bytes"),
-            section.GetInt("max-concurrent-transfers")).Validate();
+            (int)ByteSize(section, "max-string-bytes", Array.MaxLength),
+            section.GetInt("max-concurrent-transfers"),
+            ByteSize(section, "max-inbox-bytes", long.MaxValue),
+            section.GetInt("max-senders"),
+            section.GetTimeSpan("transfer-timeout", null, allowInfinite: false),
+            ByteSize(section, "max-pattern-bytes", long.MaxValue)).Validate();
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the key whose value is out of range.</summary>
@@ -73,17 +82,38 @@ public sealed record TransportSettings(
             throw new ArgumentException($"ring-actors.transport.max-concurrent-transfers must be ≥ 1, got {MaxConcurrentTransfers}", nameof(MaxConcurrentTransfers));
         }
 
+        if (MaxInboxBytes < MaxTransferBytes)
+        {
+            throw new ArgumentException(
+                $"ring-actors.transport.max-inbox-bytes ({MaxInboxBytes}) must be ≥ max-transfer-bytes ({MaxTransferBytes}): one whole transfer must fit", nameof(MaxInboxBytes));
+        }
+
+        if (MaxSenders <= 0)
+        {
+            throw new ArgumentException($"ring-actors.transport.max-senders must be ≥ 1, got {MaxSenders}", nameof(MaxSenders));
+        }
+
+        if (TransferTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ring-actors.transport.transfer-timeout must be > 0, got {TransferTimeout}", nameof(TransferTimeout));
+        }
+
+        if (MaxPatternBytes <= 0)
+        {
+            throw new ArgumentException($"ring-actors.transport.max-pattern-bytes must be ≥ 1, got {MaxPatternBytes}", nameof(MaxPatternBytes));
+        }
+
         return this;
     }
 
-    private static int ByteSize(Config section, string key)
+    private static long ByteSize(Config section, string key, long max)
     {
         var bytes = section.GetByteSize(key) ?? throw new ArgumentException($"ring-actors.transport.{key} is missing", key);
-        if (bytes <= 0 || bytes > Array.MaxLength)
+        if (bytes <= 0 || bytes > max)
         {
-            throw new ArgumentException($"ring-actors.transport.{key} must be in [1, {Array.MaxLength}] bytes, got {bytes}", key);
+            throw new ArgumentException($"ring-actors.transport.{key} must be in [1, {max}] bytes, got {bytes}", key);
         }
 
-        return (int)bytes;
+        return bytes;
     }
 }

@@ -90,7 +90,7 @@ public sealed class WireReceiver : ReceiveActor
         _inbox = new WireInbox(Context.System);
         Receive<BlockChunk>(chunk =>
         {
-            if (_inbox.Accept(chunk, Sender) is LinkFrame frame)
+            if (_inbox.Accept(chunk, Sender).Message is LinkFrame frame)
             {
                 Acknowledge(frame);
             }

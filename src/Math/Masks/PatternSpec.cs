@@ -143,14 +143,19 @@ public static class PatternSpec
         }
 
         var size = rows.Length;
-        var cells = new bool[size, size];
+
+        // Every row is checked before the cells are allocated: "////…" of L characters is not worth L² flags.
         for (var r = 0; r < size; r++)
         {
             if (rows[r].Length != size)
             {
                 throw new ArgumentException($"layout row {r + 1} has {rows[r].Length} cells, expected {size} (the layout must be square)", nameof(layout));
             }
+        }
 
+        var cells = new bool[size, size];
+        for (var r = 0; r < size; r++)
+        {
             for (var c = 0; c < size; c++)
             {
                 cells[r, c] = rows[r][c] switch

@@ -67,9 +67,10 @@ public class ChunkAssemblerSpec
         Assert.Contains("says 4 chunks of 250 bytes, the transfer has 3 of 250", refused.Reason);
         Assert.Equal(0, assembler.PendingTransfers);
 
+        // Dropped without a reason of its own: the owner logs the refusal once, not once per straggler.
         var straggler = assembler.Accept(chunks[2]);
-        Assert.Equal(ChunkStatus.Refused, straggler.Status);
-        Assert.Contains("transfer 1 was aborted", straggler.Reason);
+        Assert.Equal(ChunkStatus.Dropped, straggler.Status);
+        Assert.Null(straggler.Reason);
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public class ChunkAssemblerSpec
 
         var third = assembler.Accept(Chunks(3, 250)[0]);
         Assert.Equal(ChunkStatus.Refused, third.Status);
-        Assert.Contains("2 transfers already pending (max-concurrent-transfers = 2)", third.Reason);
+        Assert.Contains("2 transfers already pending from this sender (max-concurrent-transfers = 2)", third.Reason);
 
         assembler.Accept(first[1]);
         Assert.Equal(ChunkStatus.Completed, assembler.Accept(first[2]).Status);
@@ -167,6 +168,81 @@ public class ChunkAssemblerSpec
         Assert.True(assembler.Abort(1));
         Assert.Equal(0, assembler.PendingTransfers);
         Assert.Equal(ChunkStatus.Pending, assembler.Accept(Chunks(2, 250)[0]).Status);
+    }
+
+    [Fact]
+    public void ChunkAssembler_must_take_memory_as_chunks_arrive_not_for_the_declared_transfer()
+    {
+        // One small chunk of a transfer that declares 512 MiB: before, the first chunk allocated all of it.
+        const int Total = 512 * 1024 * 1024;
+        const int Count = Total / 16;
+        var assembler = new ChunkAssembler(maxTransferBytes: Total, maxConcurrentTransfers: 1, new TransferBudget(1L << 40));
+        var chunk = new BlockChunk(1, 5, Count, Total, new byte[16]);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var result = assembler.Accept(chunk);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(ChunkStatus.Pending, result.Status);
+        Assert.True(allocated < 4096, $"the first chunk of 16 bytes allocated {allocated} bytes");
+        Assert.Equal(ChunkAssembler.TransferOverheadBytes + 16 + ChunkAssembler.ChunkOverheadBytes, assembler.Budget.HeldBytes);
+        Assert.Equal(assembler.Budget.HeldBytes, assembler.HeldBytes);
+    }
+
+    [Fact]
+    public void ChunkAssembler_must_charge_a_budget_shared_with_other_links_and_release_it_when_done()
+    {
+        var a = Chunks(1, 250);
+        var b = Chunks(1, 250);
+        var budget = new TransferBudget(2 * (ChunkAssembler.TransferOverheadBytes + a[0].Bytes.Length + ChunkAssembler.ChunkOverheadBytes));
+        var first = new ChunkAssembler(1 << 20, 4, budget);
+        var second = new ChunkAssembler(1 << 20, 4, budget);
+
+        Assert.Equal(ChunkStatus.Pending, first.Accept(a[0]).Status);
+        Assert.Equal(ChunkStatus.Pending, second.Accept(b[0]).Status);
+        Assert.Equal(budget.MaxBytes, budget.HeldBytes);
+
+        // Each link is far below its own caps; the receiver's budget is what refuses.
+        var refused = second.Accept(b[1]);
+        Assert.Equal(ChunkStatus.Refused, refused.Status);
+        Assert.Contains($"max-inbox-bytes = {budget.MaxBytes}", refused.Reason);
+        Assert.Equal(0, second.HeldBytes);
+        Assert.Equal(first.HeldBytes, budget.HeldBytes);
+
+        // What the refused transfer held went back to the budget: the other link's transfer now completes.
+        Assert.Equal(ChunkStatus.Pending, first.Accept(a[1]).Status);
+        Assert.Equal(ChunkStatus.Completed, first.Accept(a[2]).Status);
+        Assert.Equal(0, budget.HeldBytes);
+    }
+
+    [Fact]
+    public void ChunkAssembler_must_expire_a_transfer_idle_since_the_cut_off_and_keep_one_that_progressed()
+    {
+        var budget = new TransferBudget(1 << 20);
+        var assembler = new ChunkAssembler(1 << 20, 4, budget);
+        var stale = Chunks(1, 250);
+        var live = Chunks(2, 250);
+        assembler.Accept(stale[0], TimeSpan.FromSeconds(1));
+        assembler.Accept(live[0], TimeSpan.FromSeconds(1));
+        assembler.Accept(live[1], TimeSpan.FromSeconds(50));
+        var staleBytes = ChunkAssembler.TransferOverheadBytes + stale[0].Bytes.Length + ChunkAssembler.ChunkOverheadBytes;
+
+        Assert.Equal((1, (long)staleBytes), assembler.Expire(idleSince: TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, assembler.PendingTransfers);
+        Assert.Equal(ChunkStatus.Dropped, assembler.Accept(stale[1], TimeSpan.FromSeconds(60)).Status);
+        Assert.Equal(ChunkStatus.Completed, assembler.Accept(live[2], TimeSpan.FromSeconds(60)).Status);
+        Assert.Equal(0, budget.HeldBytes);
+    }
+
+    [Fact]
+    public void ChunkAssembler_must_deliver_the_payload_after_chunks_held_as_slices_of_their_frames()
+    {
+        // Chunks keep the bytes they came with until the transfer completes; the payload is one copy of them in order.
+        var payload = Enumerable.Range(0, 1000).Select(i => (byte)(i * 7)).ToArray();
+        var frames = new BlockChunker(300).Split(3, payload).Select(chunk => chunk with { Bytes = chunk.Bytes.ToArray() }).Reverse().ToList();
+        var assembler = new ChunkAssembler(1 << 20, 1);
+        var results = frames.Select(assembler.Accept).ToList();
+        Assert.Equal(payload, results[^1].Payload);
+        Assert.Equal(0, assembler.HeldBytes);
     }
 
     private static BlockChunk[] Chunks(long transferId, int totalBytes)

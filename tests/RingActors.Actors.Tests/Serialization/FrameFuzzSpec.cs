@@ -1,141 +1,185 @@
+using System.Buffers.Binary;
 using System.Runtime.Serialization;
+using Akka.Configuration;
+using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Actors.Serialization;
+using RingActors.Math.Masks;
 using Xunit.Abstractions;
+using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Tests.Serialization;
 
 /// <summary>
-/// Random, truncated, bit-flipped and length-forged frames of a block-like layout (header, int[] positions, two float[])
-/// must decode or throw a <see cref="SerializationException"/> — nothing else — and never allocate beyond the cap.
+/// Drives every reader <see cref="RingMessageSerializer"/> registers (the manifests are taken from the serializer, so a new
+/// message without samples fails here) with valid frames, then truncated, bit-flipped, length- and count-forged, extended and
+/// random ones: only a <see cref="SerializationException"/> may escape, a valid frame must come back byte for byte, and
+/// decoding one frame may allocate at most <see cref="AllocationFactor"/> × its size + <see cref="AllocationSlack"/>.
 /// </summary>
-public class FrameFuzzSpec(ITestOutputHelper output)
+public class FrameFuzzSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private const byte Version = 1;
+    private const int Frames = 60_000;
 
-    /// <summary>Room for the exception a malformed frame throws (message, stack trace) and the decoded objects' headers.</summary>
-    private const long AllocationSlack = 16 * 1024;
+    /// <summary>Strings decode to UTF-16 (2×), and an actor path is parsed once more to resolve it.</summary>
+    private const long AllocationFactor = 4;
 
-    private static readonly FrameLimits Limits = new(MaxFrameBytes: 64 * 1024, MaxArrayElements: 1 << 20, MaxStringBytes: 256);
+    /// <summary>
+    /// What any decode may allocate besides: the exception a malformed frame throws (message, stack trace), resolving an actor
+    /// reference, and a device setup's pattern, which max-pattern-bytes bounds (the setups below build patterns of a few KiB).
+    /// </summary>
+    private const long AllocationSlack = (16 * 1024) + MaxPatternBytes;
+
+    private const long MaxPatternBytes = 16 * 1024;
+
+    private static readonly Config SpecConfig = ConfigurationFactory
+        .ParseString($"akka.actor.provider = remote\nakka.remote.dot-netty.tcp.port = 0\nring-actors.transport.max-pattern-bytes = {MaxPatternBytes}b")
+        .WithFallback(ClusterDefaults.NodeDefaults);
+
+    private readonly ITestOutputHelper _output;
+
+    public FrameFuzzSpec(ITestOutputHelper output)
+        : base(SpecConfig, output: output) => _output = output;
 
     private enum Mutation
     {
         None,
         Truncate,
         FlipBits,
-        RandomBytes,
-        ForgeLength,
+        ForgeLengthOrCount,
         AppendBytes,
+        RandomBytes,
     }
 
+    private RingMessageSerializer Serializer => (RingMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(BlockChunk));
+
     [Fact]
-    public void FrameReader_must_survive_12000_malformed_frames_with_only_serialization_exceptions_and_bounded_allocation()
+    public void Every_ring_message_reader_must_refuse_60000_mutated_frames_with_serialization_exceptions_only_and_bounded_allocation()
     {
-        var random = new Random(20240607);
+        var serializer = Serializer;
+        var valid = ValidFrames(serializer);
+        var manifests = serializer.Manifests.ToArray();
+        Assert.Empty(manifests.Except(valid.Keys));
+
         var mutations = Enum.GetValues<Mutation>();
-        var decoded = new Dictionary<Mutation, int>();
-        var refused = new Dictionary<Mutation, int>();
-        long maxAllocated = 0;
-        for (var iteration = 0; iteration < 12_000; iteration++)
-        {
-            var mutation = mutations[iteration % mutations.Length];
-            var sample = Sample.Random(random);
-            var (valid, fields) = Write(sample);
-            var frame = Mutate(valid, fields, mutation, random);
+        var random = new Random(20261201);
+        var decoded = new Dictionary<(string, Mutation), int>();
+        var refused = new Dictionary<(string, Mutation), int>();
+        Fuzz(serializer, valid, manifests, mutations, new Random(1), 2000, null, null); // warm-up: JIT and caches, not measured
 
-            var (result, error, allocated) = Decode(frame);
-            maxAllocated = System.Math.Max(maxAllocated, allocated);
-            Assert.True(
-                error is null or SerializationException,
-                $"{mutation} frame of {frame.Length} bytes threw {error?.GetType().Name}: {error?.Message}");
-            Assert.True(allocated <= Limits.MaxFrameBytes + AllocationSlack, $"{mutation}: decode allocated {allocated} bytes, cap {Limits.MaxFrameBytes}");
-            Assert.True(allocated <= (2L * frame.Length) + AllocationSlack, $"{mutation}: decode allocated {allocated} bytes for a frame of {frame.Length}");
-            if (result is null)
-            {
-                refused[mutation] = refused.GetValueOrDefault(mutation) + 1;
-                Assert.NotEqual(Mutation.None, mutation);
-            }
-            else
-            {
-                decoded[mutation] = decoded.GetValueOrDefault(mutation) + 1;
-                Assert.NotEqual(Mutation.Truncate, mutation);
-                Assert.NotEqual(Mutation.AppendBytes, mutation);
-                if (mutation == Mutation.None)
-                {
-                    sample.AssertEqual(result);
-                }
-            }
-        }
+        var (largest, use) = Fuzz(serializer, valid, manifests, mutations, random, Frames, decoded, refused);
 
-        output.WriteLine($"largest allocation of one decode: {maxAllocated} bytes");
+        _output.WriteLine($"{Frames} frames over {manifests.Length} manifests; largest decode allocation {largest} bytes; at most {use:P0} of the bound {AllocationFactor} × frame + {AllocationSlack} used");
         foreach (var mutation in mutations)
         {
-            output.WriteLine($"{mutation}: {decoded.GetValueOrDefault(mutation)} decoded, {refused.GetValueOrDefault(mutation)} refused");
+            _output.WriteLine($"{mutation}: {manifests.Sum(m => decoded.GetValueOrDefault((m, mutation)))} decoded, {manifests.Sum(m => refused.GetValueOrDefault((m, mutation)))} refused");
         }
 
-        Assert.Equal(2000, decoded[Mutation.None]);
-        Assert.Equal(2000, refused[Mutation.Truncate]);
-        Assert.Equal(2000, refused[Mutation.AppendBytes]);
-        Assert.True(refused[Mutation.FlipBits] > 0 && refused[Mutation.ForgeLength] > 0 && refused[Mutation.RandomBytes] > 0);
+        // Every reader took its valid frames and refused malformed ones; a strict prefix or a longer frame is never valid.
+        Assert.All(manifests, manifest =>
+        {
+            Assert.True(decoded.GetValueOrDefault((manifest, Mutation.None)) > 0, $"{manifest}: no valid frame decoded");
+            Assert.Equal(0, refused.GetValueOrDefault((manifest, Mutation.None)));
+            Assert.Equal(0, decoded.GetValueOrDefault((manifest, Mutation.Truncate)));
+            Assert.Equal(0, decoded.GetValueOrDefault((manifest, Mutation.AppendBytes)));
+            Assert.True(refused.GetValueOrDefault((manifest, Mutation.ForgeLengthOrCount)) + refused.GetValueOrDefault((manifest, Mutation.FlipBits)) > 0, $"{manifest}: no forged frame refused");
+        });
     }
 
     [Fact]
-    public void FrameReader_must_refuse_a_forged_array_length_without_allocating_it()
+    public void A_block_reader_must_refuse_a_forged_array_length_without_allocating_it()
     {
-        var writer = new FrameWriter(Version);
-        writer.WriteString("job");
-        writer.WriteInt32(1);
-        writer.WriteInt64(2);
-        writer.WriteInt32(60_000);
-        writer.WriteInt32(1);
-        writer.WriteInt32(60_000);
-        var frame = writer.ToArray();
+        var serializer = Serializer;
+        var frame = serializer.ToBinary(new AcceptBlock("job-1", 0, 1, 0, 0, new float[8], new float[8], [0, 1]));
 
-        var (result, error, allocated) = Decode(frame);
-        Assert.Null(result);
-        Assert.Contains("truncated", Assert.IsType<SerializationException>(error).Message);
-        Assert.True(allocated < AllocationSlack, $"allocated {allocated} bytes refusing a frame that claims 240 KB of positions");
-    }
-
-    private static (Sample? Result, Exception? Error, long Allocated) Decode(byte[] frame)
-    {
+        // The positions' count sits after the job id (4 + 5), origin, step, sequence and ready-since (4 + 4 + 8 + 8).
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1 + 9 + 24), 60_000_000);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        Sample? result = null;
-        Exception? error = null;
-        try
-        {
-            result = Sample.Read(frame);
-        }
-        catch (Exception caught)
-        {
-            error = caught;
-        }
+        var error = Record.Exception(() => serializer.FromBinary(frame, "AB"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        return (result, error, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Contains("positions: truncated", Assert.IsType<SerializationException>(error).Message);
+        Assert.True(allocated < 16 * 1024, $"allocated {allocated} bytes refusing a frame that claims 240 MB of positions");
     }
 
-    /// <summary>The frame and the offsets of its int32 length and dimension fields (what a forger would aim at).</summary>
-    private static (byte[] Frame, int[] Fields) Write(Sample sample)
+    /// <summary>Decodes <paramref name="frames"/> mutated frames; the largest allocation and the largest fraction of the bound one used.</summary>
+    private static (long Largest, double Use) Fuzz(
+        RingMessageSerializer serializer,
+        Dictionary<string, byte[][]> valid,
+        string[] manifests,
+        Mutation[] mutations,
+        Random random,
+        int frames,
+        Dictionary<(string, Mutation), int>? decoded,
+        Dictionary<(string, Mutation), int>? refused)
     {
-        var writer = new FrameWriter(Version);
-        var fields = new List<int> { writer.Length };
-        writer.WriteString(sample.JobId);
-        fields.Add(writer.Length);
-        writer.WriteInt32(sample.Step);
-        writer.WriteInt64(sample.Sequence);
-        fields.Add(writer.Length);
-        writer.WriteInt32(sample.Tokens);
-        fields.Add(writer.Length);
-        writer.WriteInt32(sample.Dim);
-        fields.Add(writer.Length);
-        writer.WriteInts(sample.Positions);
-        fields.Add(writer.Length);
-        writer.WriteFloats(sample.Keys);
-        fields.Add(writer.Length);
-        writer.WriteFloats(sample.Values);
-        return (writer.ToArray(), fields.ToArray());
+        long largest = 0;
+        double use = 0;
+        for (var i = 0; i < frames; i++)
+        {
+            var manifest = manifests[i % manifests.Length];
+            var mutation = mutations[(i / manifests.Length) % mutations.Length];
+            var original = valid[manifest][random.Next(valid[manifest].Length)];
+            var frame = Mutate(original, mutation, random);
+
+            object? result = null;
+            Exception? error = null;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                result = serializer.FromBinary(frame, manifest);
+            }
+            catch (Exception caught)
+            {
+                error = caught;
+            }
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            var bound = (AllocationFactor * frame.Length) + AllocationSlack;
+            if (error is not (null or SerializationException))
+            {
+                Assert.Fail($"{manifest} {mutation} frame of {frame.Length} bytes threw {error.GetType().Name}: {error.Message}");
+            }
+
+            if (allocated > bound)
+            {
+                Assert.Fail($"{manifest} {mutation}: decoding a frame of {frame.Length} bytes allocated {allocated} bytes");
+            }
+
+            largest = System.Math.Max(largest, allocated);
+            use = System.Math.Max(use, allocated / (double)bound);
+            if (result is not null && mutation == Mutation.None && !serializer.ToBinary(result).AsSpan().SequenceEqual(original))
+            {
+                Assert.Fail($"{manifest}: a valid frame did not come back byte for byte");
+            }
+
+            var tally = result is null ? refused : decoded;
+            if (tally is not null)
+            {
+                tally[(manifest, mutation)] = tally.GetValueOrDefault((manifest, mutation)) + 1;
+            }
+        }
+
+        return (largest, use);
     }
 
-    private static byte[] Mutate(byte[] frame, int[] fields, Mutation mutation, Random random)
+    /// <summary>Valid frames by manifest: the protocol's samples, chunks, and device setups of every kind of pattern.</summary>
+    private Dictionary<string, byte[][]> ValidFrames(RingMessageSerializer serializer)
+    {
+        var payload = Enumerable.Range(0, 250).Select(i => (byte)(i * 13)).ToArray();
+        var chunks = new BlockChunker(100).Split(9, payload).Concat(new BlockChunker(7).Split(long.MaxValue, payload.AsMemory(0, 20)));
+        var setup = RingMessageSamples.All(TestActor).OfType<DeviceSetup>().Single() with { SeqLen = 64 };
+        string[] specs = ["window:7", "causal-window:5", "dilated:3:2", "strided", "fixed:8:2", "random:3", "bigbird:4:1:1", "global:0,5-9", "block:16:1100/1110/0111/0011", "union:window:4+global:0+random:2"];
+        var setups = specs.Select(spec => setup with
+        {
+            PatternSpec = spec,
+            Options = setup.Options with { Pattern = PatternSpec.Parse(spec, new PatternContext(64, setup.PatternSeed, setup.Options.Causal)) },
+        });
+        return RingMessageSamples.All(TestActor).Concat(chunks).Concat(setups)
+            .GroupBy(serializer.Manifest)
+            .ToDictionary(group => group.Key, group => group.Select(serializer.ToBinary).ToArray());
+    }
+
+    private static byte[] Mutate(byte[] frame, Mutation mutation, Random random)
     {
         switch (mutation)
         {
@@ -149,80 +193,47 @@ public class FrameFuzzSpec(ITestOutputHelper output)
                 }
 
                 return flipped;
-            case Mutation.RandomBytes:
-                var noise = new byte[random.Next(0, 8192)];
-                random.NextBytes(noise);
-                if (noise.Length > 0 && random.Next(2) == 0)
-                {
-                    noise[0] = Version;
-                }
-
-                return noise;
-            case Mutation.ForgeLength:
-                var forged = (byte[])frame.Clone();
-                int[] extremes = [int.MaxValue, int.MinValue, -1, 1 << 30, (1 << 20) + 1, 1 << 20, forged.Length, 0];
-                var at = fields[random.Next(fields.Length)];
-                var original = BitConverter.ToInt32(frame, at);
-                var shifted = original + (random.Next(1, 17) * (random.Next(2) == 0 ? -1 : 1));
-                BitConverter.TryWriteBytes(forged.AsSpan(at, 4), random.Next(2) == 0 ? extremes[random.Next(extremes.Length)] : shifted);
-                return forged;
+            case Mutation.ForgeLengthOrCount:
+                return Forge(frame, random);
             case Mutation.AppendBytes:
                 var longer = new byte[frame.Length + random.Next(1, 17)];
                 frame.CopyTo(longer, 0);
                 random.NextBytes(longer.AsSpan(frame.Length));
                 return longer;
+            case Mutation.RandomBytes:
+                var noise = new byte[random.Next(0, 2048)];
+                random.NextBytes(noise);
+                if (noise.Length > 0 && random.Next(2) == 0)
+                {
+                    noise[0] = RingMessageSerializer.FrameVersion;
+                }
+
+                return noise;
             default:
                 return frame;
         }
     }
 
-    private sealed record Sample(string JobId, int Step, long Sequence, int Tokens, int Dim, int[] Positions, float[] Keys, float[] Values)
+    /// <summary>
+    /// Overwrites one int32 with a forged value: mostly one that already reads as a plausible length or count (non-negative and
+    /// no larger than the bytes after it — where the lengths, counts and dimensions are), sometimes any offset.
+    /// </summary>
+    private static byte[] Forge(byte[] frame, Random random)
     {
-        public static Sample Random(Random random)
+        var forged = (byte[])frame.Clone();
+        if (frame.Length < 5)
         {
-            var tokens = random.Next(0, 41);
-            var dim = random.Next(1, 17);
-            var keys = new float[tokens * dim];
-            var values = new float[tokens * dim];
-            for (var i = 0; i < keys.Length; i++)
-            {
-                keys[i] = (float)(random.NextDouble() - 0.5);
-                values[i] = (float)(random.NextDouble() - 0.5);
-            }
-
-            return new Sample(
-                $"job-{random.Next(1000)}",
-                random.Next(0, 8),
-                random.NextInt64(),
-                tokens,
-                dim,
-                Enumerable.Range(random.Next(1000), tokens).ToArray(),
-                keys,
-                values);
+            return forged;
         }
 
-        /// <summary>Decodes the layout, checking every dimension as a ring message's reader would.</summary>
-        public static Sample Read(ReadOnlySpan<byte> frame)
-        {
-            var reader = new FrameReader(frame, Limits, Version);
-            var jobId = reader.ReadString("job id");
-            var step = reader.ReadInt32("step", 0, 1023);
-            var sequence = reader.ReadInt64("sequence");
-            var tokens = reader.ReadInt32("tokens", 0, 1 << 16);
-            var dim = reader.ReadInt32("head dimension", 1, 1024);
-            var positions = reader.ReadInts("positions", tokens);
-            var keys = reader.ReadFloats("keys", (long)tokens * dim);
-            var values = reader.ReadFloats("values", (long)tokens * dim);
-            reader.EnsureEnd();
-            return new Sample(jobId, step, sequence, tokens, dim, positions, keys, values);
-        }
-
-        public void AssertEqual(Sample other)
-        {
-            Assert.Equal((JobId, Step, Sequence, Tokens, Dim), (other.JobId, other.Step, other.Sequence, other.Tokens, other.Dim));
-            Assert.Equal(Positions, other.Positions);
-            Assert.Equal(Keys, other.Keys);
-            Assert.Equal(Values, other.Values);
-        }
+        var candidates = Enumerable.Range(1, frame.Length - 4)
+            .Where(at => BinaryPrimitives.ReadInt32LittleEndian(frame.AsSpan(at)) is var length && length >= 0 && length <= frame.Length - at - 4)
+            .ToArray();
+        var offset = candidates.Length > 0 && random.Next(5) > 0 ? candidates[random.Next(candidates.Length)] : random.Next(1, frame.Length - 3);
+        var original = BinaryPrimitives.ReadInt32LittleEndian(frame.AsSpan(offset));
+        int[] values = [int.MaxValue, int.MinValue, -1, 0, 1, 1 << 30, (1 << 20) + 1, frame.Length, frame.Length - offset - 3, unchecked((original * 2) + 1)];
+        var value = random.Next(3) == 0 ? original + (random.Next(1, 17) * (random.Next(2) == 0 ? -1 : 1)) : values[random.Next(values.Length)];
+        BinaryPrimitives.WriteInt32LittleEndian(forged.AsSpan(offset), value);
+        return forged;
     }
 }
