@@ -4,7 +4,9 @@
 #
 #   scripts/local-cluster.sh [RUN OPTIONS...]          e.g. scripts/local-cluster.sh --seq 4096 --causal
 #   PORT=4053 DEVICES=3 scripts/local-cluster.sh        seed port and number of device nodes
-#   TLS_CERT=ring-cluster.pfx TLS_PASSWORD=... scripts/local-cluster.sh   the same over TLS (see hocon/tls.conf)
+#   TLS_CERT=node.pfx TLS_CA=ca.crt RINGACTORS_TLS_PASSWORD=... scripts/local-cluster.sh
+#                                                      the same over TLS (docs/security.md); TLS_TRUST=HEX pins a
+#                                                      certificate instead of (or besides) a CA
 #
 # Node logs go to a temporary directory, printed at the end.
 set -euo pipefail
@@ -20,7 +22,10 @@ LOGS=$(mktemp -d -t ring-cluster-XXXXXX)
 tls=()
 protocol=akka.tcp
 if [[ -n "${TLS_CERT:-}" ]]; then
-  tls=(--tls-cert "$TLS_CERT" --tls-password "${TLS_PASSWORD:-}")
+  # The password travels in RINGACTORS_TLS_PASSWORD (inherited by every node), never on a command line (ps shows those).
+  tls=(--tls-cert "$TLS_CERT")
+  [[ -n "${TLS_CA:-}" ]] && tls+=(--tls-ca "$TLS_CA")
+  [[ -n "${TLS_TRUST:-}" ]] && tls+=(--tls-trust "$TLS_TRUST")
   protocol=akka.ssl.tcp
 fi
 seed="$protocol://ring@127.0.0.1:$PORT"

@@ -31,7 +31,8 @@ public static class RingRunner
         ArgumentNullException.ThrowIfNull(system);
         var job = RingJob.Create(input, settings, RingActorsSettings.Create(system));
         cancellationToken.ThrowIfCancellationRequested();
-        var supervisor = system.ActorOf(RingSupervisor.Props(job, progress), $"ring-{Interlocked.Increment(ref _jobs)}");
+        // The supervisor obeys CancelJob only once this token has fired: its name is predictable, and a peer could send one too.
+        var supervisor = system.ActorOf(RingSupervisor.Props(job, progress, cancellationToken), $"{SenderPaths.SupervisorPrefix}{Interlocked.Increment(ref _jobs)}");
         await using var registration = cancellationToken.Register(() => supervisor.Tell(CancelJob.Instance)).ConfigureAwait(false);
         IRingMessage reply;
         try

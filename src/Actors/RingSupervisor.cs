@@ -23,7 +23,8 @@ namespace RingActors.Actors;
 /// Decisions live in plain classes with their own specs: <see cref="ChunkCollector"/> (progress and results),
 /// <see cref="RecoveryPolicy"/> (whether and where a lost device is re-created), <see cref="DevicePlacement"/> (which node runs
 /// which device), <see cref="NodeFaultSchedule"/> (when a node fault strikes), <see cref="FaultLedger"/> (what faults cost),
-/// and <see cref="DeviceSetupFactory"/> (every device's setup). This actor routes events into them.
+/// <see cref="DeviceSetupFactory"/> (every device's setup) and <see cref="JobSenders"/> (whom it takes messages from). This actor
+/// routes events into them.
 /// </para>
 /// </summary>
 public sealed class RingSupervisor : ReceiveActor, IWithTimers
@@ -43,6 +44,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, Exception> _failures = [];
     private readonly DeviceLoss[] _losses;
     private readonly HashSet<Address> _down = [];
+    private readonly JobSenders _senders;
+    private readonly LogOnce _drops = new();
     private readonly HashSet<Address> _lostNodes = [];
     private readonly List<Math.QueryChunk> _pooledChunks = [];
     private readonly List<Math.KeyValueBlock> _pooledBlocks = [];
@@ -56,10 +59,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private bool _watchingMembers;
     private WireInbox? _inbox;
 
-    public RingSupervisor(RingJob job, IProgress<RingProgress>? progress)
+    public RingSupervisor(RingJob job, IProgress<RingProgress>? progress, CancellationToken cancellation)
     {
         _job = job;
         _progress = progress;
+        _senders = new JobSenders(cancellation);
         var devices = job.Settings.Devices;
         _plan = job.Settings.Faults?.ForTrial(job.Settings.Trial, devices);
         _collector = new ChunkCollector(devices);
@@ -74,9 +78,12 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>A supervisor for <paramref name="job"/>; send it <see cref="RunJob.Instance"/> to run it. Progress is reported from the actor's thread.</summary>
-    public static Props Props(RingJob job, IProgress<RingProgress>? progress = null) =>
-        Akka.Actor.Props.Create(() => new RingSupervisor(job, progress));
+    /// <summary>
+    /// A supervisor for <paramref name="job"/>; send it <see cref="RunJob.Instance"/> to run it. Progress is reported from the
+    /// actor's thread. A <see cref="CancelJob"/> is obeyed only once <paramref name="cancellation"/> has fired (see <see cref="JobSenders"/>).
+    /// </summary>
+    public static Props Props(RingJob job, IProgress<RingProgress>? progress = null, CancellationToken cancellation = default) =>
+        Akka.Actor.Props.Create(() => new RingSupervisor(job, progress, cancellation));
 
     /// <summary>A device that throws is stopped, and its exception kept so that the job's failure (or its recovery) can name it.</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new StopAndRecord(_failures);
@@ -100,6 +107,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void Idle()
     {
+        Receive<RunJob>(m => !JobSenders.MayRun(Sender), m => Drop(m, "a job is started only from this process"));
         Receive<RunJob>(_ =>
         {
             _replyTo = Sender;
@@ -116,17 +124,23 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         });
 
         // Cancelled before it was asked to run (the caller's token fired in between): the RunJob that follows is answered at once.
+        Receive<CancelJob>(m => !_senders.MayCancel, m => Drop(m, "the caller did not cancel the job"));
         Receive<CancelJob>(_ => Become(() => Receive<RunJob>(_ =>
         {
             _replyTo = Sender;
             Fail("cancelled", cancelled: true);
         })));
+        Receive<IRingMessage>(m => Drop(m, "the job has not started"));
     }
 
     private void Running()
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
+
+        // Device events from anyone but this job's devices are dropped (logged once): a stranger's refusal or link failure
+        // would otherwise fail the job, its progress count it done.
+        Receive<IRingMessage>(m => IsDeviceEvent(m) && !_senders.IsDevice(Sender), m => Drop(m, "only this job's devices send this"));
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
             if (_collector.BlockMerged(m.Device))
@@ -176,9 +190,20 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<DeadlineExceeded>(_ => Fail(
             $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
             + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)));
-        Receive<CancelJob>(_ => Fail("cancelled", cancelled: true));
+        Receive<CancelJob>(m =>
+        {
+            if (_senders.MayCancel)
+            {
+                Fail("cancelled", cancelled: true);
+            }
+            else
+            {
+                Drop(m, "the caller did not cancel the job");
+            }
+        });
+        Receive<RunJob>(m => !JobSenders.MayRun(Sender), m => Drop(m, "a job is started only from this process"));
         Receive<RunJob>(_ => Sender.Tell(new JobFailed(_job.JobId, "the job is already running")));
-        Receive<IRingMessage>(m => _log.Warning("Ring supervisor of job {0} ignored {1}", _job.JobId, m.GetType().Name));
+        Receive<IRingMessage>(m => Drop(m, "not a message of this job"));
     }
 
     private void Done()
@@ -248,6 +273,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
         var device = Context.ActorOf(props, epoch == 0 ? $"device-{r}" : $"device-{r}-e{epoch}");
         Context.Watch(device);
+        _senders.Spawned(device);
         _devices[device] = r;
         _current[r] = device;
         return device;
@@ -510,6 +536,20 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _devices.Remove(device);
             _losses[r].Cause ??= $"node {node} {how}";
             Recover(r, _losses[r].Cause!);
+        }
+    }
+
+    /// <summary>The messages only a device of this job sends.</summary>
+    private static bool IsDeviceEvent(IRingMessage message) =>
+        message is BlockComputed or ChunkCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled;
+
+    /// <summary>Logs a message this supervisor does not take from its sender, once per kind and sender, and drops it.</summary>
+    private void Drop(IRingMessage message, string why)
+    {
+        var kind = message.GetType().Name;
+        if (_drops.Line($"{kind} {Sender.Path}", $"Ring supervisor of job {_job.JobId} dropped {kind} from {Sender.Path}: {why}") is { } line)
+        {
+            _log.Warning("{0}", line);
         }
     }
 

@@ -152,6 +152,39 @@ public class DeviceActorSpec(ITestOutputHelper output) : RingTestKit(output)
         ring.AssertMatchesOracle(completed);
     }
 
+    [Fact]
+    public void DeviceActor_must_drop_credits_and_blocks_from_anyone_but_its_neighbours()
+    {
+        var ring = new Ring(this, devices: 4, device: 0);
+        var stranger = CreateTestProbe("stranger");
+        ring.Start();
+        ring.Downstream.ExpectMsg<AcceptBlock>();
+        ring.Send(origin: 3, step: 1);
+        Assert.Equal(0, ring.Downstream.ExpectMsg<BlockComputed>().Step);
+        Assert.Equal(1, ring.Downstream.ExpectMsg<BlockComputed>().Step);
+        Assert.Equal(1, ring.Upstream.ExpectMsg<GrantCredit>().Credits);
+        ring.Send(origin: 2, step: 2);
+        Assert.Equal(2, ring.Downstream.ExpectMsg<BlockComputed>().Step);
+
+        // Two blocks wait for credits. A stranger's credits and a stranger's copy of the next block change nothing: one real
+        // credit lets exactly one block go, and the real block that follows is merged, not dropped as a duplicate.
+        stranger.Send(ring.Device, new GrantCredit(Job, 2));
+        stranger.Send(ring.Device, ring.Block(origin: 1, step: 3));
+        ring.Device.Tell(new GrantCredit(Job, 1), ring.Downstream.Ref);
+        var first = ring.Downstream.ExpectMsg<AcceptBlock>();
+        Assert.Equal((3, 2), (first.Origin, first.Step));
+        ring.Upstream.ExpectMsg<GrantCredit>();
+        ring.Send(origin: 1, step: 3);
+        Assert.Equal(3, ring.Downstream.ExpectMsg<BlockComputed>().Step);
+        ring.Device.Tell(new GrantCredit(Job, 1), ring.Downstream.Ref);
+        var second = ring.Downstream.ExpectMsg<AcceptBlock>();
+        Assert.Equal((2, 3), (second.Origin, second.Step));
+        var completed = ring.Downstream.ExpectMsg<ChunkCompleted>();
+        Assert.Equal(0, completed.Stats.DuplicatesDropped);
+        Assert.Equal(3, completed.Stats.HandOffsSent);
+        ring.AssertMatchesOracle(completed);
+    }
+
     /// <summary>One device under test with probes as neighbours: Upstream is its predecessor, Downstream its successor and supervisor.</summary>
     private sealed class Ring
     {
@@ -186,8 +219,9 @@ public class DeviceActorSpec(ITestOutputHelper output) : RingTestKit(output)
         {
             var chunk = _layout.QueryChunkOf(_input, _device);
             var block = _layout.KeyValueBlockOf(_input, _device);
-            Device.Tell(new AssignChunk(Job, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions, Upstream.Ref, Downstream.Ref, Downstream.Ref));
-            Device.Tell(new StartRing(Job));
+            // From the supervisor the chunk names (Downstream): a device takes orders from nobody else.
+            Device.Tell(new AssignChunk(Job, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions, Upstream.Ref, Downstream.Ref, Downstream.Ref), Downstream.Ref);
+            Device.Tell(new StartRing(Job), Downstream.Ref);
         }
 
         public AcceptBlock Block(int origin, int step)

@@ -135,12 +135,36 @@ public class RingSupervisorSpec(ITestOutputHelper output) : RingTestKit(output)
     {
         var input = AttentionInput.Random(new AttentionShape(1, 1, 1, 16, 4), seed: 4);
         var job = RingJob.Create(input, new RingJobSettings(2, JobId: "early-cancel"), RingActorsSettings.Create(Sys));
-        var supervisor = Sys.ActorOf(RingSupervisor.Props(job));
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+        var supervisor = Sys.ActorOf(RingSupervisor.Props(job, cancellation: cancellation.Token));
         Watch(supervisor);
         supervisor.Tell(RingProtocol.CancelJob.Instance);
         supervisor.Tell(RingProtocol.RunJob.Instance);
         Assert.Equal(new RingProtocol.JobFailed("early-cancel", "cancelled", Cancelled: true), ExpectMsg<RingProtocol.JobFailed>());
         ExpectTerminated(supervisor);
+    }
+
+    [Fact]
+    public void RingSupervisor_must_ignore_a_cancel_its_caller_did_not_ask_for_and_device_events_from_strangers()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 8), seed: 9);
+        var settings = new RingJobSettings(3, JobId: "guarded") { Hooks = new DeviceHooks(TimeSpan.FromMilliseconds(100)) };
+        var job = RingJob.Create(input, settings, RingActorsSettings.Create(Sys));
+        var supervisor = Sys.ActorOf(RingSupervisor.Props(job));
+        var stranger = CreateTestProbe("stranger");
+        supervisor.Tell(RingProtocol.RunJob.Instance);
+
+        // Each of these, if obeyed, would end the job at once: cancelled, or failed by a device's refusal or link failure.
+        stranger.Send(supervisor, RingProtocol.CancelJob.Instance);
+        stranger.Send(supervisor, new RingProtocol.BlockRefused("guarded", 0, 2, 1, "forged"));
+        stranger.Send(supervisor, new FaultProtocol.LinkFailed("guarded", 0, 1, 2, 5, "forged"));
+        stranger.Send(supervisor, RingProtocol.RunJob.Instance);
+
+        var completed = ExpectMsg<JobCompleted>(TimeSpan.FromSeconds(30));
+        var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
+        Assert.True(ErrorMetrics.Compare(completed.Result.Output, expected).RelativeError < 1e-5);
+        stranger.ExpectMsg<RingProtocol.JobFailed>(m => m.Reason == "the job is already running"); // a local stranger may ask, and is told no
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
@@ -8,6 +7,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 using RingActors.Actors.Configuration;
+using RingActors.Actors.Protocol;
 using RingActors.Actors.Serialization;
 using AkkaCluster = Akka.Cluster.Cluster;
 
@@ -29,6 +29,10 @@ public sealed class ClusterNode : IAsyncDisposable
     private const string TcpPath = "akka.remote.dot-netty.tcp";
 
     private const string JoinTimeoutPath = "akka.cluster.shutdown-after-unsuccessful-join-seed-nodes";
+
+    private const string CaCertificatesPath = "ring-actors.tls.ca-certificates";
+
+    private const string PinnedPath = "ring-actors.tls.trusted-thumbprints";
 
     private ClusterNode(ActorSystem system, string role, Task whenUp)
     {
@@ -108,7 +112,20 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             lines.Add($"{TcpPath}.enable-ssl = on");
             lines.Add($"{TcpPath}.ssl.certificate.path = {Quote(Path.GetFullPath(tls.CertificatePath))}");
-            lines.Add($"{TcpPath}.ssl.certificate.password = {Quote(tls.Password ?? string.Empty)}");
+            if (tls.Password is not null)
+            {
+                lines.Add($"{TcpPath}.ssl.certificate.password = {Quote(tls.Password)}");
+            }
+
+            if (tls.Authorities.Count > 0)
+            {
+                lines.Add($"{CaCertificatesPath} = [{string.Join(", ", tls.Authorities.Select(ca => Quote(Path.GetFullPath(ca))))}]");
+            }
+
+            if (tls.Pinned.Count > 0)
+            {
+                lines.Add($"{PinnedPath} = [{string.Join(", ", tls.Pinned.Select(Quote))}]");
+            }
         }
 
         var config = ConfigurationFactory.ParseString(string.Join('\n', lines));
@@ -131,13 +148,20 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>
     /// Creates the actor system, registers for Up and joins the seeds (or itself when there are none).
-    /// Throws an <see cref="ArgumentException"/> when the options are wrong or the fixed port is already in use.
+    /// Throws an <see cref="ArgumentException"/> when the options are wrong, the fixed port is already in use, or the node
+    /// would bind a non-loopback address without TLS and without <see cref="ClusterNodeOptions.AllowInsecure"/>.
     /// </summary>
     public static ClusterNode Start(ClusterNodeOptions options)
     {
         var config = BuildConfig(options);
         var host = config.GetString($"{TcpPath}.hostname", "0.0.0.0");
         var port = config.GetInt($"{TcpPath}.port");
+        var exposure = BindExposure.Check(host, config.GetBoolean($"{TcpPath}.enable-ssl"), options.AllowInsecure, out var refused);
+        if (refused)
+        {
+            throw new ArgumentException(exposure, nameof(ClusterNodeOptions.AllowInsecure));
+        }
+
         if (PortProbe.IsListening(string.IsNullOrWhiteSpace(host) ? "0.0.0.0" : host, port))
         {
             throw new ArgumentException($"port {port} on {host} is already in use", nameof(options));
@@ -148,6 +172,12 @@ public sealed class ClusterNode : IAsyncDisposable
         var setup = ssl is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ssl);
 
         var system = ActorSystem.Create(SystemName, setup);
+        if (exposure is not null)
+        {
+            // The one warning an --insecure node gives: it is exposed, and the operator said so.
+            system.Log.Warning("{0}", exposure);
+        }
+
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var seeds = options.Seeds.Select(seed => SeedAddress.Parse(seed)).ToList();
         var node = new ClusterNode(system, options.Role, up.Task);
@@ -210,9 +240,11 @@ public sealed class ClusterNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// With enable-ssl on, loads the certificate and accepts only peers presenting it (or a trusted thumbprint, or a
-    /// CA-valid chain when accept-ca-signed is on): the HOCON-only path would demand a CA-trusted chain, which a
-    /// self-signed cluster certificate cannot give without installing it in every machine's store.
+    /// With enable-ssl on, loads this node's certificate and accepts only peers that <see cref="PeerTrust"/> accepts: a valid
+    /// certificate from the cluster's own CA (ring-actors.tls.ca-certificates) or a pinned one (trusted-thumbprints). The
+    /// HOCON-only path would demand a chain to the machine's store, where any public CA's customer would pass. Refuses
+    /// suppress-validation (it would accept anyone), a node certificate without its key or outside its validity period, and
+    /// TLS with nobody to trust. The password comes from the configuration, else from <see cref="TlsOptions.PasswordVariable"/>.
     /// </summary>
     private static (Config Config, DotNettySslSetup? Ssl) TlsSetup(Config config)
     {
@@ -221,8 +253,23 @@ public sealed class ClusterNode : IAsyncDisposable
             return (config, null);
         }
 
+        if (config.GetBoolean($"{TcpPath}.ssl.suppress-validation"))
+        {
+            throw new ArgumentException($"{TcpPath}.ssl.suppress-validation = on is not honoured: it accepts any certificate, so anyone could join; remove it", nameof(config));
+        }
+
+        if (config.GetBoolean("ring-actors.tls.accept-ca-signed"))
+        {
+            throw new ArgumentException($"ring-actors.tls.accept-ca-signed is gone: it trusted every CA of the machine's store; name the cluster's CA in {CaCertificatesPath}", nameof(config));
+        }
+
         var path = config.GetString($"{TcpPath}.ssl.certificate.path", string.Empty);
         var password = config.GetString($"{TcpPath}.ssl.certificate.password", string.Empty);
+        if (string.IsNullOrEmpty(password))
+        {
+            password = Environment.GetEnvironmentVariable(TlsOptions.PasswordVariable) ?? string.Empty;
+        }
+
         if (string.IsNullOrWhiteSpace(path))
         {
             throw new ArgumentException($"{TcpPath}.enable-ssl is on but {TcpPath}.ssl.certificate.path is empty", nameof(config));
@@ -248,30 +295,36 @@ public sealed class ClusterNode : IAsyncDisposable
             throw new ArgumentException($"TLS certificate '{path}' has no private key; export it as .pfx with its key", nameof(config));
         }
 
-        var trusted = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { certificate.Thumbprint };
-        trusted.UnionWith(config.GetStringList("ring-actors.tls.trusted-thumbprints", []).Select(t => t.Replace(":", string.Empty, StringComparison.Ordinal)));
-        var acceptCaSigned = config.GetBoolean("ring-actors.tls.accept-ca-signed");
-        var suppress = config.GetBoolean($"{TcpPath}.ssl.suppress-validation");
-
-        bool Validate(X509Certificate2? peer, X509Chain? chain, string remote, SslPolicyErrors errors, ILoggingAdapter log)
+        // Peers would refuse it anyway, one handshake at a time; better one line now.
+        var now = DateTime.UtcNow;
+        if (now < certificate.NotBefore.ToUniversalTime() || now > certificate.NotAfter.ToUniversalTime())
         {
-            if (peer is null)
-            {
-                log.Warning("TLS peer {0} presented no certificate", remote);
-                return false;
-            }
+            throw new ArgumentException(
+                $"TLS certificate '{path}' is valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}, not now", nameof(config));
+        }
 
-            if (suppress || trusted.Contains(peer.Thumbprint)
-                || (acceptCaSigned && (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None))
+        var authorities = config.GetStringList(CaCertificatesPath, []).SelectMany(file => PeerTrust.LoadAuthorities(file).Cast<X509Certificate2>()).ToList();
+        var trust = new PeerTrust(authorities, config.GetStringList(PinnedPath, []));
+        var refusals = new LogOnce();
+
+        // The platform's verdict (the SslPolicyErrors, discarded) judges by the machine's store; PeerTrust by the cluster's.
+        CertificateValidationCallback validate = (peer, chain, remote, _, log) =>
+        {
+            if (trust.Refusal(peer, chain, DateTimeOffset.UtcNow) is not { } refusal)
             {
                 return true;
             }
 
-            log.Warning("TLS peer {0} refused: certificate {1} ({2}) is not trusted by this node", remote, peer.Thumbprint, peer.Subject);
-            return false;
-        }
+            // Once per refusal (i.e. per certificate), not per connection: a peer retrying must not fill the log.
+            if (refusals.Line(refusal, $"TLS peer {remote} refused: {refusal}") is { } line)
+            {
+                log.Warning("{0}", line);
+            }
 
-        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, Validate);
+            return false;
+        };
+
+        var ssl = new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, validate);
 
         // The setup carries the certificate; a path left in HOCON as well makes Akka warn that it is ignored.
         var cleared = ConfigurationFactory.ParseString($"{TcpPath}.ssl.certificate.path = \"\"\n{TcpPath}.ssl.certificate.password = \"\"");

@@ -2,9 +2,6 @@ using Akka.Configuration;
 
 namespace RingActors.Actors.Cluster;
 
-/// <summary>TLS between nodes: a PKCS#12 (.pfx) certificate with its private key, shared by every node of the cluster.</summary>
-public sealed record TlsOptions(string CertificatePath, string? Password);
-
 /// <summary>
 /// What a node is: its role, where it listens, whom it joins. Unset host and port come from the configuration
 /// (127.0.0.1 and a free port by default); no seeds and none in the configuration means the node starts a new
@@ -35,8 +32,14 @@ public sealed record ClusterNodeOptions
     /// <summary>A HOCON file layered over the defaults (e.g. hocon/cluster.conf, hocon/tls.conf).</summary>
     public string? ConfigFile { get; init; }
 
-    /// <summary>TLS certificate; overrides the certificate of the configuration and turns TLS on.</summary>
+    /// <summary>TLS certificate and trust; overrides those of the configuration and turns TLS on.</summary>
     public TlsOptions? Tls { get; init; }
+
+    /// <summary>
+    /// Bind a non-loopback address without TLS anyway (the node warns once); without it such a node refuses to start
+    /// (<see cref="BindExposure"/>).
+    /// </summary>
+    public bool AllowInsecure { get; init; }
 
     /// <summary>
     /// How long to try the seeds before giving up: the node then shuts down and <see cref="ClusterNode.WhenUp"/> faults
@@ -90,6 +93,11 @@ public sealed record ClusterNodeOptions
         if (Tls is not null && !File.Exists(Tls.CertificatePath))
         {
             throw new ArgumentException($"TLS certificate '{Tls.CertificatePath}' does not exist", nameof(Tls));
+        }
+
+        if (Tls?.Authorities.FirstOrDefault(ca => !File.Exists(ca)) is { } missing)
+        {
+            throw new ArgumentException($"TLS CA certificate '{missing}' does not exist", nameof(Tls));
         }
 
         return this;

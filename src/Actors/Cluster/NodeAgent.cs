@@ -1,25 +1,40 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using RingActors.Actors.Protocol;
+using AkkaCluster = Akka.Cluster.Cluster;
 
 namespace RingActors.Actors.Cluster;
 
 /// <summary>
 /// A small actor every ring node runs at <see cref="Path"/>: on <see cref="CrashOrder"/> (the <c>crash-node</c> fault) it ends
 /// its node abruptly, without leaving the cluster — by default the whole process dies (SIGKILL), so the survivors see what a
-/// real crash looks like: silence, unreachability, the split-brain resolver downing the node.
+/// real crash looks like: silence, unreachability, the split-brain resolver downing the node. It obeys only a ring
+/// supervisor of this node or of a coordinator member (<see cref="CrashOrderPolicy"/>); other orders are logged once and dropped.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
     /// <summary>The agent's name under /user.</summary>
     public const string Name = "ring-node-agent";
 
+    private readonly LogOnce _drops = new();
+
     public NodeAgent(Action<ActorSystem> crash)
     {
         var log = Context.GetLogger();
         Receive<CrashOrder>(m =>
         {
-            log.Warning("Node {0}: crashing on purpose ({1})", Context.System.Name, m.Fault);
+            if (CrashOrderPolicy.Refusal(Sender.Path, SelfAddress(), Coordinators()) is { } refusal)
+            {
+                if (_drops.Line(Sender.Path.ToString(), $"Node {SelfAddress()}: refused a crash order ({m.Fault}) from {Sender.Path}: {refusal}") is { } line)
+                {
+                    log.Warning("{0}", line);
+                }
+
+                return;
+            }
+
+            log.Warning("Node {0}: crashing on purpose ({1}, ordered by {2})", Context.System.Name, m.Fault, Sender.Path);
             crash(Context.System);
         });
     }
@@ -38,4 +53,12 @@ public sealed class NodeAgent : ReceiveActor
     public static void AbortSystem(ActorSystem system) => system.Terminate();
 
     public static Props Props(Action<ActorSystem> crash) => Akka.Actor.Props.Create(() => new NodeAgent(crash));
+
+    private Address SelfAddress() => AkkaCluster.Get(Context.System).SelfAddress;
+
+    private HashSet<Address> Coordinators() =>
+        AkkaCluster.Get(Context.System).State.Members
+            .Where(m => m.Status == MemberStatus.Up && m.HasRole(ClusterRoles.Coordinator))
+            .Select(m => m.Address)
+            .ToHashSet();
 }

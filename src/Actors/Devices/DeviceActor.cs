@@ -45,9 +45,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private readonly LinkInbox _inbox;
     private DeviceState? _state;
     private OutboundLink? _link;
-    private IActorRef _predecessor = ActorRefs.Nobody;
-    private IActorRef _successor = ActorRefs.Nobody;
-    private IActorRef _supervisor = ActorRefs.Nobody;
+    private readonly DeviceSenders _senders = new();
+    private readonly LogOnce _drops = new();
     private IActorRef _worker = ActorRefs.Nobody;
     private IActorRef? _flushRequester;
     private string? _flushJob;
@@ -89,8 +88,28 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
-        Receive<AssignChunk>(m => m.JobId == _setup.JobId, Load);
-        Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Recover);
+        Receive<AssignChunk>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (DeviceSenders.TakesChunk(Sender, m.Supervisor, Context.Parent.Path))
+            {
+                Load(m);
+            }
+            else
+            {
+                Drop(m, "a chunk is taken only from the supervisor it names, this device's parent");
+            }
+        });
+        Receive<RecoverChunk>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (DeviceSenders.TakesChunk(Sender, m.Supervisor, Context.Parent.Path))
+            {
+                Recover(m);
+            }
+            else
+            {
+                Drop(m, "a chunk is taken only from the supervisor it names, this device's parent");
+            }
+        });
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
         Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
         ReceiveAny(_ => Stash.Stash());
@@ -100,8 +119,13 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
-        Receive<StartRing>(m => m.JobId == _setup.JobId, _ =>
+        Receive<StartRing>(m => m.JobId == _setup.JobId, m =>
         {
+            if (!FromSupervisor(m))
+            {
+                return;
+            }
+
             var now = Now;
             State.Start(now);
             Begin(now);
@@ -117,24 +141,52 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
-        Receive<AcceptBlock>(OnBlock);
-        Receive<LinkFrame>(m => m.JobId == _setup.JobId, OnFrame);
+        // A bare block (a job without a fault plan) comes from the predecessor; one of another job is refused to whoever sent it.
+        Receive<AcceptBlock>(m =>
+        {
+            if (m.JobId != _setup.JobId || FromPredecessor(m))
+            {
+                OnBlock(m);
+            }
+        });
+        Receive<LinkFrame>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromPredecessor(m))
+            {
+                OnFrame(m);
+            }
+        });
         Receive<LinkAck>(m => m.JobId == _setup.JobId, m =>
         {
-            Link.OnAck(m);
-            AnswerFlushWhenIdle();
+            if (FromSuccessor(m))
+            {
+                Link.OnAck(m);
+                AnswerFlushWhenIdle();
+            }
         });
-        Receive<LinkRefused>(m => m.JobId == _setup.JobId, m => _log.Debug("Device {0}: frame {1} refused by device {2}: {3}", _setup.Device, m.Sequence, _setup.Topology.Successor(_setup.Device), m.Reason));
+        Receive<LinkRefused>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromSuccessor(m))
+            {
+                _log.Debug("Device {0}: frame {1} refused by device {2}: {3}", _setup.Device, m.Sequence, _setup.Topology.Successor(_setup.Device), m.Reason);
+            }
+        });
         Receive<LinkHello>(m => m.JobId == _setup.JobId, OnHello);
         Receive<LinkResume>(m => m.JobId == _setup.JobId, OnResume);
         Receive<GrantCredit>(m => m.JobId == _setup.JobId, m =>
         {
-            if (Link.AdmitCredit(m))
+            if (FromSuccessor(m) && Link.AdmitCredit(m))
             {
                 OnCredit(m);
             }
         });
-        Receive<PartitionLink>(m => m.JobId == _setup.JobId, m => Link.Partition(m));
+        Receive<PartitionLink>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromSupervisor(m))
+            {
+                Link.Partition(m);
+            }
+        });
         Receive<PartitionHealed>(_ =>
         {
             Link.Heal();
@@ -148,15 +200,54 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         Receive<Deliver>(m => Transmit(m.Frame));
         Receive<ReleasedCredit>(m => OnCredit(m.Grant));
         Receive<ProbeSuccessor>(_ => Probe());
-        Receive<ComputeOutcome>(OnComputed);
+        Receive<ComputeOutcome>(m =>
+        {
+            // Only this device's own compute child holds a ticket; an outcome from anyone else would corrupt the result.
+            if (Sender.Equals(_worker))
+            {
+                OnComputed(m);
+            }
+        });
         Receive<FlushFaults>(m => m.JobId == _setup.JobId, m =>
         {
+            if (!FromSupervisor(m))
+            {
+                return;
+            }
+
             _flushRequester = Sender;
             _flushJob = m.JobId;
             AnswerFlushWhenIdle();
         });
-        Receive<BlockRefused>(m => _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason));
+        Receive<BlockRefused>(m =>
+        {
+            if (FromSuccessor(m))
+            {
+                _log.Warning("Device {0} of job {1}: device {2} refused our block for step {3}: {4}", _setup.Device, _setup.JobId, m.Device, m.Step, m.Reason);
+            }
+        });
         Receive<IRingMessage>(IgnoreForeign);
+    }
+
+    private bool FromSupervisor(IRingMessage message) =>
+        _senders.IsSupervisor(Sender) || Drop(message, "only the job's supervisor sends this");
+
+    private bool FromPredecessor(IRingMessage message) =>
+        _senders.IsPredecessor(Sender) || Drop(message, "only the predecessor sends this");
+
+    private bool FromSuccessor(IRingMessage message) =>
+        _senders.IsSuccessor(Sender) || Drop(message, "only the successor sends this");
+
+    /// <summary>Logs a message from the wrong sender once per kind and sender, and drops it; false, for the guards above.</summary>
+    private bool Drop(IRingMessage message, string why)
+    {
+        var kind = message.GetType().Name;
+        if (_drops.Line($"{kind} {Sender.Path}", $"Device {_setup.Device} of job {_setup.JobId} dropped {kind} from {Sender.Path}: {why}") is { } line)
+        {
+            _log.Warning("{0}", line);
+        }
+
+        return false;
     }
 
     private void Load(AssignChunk chunk)
@@ -179,9 +270,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
         if (_setup.Devices > 1)
         {
-            _bytesToSuccessor += RingWire.Tell(Context.System, _successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
+            _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
             var (credits, held) = State.ResumeForPredecessor();
-            _bytesToPredecessor += RingWire.Tell(Context.System, _predecessor, new LinkResume(_setup.JobId, _setup.Topology.Predecessor(_setup.Device), _setup.Epoch, credits, held), Self);
+            _bytesToPredecessor += RingWire.Tell(Context.System, _senders.Predecessor, new LinkResume(_setup.JobId, _setup.Topology.Predecessor(_setup.Device), _setup.Epoch, credits, held), Self);
         }
 
         Begin(now);
@@ -189,9 +280,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
     private void Wire(IActorRef predecessor, IActorRef successor, IActorRef supervisor)
     {
-        _predecessor = predecessor;
-        _successor = successor;
-        _supervisor = supervisor;
+        _senders.Wire(predecessor, successor, supervisor);
         _link = new OutboundLink(_setup.JobId, _setup.Device, _setup.Devices, _setup.Epoch, _setup.Faults, _setup.Trial, new LinkEffects(this));
         _worker = Context.ActorOf(ComputeWorker.Props(_setup), "compute");
     }
@@ -229,13 +318,19 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// </summary>
     private void OnHello(LinkHello hello)
     {
+        if (!_senders.MayBePredecessor(Sender, hello.SenderEpoch > _inbox.SenderEpoch))
+        {
+            Drop(hello, "a hello comes from the predecessor, or from a newer incarnation the job's supervisor created");
+            return;
+        }
+
         if (hello.SenderEpoch < _inbox.SenderEpoch)
         {
             return; // an older incarnation's announcement, arriving late
         }
 
         _inbox.SenderIs(hello.SenderEpoch);
-        _predecessor = Sender;
+        _senders.PredecessorIs(Sender);
         var (credits, held) = State.ResumeForPredecessor();
         _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkResume(_setup.JobId, hello.Link, _setup.Epoch, credits, held), Self);
     }
@@ -243,6 +338,12 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>The successor was re-created, or answers our own re-creation: re-aim the link and the hand-offs at what it needs.</summary>
     private void OnResume(LinkResume resume)
     {
+        if (!_senders.MayBeSuccessor(Sender, resume.ReceiverEpoch > Link.ReceiverEpoch))
+        {
+            Drop(resume, "a resume comes from the successor, or from a newer incarnation the job's supervisor created");
+            return;
+        }
+
         // The answer to our probe (same receiver incarnation, nothing awaited) counts the credits it gave and has not seen
         // used; it is exact only if we sent nothing since the probe (every earlier frame was acknowledged, so admitted).
         // Otherwise it is dropped and the probe asks again.
@@ -257,7 +358,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             return;
         }
 
-        _successor = Sender;
+        _senders.SuccessorIs(Sender);
         State.Resume(resume.Credits, resume.StepsHeld.ToList());
         Pump();
     }
@@ -293,7 +394,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         State.CompleteCompute(outcome, Now);
         Timelines.Computed(outcome);
-        Send(_supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
+        Send(_senders.Supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
         Pump();
     }
 
@@ -311,7 +412,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
         if (state.TakeCreditGrant() is var credits and > 0)
         {
-            _bytesToPredecessor += RingWire.Tell(Context.System, _predecessor, Timelines.Grant(credits), Self);
+            _bytesToPredecessor += RingWire.Tell(Context.System, _senders.Predecessor, Timelines.Grant(credits), Self);
         }
 
         if (state.TryStartCompute(Now, out var ticket))
@@ -319,7 +420,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, ticket.Step))
             {
                 _log.Warning("Device {0} of job {1} stops at step {2} (kill-device)", _setup.Device, _setup.JobId, ticket.Step);
-                Send(_supervisor, new DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
+                Send(_senders.Supervisor, new DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
                 Context.Stop(Self);
                 return;
             }
@@ -348,7 +449,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Retransmissions = Link.Retransmissions,
                 Epoch = _setup.Epoch,
             };
-            Send(_supervisor, result with { Stats = stats });
+            Send(_senders.Supervisor, result with { Stats = stats });
         }
     }
 
@@ -360,7 +461,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (State.WaitsForSuccessor && Link.Unacknowledged == 0 && !Link.IsCut)
         {
-            _bytesToSuccessor += RingWire.Tell(Context.System, _successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
+            _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
             _handOffsAtProbe = State.HandOffsSent;
         }
 
@@ -372,7 +473,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// the block goes bare and is not acknowledged; with one, the numbered frame goes.
     /// </summary>
     private void Transmit(LinkFrame frame) =>
-        _bytesToSuccessor += RingWire.Tell(Context.System, _successor, _setup.Faults is null ? frame.Block : frame, Self);
+        _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, _setup.Faults is null ? frame.Block : frame, Self);
 
     /// <summary>Answers the supervisor's flush once nothing is unacknowledged: every fault event of the link has been sent by then.</summary>
     private void AnswerFlushWhenIdle()
@@ -389,10 +490,10 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         _log.Warning("Device {0} of job {1} refused the block of device {2} for step {3}: {4}", _setup.Device, _setup.JobId, block.Origin, block.Step, reason);
         var refusal = new BlockRefused(block.JobId, _setup.Device, block.Origin, block.Step, reason);
         Sender.Tell(refusal);
-        if (block.JobId == _setup.JobId && !_supervisor.IsNobody() && !_supervisor.Equals(Sender))
+        if (block.JobId == _setup.JobId && !_senders.Supervisor.IsNobody() && !_senders.Supervisor.Equals(Sender))
         {
             // A malformed block of our own job means this device can never finish: the supervisor must know at once.
-            _supervisor.Tell(refusal);
+            _senders.Supervisor.Tell(refusal);
         }
     }
 
@@ -431,8 +532,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         _wireInbox?.ScheduleSweep(Timers);
     }
 
-    private void IgnoreForeign(IRingMessage message) =>
-        _log.Warning("Device {0} of job {1} ignored {2}", _setup.Device, _setup.JobId, message.GetType().Name);
+    private void IgnoreForeign(IRingMessage message) => Drop(message, "not for this device (another job, or not a device's message)");
 
     private static string? JobOf(IRingMessage message) => message switch
     {
@@ -467,9 +567,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
         public void StartPartitionTimer(TimeSpan after) => device.Timers.StartSingleTimer(PartitionTimer, PartitionHealed.Instance, after);
 
-        public void Report(FaultEvent observed) => device.Send(device._supervisor, new FaultObserved(device._setup.JobId, observed));
+        public void Report(FaultEvent observed) => device.Send(device._senders.Supervisor, new FaultObserved(device._setup.JobId, observed));
 
-        public void Fail(LinkFailed failure) => device.Send(device._supervisor, failure);
+        public void Fail(LinkFailed failure) => device.Send(device._senders.Supervisor, failure);
 
         public void ReleaseCredit(GrantCredit grant) => device.Self.Tell(new ReleasedCredit(grant));
     }

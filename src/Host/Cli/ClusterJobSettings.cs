@@ -36,14 +36,41 @@ public class ClusterJobSettings : JobSettings
     public string? Host { get; init; }
 
     [CommandOption("--tls-cert <FILE>")]
-    [Description("With --cluster: the cluster's PKCS#12 certificate (TLS between nodes).")]
+    [Description("With --cluster: the coordinator's PKCS#12 (.pfx) certificate with its key (TLS between nodes); needs --tls-ca or --tls-trust.")]
     public string? TlsCertificate { get; init; }
 
-    [CommandOption("--tls-password <PASSWORD>")]
-    [Description("Password of --tls-cert.")]
+    [CommandOption("--tls-ca <FILE>")]
+    [Description("With --tls-cert: the cluster's CA certificate (PEM or DER), repeatable: nodes whose certificate it signed may connect.")]
+    public string[] TlsAuthorities { get; init; } = [];
+
+    [CommandOption("--tls-trust <THUMBPRINT>")]
+    [Description("With --tls-cert: a node certificate accepted as it is, by SHA-256 (or SHA-1) thumbprint in hex, repeatable.")]
+    public string[] TlsPinned { get; init; } = [];
+
+    [CommandOption("--tls-password-file <FILE>")]
+    [Description("With --tls-cert: file whose first line is its password; without it the password is read from $RINGACTORS_TLS_PASSWORD.")]
+    public string? TlsPasswordFile { get; init; }
+
+    // Kept only to say why it is gone: a password on the command line is visible to every user in ps and /proc.
+    [CommandOption("--tls-password <PASSWORD>", IsHidden = true)]
     public string? TlsPassword { get; init; }
+
+    [CommandOption("--insecure")]
+    [Description("With --cluster: let the coordinator bind a --host other than loopback without TLS (anyone who reaches it can join); it warns once.")]
+    public bool Insecure { get; init; }
+
     public override Spectre.Console.ValidationResult Validate()
     {
+        if (TlsPassword is not null)
+        {
+            return Spectre.Console.ValidationResult.Error("--tls-password is not accepted: the command line is visible to every user (ps); use --tls-password-file FILE or $RINGACTORS_TLS_PASSWORD");
+        }
+
+        if (TlsCertificate is null && (TlsPasswordFile is not null || TlsAuthorities.Length > 0 || TlsPinned.Length > 0))
+        {
+            return Spectre.Console.ValidationResult.Error("--tls-password-file, --tls-ca and --tls-trust need --tls-cert");
+        }
+
         if (Cluster && ClusterSeeds.Length == 0)
         {
             return Spectre.Console.ValidationResult.Error("--cluster needs the address of a seed node: --seed akka.tcp://ring@HOST:PORT");

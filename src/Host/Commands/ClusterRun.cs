@@ -32,7 +32,10 @@ internal static class ClusterRun
             // One stated wait: a coordinator whose seeds never answer gives up when it would have stopped waiting for devices.
             JoinTimeout = TimeSpan.FromSeconds(settings.UpTimeout),
             LogFile = settings.LogFile,
-            Tls = settings.TlsCertificate is null ? null : new TlsOptions(settings.TlsCertificate, settings.TlsPassword),
+            Tls = settings.TlsCertificate is null
+                ? null
+                : new TlsOptions(settings.TlsCertificate, TlsOptions.ReadPasswordFile(settings.TlsPasswordFile)) { Authorities = settings.TlsAuthorities, Pinned = settings.TlsPinned },
+            AllowInsecure = settings.Insecure,
             Config = config,
         };
         ClusterNode node;

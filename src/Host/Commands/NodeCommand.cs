@@ -57,12 +57,28 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
         public string? ConfigFile { get; init; }
 
         [CommandOption("--tls-cert <FILE>")]
-        [Description("PKCS#12 (.pfx) certificate shared by every node: turns TLS on (see hocon/tls.conf).")]
+        [Description("This node's PKCS#12 (.pfx) certificate with its key (each node may have its own): turns TLS on. Needs --tls-ca or --tls-trust (docs/security.md).")]
         public string? TlsCertificate { get; init; }
 
-        [CommandOption("--tls-password <PASSWORD>")]
-        [Description("Password of the --tls-cert file.")]
+        [CommandOption("--tls-ca <FILE>")]
+        [Description("The cluster's CA certificate (PEM or DER), repeatable: peers whose certificate it signed, and that have not expired, may connect.")]
+        public string[] TlsAuthorities { get; init; } = [];
+
+        [CommandOption("--tls-trust <THUMBPRINT>")]
+        [Description("A peer certificate accepted as it is, by SHA-256 (or SHA-1) thumbprint in hex, repeatable.")]
+        public string[] TlsPinned { get; init; } = [];
+
+        [CommandOption("--tls-password-file <FILE>")]
+        [Description("File whose first line is the --tls-cert password; without it the password is read from $" + TlsOptions.PasswordVariable + ".")]
+        public string? TlsPasswordFile { get; init; }
+
+        // Kept only to say why it is gone: a password on the command line is visible to every user in ps and /proc.
+        [CommandOption("--tls-password <PASSWORD>", IsHidden = true)]
         public string? TlsPassword { get; init; }
+
+        [CommandOption("--insecure")]
+        [Description("Bind a --host other than loopback without TLS anyway: anyone who reaches the port can join and send orders. The node warns once.")]
+        public bool Insecure { get; init; }
 
         public ClusterNodeOptions Options() => new()
         {
@@ -74,7 +90,8 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
             JoinTimeout = JoinTimeout is null ? null : TimeSpan.FromSeconds(ParseSeconds(JoinTimeout) ?? -1),
             LogFile = LogFile,
             ConfigFile = ConfigFile,
-            Tls = TlsCertificate is null ? null : new TlsOptions(TlsCertificate, TlsPassword),
+            Tls = TlsCertificate is null ? null : new TlsOptions(TlsCertificate, TlsOptions.ReadPasswordFile(TlsPasswordFile)) { Authorities = TlsAuthorities, Pinned = TlsPinned },
+            AllowInsecure = Insecure,
         };
 
         public override ValidationResult Validate()
@@ -94,9 +111,14 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
                 return ValidationResult.Error($"--join-timeout must be a whole number of seconds in [1, 86400], got '{JoinTimeout}'");
             }
 
-            if (TlsPassword is not null && TlsCertificate is null)
+            if (TlsPassword is not null)
             {
-                return ValidationResult.Error("--tls-password needs --tls-cert");
+                return ValidationResult.Error($"--tls-password is not accepted: the command line is visible to every user (ps); use --tls-password-file FILE or ${TlsOptions.PasswordVariable}");
+            }
+
+            if (TlsCertificate is null && (TlsPasswordFile is not null || TlsAuthorities.Length > 0 || TlsPinned.Length > 0))
+            {
+                return ValidationResult.Error("--tls-password-file, --tls-ca and --tls-trust need --tls-cert");
             }
 
             if (TlsCertificate is not null && Seeds.FirstOrDefault(seed => !seed.StartsWith(SeedAddress.TlsProtocol + "://", StringComparison.Ordinal)) is { } plain)
@@ -134,6 +156,7 @@ public sealed class NodeCommand(IAnsiConsole console) : AsyncCommand<NodeCommand
                 nameof(ClusterNodeOptions.JoinTimeout) => "--" + message,
                 nameof(ClusterNodeOptions.LogFile) => "--" + message,
                 nameof(ClusterNodeOptions.Tls) => "--tls-cert: " + message,
+                "file" => "--tls-password-file: " + message,
                 _ => message,
             };
         }

@@ -126,7 +126,8 @@ public class ClusterConfigSpec
         var tls = ConfigurationFactory.ParseString(File.ReadAllText(RepositoryFile("hocon", "tls.conf")));
         Assert.True(tls.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
         Assert.False(tls.GetBoolean("akka.remote.dot-netty.tcp.ssl.suppress-validation"));
-        Assert.Equal("ring-cluster.pfx", tls.GetString("akka.remote.dot-netty.tcp.ssl.certificate.path"));
+        Assert.Equal("node.pfx", tls.GetString("akka.remote.dot-netty.tcp.ssl.certificate.path"));
+        Assert.Equal(new[] { "ca.crt" }, tls.GetStringList("ring-actors.tls.ca-certificates"));
     }
 
     private static string RepositoryFile(params string[] parts)

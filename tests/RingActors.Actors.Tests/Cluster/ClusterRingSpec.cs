@@ -60,7 +60,8 @@ public sealed class ClusterRingSpec : IDisposable
     [Fact]
     public async Task A_ring_on_TLS_nodes_must_equal_the_oracle()
     {
-        var tls = new TlsOptions(_certificates.Create("ring-cluster"), TestCertificates.Password);
+        var ca = _certificates.CreateAuthority("ring-ca");
+        var tls = new TlsOptions(ca.Issue("ring-node"), TestCertificates.Password) { Authorities = [ca.CertificatePath] };
         var caps = ConfigurationFactory.ParseString("ring-actors.transport { max-message-bytes = 8192, max-string-bytes = 1024 }");
         var input = AttentionInput.Random(new AttentionShape(1, 4, 2, 257, 16), seed: 7);
         await RunOnClusterAsync(input, devices: 3, deviceNodes: 2, causal: true, pattern: null, new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Config = caps, Tls = tls });

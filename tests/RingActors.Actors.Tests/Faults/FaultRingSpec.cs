@@ -1,4 +1,3 @@
-using Akka.Actor;
 using RingActors.Actors.Devices;
 using RingActors.Actors.Faults;
 using RingActors.Actors.Protocol;
@@ -174,7 +173,7 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var topology = new RingTopology(P);
         var chunk = layout.QueryChunkOf(input, 1);
         var blocks = Enumerable.Range(0, P).Select(s => layout.KeyValueBlockOf(input, topology.OriginAt(1, s))).ToList();
-        device.Tell(new RecoverChunk("job-stale", chunk.Data, chunk.Positions, blocks, predecessor.Ref, successor.Ref, supervisor.Ref));
+        device.Tell(new RecoverChunk("job-stale", chunk.Data, chunk.Positions, blocks, predecessor.Ref, successor.Ref, supervisor.Ref), supervisor.Ref);
 
         // It tells its successor it is the link's new sender, and its predecessor it needs nothing more.
         Assert.Equal(1, successor.ExpectMsg<LinkHello>().SenderEpoch);
@@ -220,8 +219,8 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var device = Sys.ActorOf(DeviceActor.Props(setup));
         var own = layout.KeyValueBlockOf(input, 1);
         var chunk = layout.QueryChunkOf(input, 1);
-        device.Tell(new AssignChunk("job-frames", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, link.Ref, link.Ref, supervisor.Ref));
-        device.Tell(new StartRing("job-frames"));
+        device.Tell(new AssignChunk("job-frames", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, link.Ref, link.Ref, supervisor.Ref), supervisor.Ref);
+        device.Tell(new StartRing("job-frames"), supervisor.Ref);
         link.ExpectMsg<LinkFrame>();
 
         var other = layout.KeyValueBlockOf(input, 0);
@@ -254,8 +253,8 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var device = Sys.ActorOf(DeviceActor.Props(setup));
         var own = layout.KeyValueBlockOf(input, 1);
         var chunk = layout.QueryChunkOf(input, 1);
-        device.Tell(new AssignChunk("job-probe", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, predecessor.Ref, successor.Ref, supervisor.Ref));
-        device.Tell(new StartRing("job-probe"));
+        device.Tell(new AssignChunk("job-probe", chunk.Data, chunk.Positions, own.Keys, own.Values, own.Positions, predecessor.Ref, successor.Ref, supervisor.Ref), supervisor.Ref);
+        device.Tell(new StartRing("job-probe"), supervisor.Ref);
 
         // The own block goes on the initial credit and is acknowledged; the predecessor's block then waits for a credit
         // that (as if lost) never comes.

@@ -14,20 +14,22 @@ internal sealed class DeviceNodes(string seed, NodeProcess[] nodes, ITestOutputH
     /// <summary>The node processes, in start order (the seed first).</summary>
     public IReadOnlyList<NodeProcess> Nodes => nodes;
 
-    /// <summary>Starts <paramref name="count"/> device nodes and waits until each has printed that it is Up.</summary>
-    public static async Task<DeviceNodes> StartAsync(int count, TimeSpan timeout, ITestOutputHelper output)
+    /// <summary>
+    /// Starts <paramref name="count"/> device nodes and waits until each has printed that it is Up; node i also gets
+    /// <paramref name="extra"/>(i) (TLS options: then <paramref name="protocol"/> is akka.ssl.tcp).
+    /// </summary>
+    public static async Task<DeviceNodes> StartAsync(int count, TimeSpan timeout, ITestOutputHelper output, Func<int, string[]>? extra = null, string protocol = "akka.tcp")
     {
         var port = NodeProcess.FreePort();
-        var seed = $"akka.tcp://ring@127.0.0.1:{port}";
+        var seed = $"{protocol}://ring@127.0.0.1:{port}";
         var nodes = new NodeProcess[count];
         var cluster = new DeviceNodes(seed, nodes, output);
         try
         {
             for (var i = 0; i < count; i++)
             {
-                nodes[i] = i == 0
-                    ? NodeProcess.Start("node", "--role", "device", "--port", $"{port}", "--seed", seed)
-                    : NodeProcess.Start("node", "--role", "device", "--seed", seed);
+                string[] own = i == 0 ? ["node", "--role", "device", "--port", $"{port}", "--seed", seed] : ["node", "--role", "device", "--seed", seed];
+                nodes[i] = NodeProcess.Start([.. own, .. extra?.Invoke(i) ?? []]);
             }
 
             await Task.WhenAll(nodes.Select(node => node.Up)).WaitAsync(timeout);

@@ -15,7 +15,10 @@ public class NodeCommandSpec
     [InlineData("--join-timeout must be a whole number of seconds in [1, 86400], got '2.5'", "node", "--role", "device", "--join-timeout", "2.5")]
     [InlineData("--log file '/no/such/dir/node.log' is in a directory that does not exist", "node", "--role", "device", "--log", "/no/such/dir/node.log")]
     [InlineData("--config file '/no/such/cluster.conf' does not exist", "node", "--role", "device", "--config", "/no/such/cluster.conf")]
-    [InlineData("--tls-password needs --tls-cert", "node", "--role", "device", "--tls-password", "secret")]
+    [InlineData("--tls-password is not accepted: the command line is visible to every user (ps); use --tls-password-file FILE or $RINGACTORS_TLS_PASSWORD", "node", "--role", "device", "--tls-password", "secret")]
+    [InlineData("--tls-password-file, --tls-ca and --tls-trust need --tls-cert", "node", "--role", "device", "--tls-ca", "/no/such/ca.crt")]
+    [InlineData("--tls-password-file: TLS password file '/no/such/password' does not exist", "node", "--role", "device", "--tls-cert", "/no/such/ring.pfx", "--tls-password-file", "/no/such/password")]
+    [InlineData("refusing to bind 0.0.0.0 without TLS: anyone who reaches the port could join and send orders; give --tls-cert with --tls-ca or --tls-trust (docs/security.md), bind 127.0.0.1, or accept the risk with --insecure", "node", "--role", "device", "--host", "0.0.0.0")]
     [InlineData("--tls-cert: TLS certificate '/no/such/ring.pfx' does not exist", "node", "--role", "device", "--tls-cert", "/no/such/ring.pfx")]
     [InlineData("with --tls-cert every seed must be akka.ssl.tcp://…, got 'akka.tcp://ring@127.0.0.1:4053'", "node", "--role", "device", "--tls-cert", "/no/such/ring.pfx", "--seed", "akka.tcp://ring@127.0.0.1:4053")]
     public void Node_must_refuse_bad_input_with_one_line_and_exit_code_2(string expected, params string[] args)

@@ -23,6 +23,9 @@ internal sealed partial class NodeProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Whether the process has ended (a crash order obeyed would end a node at once).</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Everything printed so far, stdout and stderr interleaved.</summary>
     public string Output => string.Join('\n', _lines);
 

@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Akka.Event;
+using RingActors.Actors.Cluster;
+using RingActors.Actors.Protocol;
+
+namespace RingActors.Actors.Tests.Cluster;
+
+/// <summary>
+/// Three nodes in this process: a coordinator, a target device node and a second device node. A crash order from an actor
+/// named like a supervisor on the device node is refused (logged); the same order from the coordinator's is obeyed.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public class NodeAgentSpec
+{
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_node_agent_must_obey_a_crash_order_only_from_a_supervisor_on_a_coordinator()
+    {
+        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
+        await coordinator.WhenUp.WaitAsync(UpTimeout);
+        var seeds = new[] { coordinator.Address.ToString() };
+        var crashed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var target = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Crash = system => crashed.TrySetResult(system.Name) });
+        await using var other = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
+        await Task.WhenAll(target.WhenUp, other.WhenUp).WaitAsync(UpTimeout);
+        await ClusterMembership.WaitForUpAsync(target.System, ClusterRoles.Device, 2, UpTimeout);
+
+        var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listener = target.System.ActorOf(Props.Create(() => new RefusalListener(refused)));
+        target.System.EventStream.Subscribe(listener, typeof(Warning));
+
+        other.System.ActorOf(Props.Create(() => new Orderer(NodeAgent.Path(target.Address))), "ring-7");
+        var line = await refused.Task.WaitAsync(UpTimeout);
+        Assert.Contains($"{other.Address}/user/ring-7", line, StringComparison.Ordinal);
+        Assert.Contains("is not a coordinator member that is Up", line, StringComparison.Ordinal);
+        Assert.False(crashed.Task.IsCompleted, "the node crashed on a device member's order");
+
+        coordinator.System.ActorOf(Props.Create(() => new Orderer(NodeAgent.Path(target.Address))), "ring-8");
+        Assert.Equal(ClusterNode.SystemName, await crashed.Task.WaitAsync(UpTimeout));
+    }
+
+    /// <summary>Sends one crash order to <paramref name="agent"/> as soon as it starts, with itself as the sender.</summary>
+    private sealed class Orderer(ActorPath agent) : ReceiveActor
+    {
+        protected override void PreStart() => Context.ActorSelection(agent).Tell(new CrashOrder("crash-node:0@0"), Self);
+    }
+
+    private sealed class RefusalListener : ReceiveActor
+    {
+        public RefusalListener(TaskCompletionSource<string> refused) =>
+            Receive<Warning>(w => w.Message.ToString()!.Contains("refused a crash order", StringComparison.Ordinal), w => { refused.TrySetResult(w.Message.ToString()!); });
+    }
+}

@@ -1,0 +1,163 @@
+using Akka.Actor;
+using RingActors.Actors.Cluster;
+using RingActors.Actors.Protocol;
+using RingActors.Actors.Tests.Cluster;
+using RingActors.Math;
+using RingActors.Math.IO;
+using Xunit.Abstractions;
+
+namespace RingActors.Host.Tests.Cluster;
+
+/// <summary>
+/// A rogue beside a cluster of node processes on 127.0.0.1 (two device nodes and a <c>run --cluster</c> coordinator, each
+/// its own process; the rogue is this test process). Without TLS it joins as a device member and, for the whole job, keeps
+/// ordering both device nodes to crash and the coordinator's supervisor to cancel: every order is refused and logged once,
+/// no node dies, and the job's output equals the float64 oracle. With TLS it cannot join at all, neither without a
+/// certificate nor with another cluster's, and the job on the TLS cluster equals the oracle too.
+/// </summary>
+[Collection(MultiProcessCollection.Name)]
+[Trait("Category", "MultiProcess")]
+public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TestCertificates _certificates = new();
+
+    public void Dispose() => _certificates.Dispose();
+
+    [Fact]
+    public async Task A_rogue_member_ordering_crashes_and_cancels_must_change_nothing_and_the_job_must_equal_the_oracle()
+    {
+        using var cluster = await DeviceNodes.StartAsync(2, Timeout, output);
+        var nodes = await Task.WhenAll(cluster.Nodes.Select(n => n.Up));
+        await using var rogue = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = [cluster.Seed] });
+        await rogue.WhenUp.WaitAsync(Timeout);
+
+        // Named like a supervisor, so only the member check can refuse its crash orders. Both device nodes have refused one
+        // before the job starts; the orders go on for the whole job.
+        rogue.System.ActorOf(Props.Create(() => new Orders(nodes.Select(n => NodeAgent.Path(Address.Parse(n))).ToArray())), SenderPaths.SupervisorPrefix + "7");
+        await UntilAsync(() => cluster.Nodes.All(n => n.Lines.Any(Refused))).WaitAsync(Timeout);
+
+        // The rogue is a device member too: the job names its nodes so that none of its devices lands on the rogue. Ten
+        // repeats are ten supervisors (ring-1 … ring-10) for the rogue to try to cancel.
+        var outPath = Path.Combine(_certificates.Folder, "out.npy");
+        using var coordinator = NodeProcess.Start(
+            "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
+            "--seq", "257", "--heads", "2", "--kv-heads", "1", "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling",
+            "--repeats", "10", "--out", outPath);
+        try
+        {
+            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
+        }
+        finally
+        {
+            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
+        }
+
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
+        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
+        var (data, _) = NpyFile.Read(outPath);
+        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+
+        // Every node is alive and logged one refusal (of dozens of orders); each supervisor that saw a cancel logged it once.
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.False(node.HasExited, $"device node {node.Id} died");
+            Assert.Single(node.Lines, Refused);
+        }
+
+        var cancels = coordinator.Lines.Where(line => line.Contains("dropped CancelJob", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(cancels);
+        Assert.Equal(cancels.Count, cancels.Select(line => System.Text.RegularExpressions.Regex.Match(line, @"of job (\S+) dropped").Groups[1].Value).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_rogue_without_a_certificate_or_with_another_clusters_must_not_join_a_TLS_cluster_whose_job_equals_the_oracle()
+    {
+        var ca = _certificates.CreateAuthority("ring-ca");
+        var other = _certificates.CreateAuthority("other-ca");
+        var passwordFile = Path.Combine(_certificates.Folder, "password");
+        File.WriteAllText(passwordFile, TestCertificates.Password + "\n");
+        string[] Tls(string name) => ["--tls-cert", ca.Issue(name), "--tls-ca", ca.CertificatePath, "--tls-password-file", passwordFile];
+
+        using var cluster = await DeviceNodes.StartAsync(2, Timeout, output, i => Tls($"device-{i}"), SeedAddress.TlsProtocol);
+        var seed = Address.Parse(cluster.Seed);
+        var plain = new Address(SeedAddress.TcpProtocol, seed.System, seed.Host, seed.Port);
+        await using var bare = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = [plain.ToString()], JoinTimeout = Timeout * 3 });
+        var theirs = new TlsOptions(other.Issue("intruder"), TestCertificates.Password) { Authorities = [other.CertificatePath, ca.CertificatePath] };
+        await using var stranger = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Tls = theirs, Seeds = [cluster.Seed], JoinTimeout = Timeout * 3 });
+
+        var outPath = Path.Combine(_certificates.Folder, "out.npy");
+        using var coordinator = NodeProcess.Start(
+            ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--out", outPath, .. Tls("coordinator")]);
+        try
+        {
+            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
+        }
+        finally
+        {
+            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
+        }
+
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
+        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
+        var (data, _) = NpyFile.Read(outPath);
+        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+
+        // The whole job was the intruders' window: neither became a member, and the seed refused the one with a certificate.
+        Assert.False(bare.WhenUp.IsCompletedSuccessfully, "the node without TLS joined");
+        Assert.False(stranger.WhenUp.IsCompletedSuccessfully, "the node with another cluster's certificate joined");
+        Assert.Contains(cluster.Nodes[0].Lines, line => line.Contains("TLS peer", StringComparison.Ordinal) && line.Contains("CN=intruder", StringComparison.Ordinal));
+    }
+
+    private static bool Refused(string line) => line.Contains("refused a crash order", StringComparison.Ordinal);
+
+    /// <summary>Completes once <paramref name="condition"/> holds, checked every 100 ms (the caller bounds the wait).</summary>
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>
+    /// Every 20 ms: a crash order to each device node's agent, and a cancel to supervisors ring-1 … ring-12 of every
+    /// coordinator member that is Up.
+    /// </summary>
+    private sealed class Orders : ReceiveActor, IWithTimers
+    {
+        private readonly ActorPath[] _agents;
+
+        public Orders(ActorPath[] agents)
+        {
+            _agents = agents;
+            Receive<Tick>(_ =>
+            {
+                foreach (var agent in _agents)
+                {
+                    Context.ActorSelection(agent).Tell(new CrashOrder("crash-node:0@0"), Self);
+                }
+
+                var coordinators = Akka.Cluster.Cluster.Get(Context.System).State.Members
+                    .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(ClusterRoles.Coordinator));
+                foreach (var coordinator in coordinators)
+                {
+                    for (var n = 1; n <= 12; n++)
+                    {
+                        Context.ActorSelection(new RootActorPath(coordinator.Address) / "user" / (SenderPaths.SupervisorPrefix + n)).Tell(RingProtocol.CancelJob.Instance, Self);
+                    }
+                }
+            });
+        }
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void PreStart() => Timers.StartPeriodicTimer("orders", Tick.Instance, TimeSpan.FromMilliseconds(20));
+
+        private sealed class Tick
+        {
+            public static readonly Tick Instance = new();
+        }
+    }
+}
