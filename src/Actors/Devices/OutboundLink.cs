@@ -87,6 +87,16 @@ public sealed class OutboundLink
 
     private TimeSpan AckTimeout => _plan!.Timeout + _faults!.MaxDelay;
 
+    /// <summary>Largest factor by which the acknowledgement timeout grows over a frame's retransmissions.</summary>
+    private const int MaxBackoff = 4;
+
+    /// <summary>
+    /// The wait for attempt <paramref name="attempts"/>'s acknowledgement: the timeout, doubled per retransmission up to
+    /// <see cref="MaxBackoff"/> times. A first contact between two device nodes (a TLS handshake, an association being set
+    /// up on a loaded machine) can take longer than one timeout; backing off rides it out instead of spending every retry.
+    /// </summary>
+    private TimeSpan AckTimeoutFor(int attempts) => AckTimeout * System.Math.Min(1 << System.Math.Min(attempts, 30), MaxBackoff);
+
     private static long Now => Stopwatch.GetTimestamp();
 
     /// <summary>Hands <paramref name="block"/> on: now, or when the partition of the sender's node heals.</summary>
@@ -312,7 +322,7 @@ public sealed class OutboundLink
             pending.SentAt = now;
         }
 
-        _effects.StartAckTimer(pending.Sequence, AckTimeout);
+        _effects.StartAckTimer(pending.Sequence, AckTimeoutFor(pending.Attempts));
     }
 
     private sealed record Cut(string Fault, bool SenderCut, bool ReceiverCut, long At);

@@ -51,6 +51,22 @@ public class OutboundLinkSpec
     }
 
     [Fact]
+    public void OutboundLink_must_wait_longer_for_each_retransmission_up_to_four_timeouts()
+    {
+        var effects = new RecordingEffects();
+        var timeout = TimeSpan.FromMilliseconds(100);
+        var link = new OutboundLink(Job, 0, P, 0, FaultPlan.None with { AckTimeout = timeout }, 0, effects);
+
+        link.Send(HandOff(step: 1));
+        for (var i = 0; i < 4; i++)
+        {
+            link.OnAckTimeout(0);
+        }
+
+        Assert.Equal([timeout, timeout * 2, timeout * 4, timeout * 4, timeout * 4], effects.Timers.Select(t => t.After));
+    }
+
+    [Fact]
     public void OutboundLink_must_ignore_acknowledgements_for_another_sender_incarnation()
     {
         var effects = new RecordingEffects();
