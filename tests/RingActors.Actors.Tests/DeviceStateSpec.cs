@@ -197,9 +197,8 @@ public class DeviceStateSpec
         Assert.Equal(0, state.BlocksHeld);
 
         var output = state.Result().Output;
-        var (expected, _) = ReferenceAttention.Compute(input, AttentionOptions.Default);
-        var chunk = layout.QueryChunkOf(input, 2);
-        Assert.True(ErrorMetrics.Compare(output, Rows(expected, shape, chunk.Positions)).RelativeError < 1e-5);
+        var expected = RingTestKit.OracleRows(input, AttentionOptions.Default, layout.QueryChunkOf(input, 2).Positions);
+        Assert.True(ErrorMetrics.Compare(output, expected).RelativeError < 1e-5);
     }
 
     [Fact]
@@ -227,22 +226,6 @@ public class DeviceStateSpec
         var (credits, held) = state.ResumeForPredecessor();
         Assert.Equal([1, 2], held);
         Assert.Equal(state.CreditsOutstanding, credits);
-    }
-
-    /// <summary>The rows of <paramref name="full"/> [B·H, N, d] at <paramref name="positions"/>, in that order.</summary>
-    private static double[] Rows(double[] full, AttentionShape shape, int[] positions)
-    {
-        var outer = shape.Batch * shape.Heads;
-        var rows = new double[outer * positions.Length * shape.HeadDim];
-        for (var o = 0; o < outer; o++)
-        {
-            for (var i = 0; i < positions.Length; i++)
-            {
-                Array.Copy(full, ((o * shape.SeqLen) + positions[i]) * shape.HeadDim, rows, ((o * positions.Length) + i) * shape.HeadDim, shape.HeadDim);
-            }
-        }
-
-        return rows;
     }
 
     private static TimeSpan Ticks(long stopwatchTicks) => TimeSpan.FromSeconds((double)stopwatchTicks / System.Diagnostics.Stopwatch.Frequency);

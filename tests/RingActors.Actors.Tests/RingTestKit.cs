@@ -26,7 +26,7 @@ public abstract class RingTestKit(ITestOutputHelper output, bool serializeMessag
     public static Akka.Configuration.Config UnverifiedConfig { get; } = RingActorsConfig.Local("akka.loglevel = WARNING\nakka.actor.serialize-messages = off");
 
     /// <summary>The float64 oracle's output rows of the given positions, [B, H, positions, d].</summary>
-    protected static double[] OracleRows(AttentionInput input, AttentionOptions options, int[] positions)
+    internal static double[] OracleRows(AttentionInput input, AttentionOptions options, int[] positions)
     {
         var shape = input.Shape;
         var (expected, _) = ReferenceAttention.Compute(input, options);
