@@ -53,6 +53,15 @@ public sealed record RingJobSettings(
     /// </summary>
     public Cluster.DevicePlacement? Placement { get; init; }
 
+    /// <summary>
+    /// Run the backward pass after the forward, for this output gradient; null runs the forward only. The result then
+    /// carries <see cref="RingResult.Gradients"/>.
+    /// </summary>
+    public BackwardPass? Backward { get; init; }
+
+    /// <summary>The type each block's partial output and gradient contributions are kept in before their fp32 merge.</summary>
+    public PartialPrecision PartialPrecision { get; init; } = PartialPrecision.Fp32;
+
     /// <summary>The attention options every device uses.</summary>
     public AttentionOptions OptionsFor(int threads) => new(Causal, Pattern, Scale, threads);
 
@@ -113,6 +122,11 @@ public sealed record RingJobSettings(
             }
         }
         VirtualTime?.Validate();
+        Backward?.Validate(shape);
+        if (!Enum.IsDefined(PartialPrecision))
+        {
+            throw new ArgumentException($"unknown partial precision {PartialPrecision}", nameof(PartialPrecision));
+        }
 
         if (JobId is "")
         {

@@ -37,6 +37,12 @@ public sealed record RingResult(
     /// </summary>
     public RingTimeline? MeasuredTimeline { get; init; }
 
+    /// <summary>
+    /// dQ, dK and dV in the original token order when the job ran the backward pass (<see cref="RingJobSettings.Backward"/>);
+    /// null for a forward-only job.
+    /// </summary>
+    public AttentionGradients? Gradients { get; init; }
+
     /// <summary>The node each device ran on (its actor system's address), device by device.</summary>
     public IReadOnlyList<string>? Placement { get; init; }
 

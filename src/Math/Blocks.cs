@@ -54,6 +54,11 @@ public readonly record struct BlockWork(long PairsComputed, long TilesComputed, 
     /// <summary>4·d FLOPs per computed pair: 2·d for Q·Kᵀ and 2·d for P·V (ANCHORS.md §1).</summary>
     public double Flops => 4.0 * HeadDim * PairsComputed;
 
+    /// <summary>
+    /// 10·d FLOPs per computed pair of the backward (ANCHORS.md §7): Q·Kᵀ recomputed, dO·Vᵀ, Pᵀ·dO, dS·K and dSᵀ·Q, 2·d each.
+    /// </summary>
+    public double BackwardFlops => 10.0 * HeadDim * PairsComputed;
+
     public static BlockWork operator +(BlockWork a, BlockWork b) =>
         new(a.PairsComputed + b.PairsComputed, a.TilesComputed + b.TilesComputed, a.TilesSkipped + b.TilesSkipped, System.Math.Max(a.HeadDim, b.HeadDim));
 }
