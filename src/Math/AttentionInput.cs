@@ -48,6 +48,14 @@ public sealed class AttentionInput
         return new AttentionInput(shape, Gaussian(random, shape.QueryLength), Gaussian(random, shape.KeyValueLength), Gaussian(random, shape.KeyValueLength));
     }
 
+    /// <summary>A seeded standard-normal output gradient dO [B, H, N, d] for <paramref name="shape"/>, independent of the inputs' stream.</summary>
+    public static float[] RandomOutputGradient(AttentionShape shape, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        shape.Validate();
+        return Gaussian(new Random(unchecked((seed * 31) + 0x0D0)), shape.QueryLength);
+    }
+
     private static float[] Gaussian(Random random, int length)
     {
         var values = new float[length];
