@@ -64,6 +64,9 @@ public static class Program
                     .WithDescription("The ring of local device actors against the single-process kernel on the same input, and the protocol's per-step cost.");
                 bench.AddCommand<KernelBenchCommand>("kernels")
                     .WithDescription("GFLOP/s of the attention kernels for 1 and 2 threads, next to numpy's dense attention when numpy is installed.");
+                bench.AddCommand<PrecisionBenchCommand>("precision")
+                    .WithDescription("Error of the ring's output and gradients against the float64 oracle for P = 2…32 devices, fp32 and bf16 partials side by side with their ratio.")
+                    .WithExample("bench", "precision", "--json", "precision.json");
                 bench.AddCommand<LongBenchCommand>("long")
                     .WithDescription("Long context on one machine: the ring for N from 8K to 1M (a sliding window beyond 64K), its time, peak RSS and per-device memory against the 6·b·c·h law, dense and blockwise memory; --plot draws memory against N.");
                 bench.AddCommand<ClusterBenchCommand>("cluster")

@@ -43,8 +43,33 @@ public class JobSettings : ShapeSettings
     [Description("Values from a .npy file, shaped as the keys.")]
     public string? V { get; init; }
 
+    [CommandOption("--backward")]
+    [Description("Run the backward pass after the forward: dQ, dK and dV from the ring for a seeded output gradient dO (--seed), or --grad-out's, each checked against the float64 oracle.")]
+    public bool Backward { get; init; }
+
+    [CommandOption("--grad-out <FILE>")]
+    [Description("With --backward: the output gradient dO from a .npy file in q's layout ([[B,H,N,d]] or [[H,N,d]], float32 or float64, finite).")]
+    public string? GradOut { get; init; }
+
+    [CommandOption("--partial-dtype <TYPE>")]
+    [Description("Type each block's partial output and gradient contributions are kept in before their fp32 merge: fp32 (default) or bf16 (rounded as bf16 hardware rounds); bf16 is judged against its own tolerance.")]
+    public string? PartialDtype { get; init; }
+
+    /// <summary>--partial-dtype as the ring's setting; Validate has checked it.</summary>
+    public Math.PartialPrecision Precision => PrecisionWords.Parse(PartialDtype);
+
     public override Spectre.Console.ValidationResult Validate()
     {
+        if (GradOut is not null && !Backward)
+        {
+            return Spectre.Console.ValidationResult.Error("--grad-out needs --backward: it is the output gradient of the backward pass");
+        }
+
+        if (PrecisionWords.Error(PartialDtype) is { } dtype)
+        {
+            return Spectre.Console.ValidationResult.Error(dtype);
+        }
+
         var given = new[] { Q, K, V }.Count(path => path is not null);
         if (given is not 0 and not 3)
         {

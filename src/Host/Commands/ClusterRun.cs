@@ -123,7 +123,7 @@ internal static class ClusterRun
         job with { Placement = placement, Faults = job.Faults ?? FaultPlan.None };
 
     public static async Task<int> ExecuteAsync(
-        IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, int[]? queryFileShape, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
+        IAnsiConsole console, RunCommand.Settings settings, AttentionInput input, FileLayout? files, RingJobSettings job, ReportOptions baselines, Runner run, CancellationToken cancellationToken)
     {
         var node = StartCoordinator(settings);
         try
@@ -137,7 +137,7 @@ internal static class ClusterRun
             var seconds = ring.RingTime.TotalSeconds;
             console.MarkupLine($"bytes that crossed the network: {ring.NetworkBytes:N0} ({ring.NetworkBytes / 1048576.0 / System.Math.Max(seconds, 1e-9):F1} MiB/s over the ring's {seconds:F3} s); "
                 + $"coordinator → devices {ring.SupervisorNetworkBytes:N0} (chunks and orders), devices → coordinator {ring.Devices.Sum(d => d.NetworkBytesToSupervisor):N0} (results and events)");
-            return RunCommand.WriteOutputs(console, settings, outcome, input, queryFileShape);
+            return RunCommand.WriteOutputs(console, settings, outcome, input, files);
         }
         finally
         {

@@ -7,6 +7,7 @@ using RingActors.Actors.Faults;
 using RingActors.Host.Cli;
 using RingActors.Host.Reporting;
 using RingActors.Math;
+using RingActors.Math.Verification;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -104,6 +105,8 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             + $"B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}";
         console.MarkupLine($"mask {MaskWords.Name(job.Causal)}: experiment {Markup.Escape(plan.Describe())} on a {Markup.Escape(describe)}, {settings.Trials} trial(s) …");
         var dense = DenseAttention.Compute(input, job.OptionsFor(settings.ThreadCount)).Output;
+        var gradients = GradientCheckFor(input, job, settings.ThreadCount);
+        var outputTolerance = Verdicts.Output(job.PartialPrecision);
 
         // Devices stopping and links retransmitting are the experiment, not news: only errors are logged. On a cluster this
         // process is the coordinator, and the devices are placed on the device members Up before each trial (a crashed
@@ -142,10 +145,14 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                     job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
                 }
 
-                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
+                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, outputTolerance, gradients?.Check, baseline, cancellationToken));
             }
 
-            var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials);
+            var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials)
+            {
+                OutputTolerance = outputTolerance,
+                Backward = gradients is { } g ? (g.Reference, Verdicts.Gradient(job.PartialPrecision)) : null,
+            };
             console.Write(ExperimentView.Render(report));
             if (settings.Json is { } json)
             {
@@ -176,16 +183,51 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         }
     }
 
-    private static async Task<ExperimentTrial> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
+    /// <summary>
+    /// How a backward trial's gradients are checked: against the dense float64 oracle computed once when affordable, else
+    /// the sampled float64 reference (<see cref="VerifyMode.DefaultRows"/> rows) per trial; null for a forward-only job.
+    /// </summary>
+    private static (string Reference, Func<AttentionGradients, GradientErrors> Check)? GradientCheckFor(AttentionInput input, RingJobSettings job, int threads)
+    {
+        if (job.Backward is not { } backward)
+        {
+            return null;
+        }
+
+        var options = job.OptionsFor(threads);
+        if (BackwardCheck.DenseAffordable(input.Shape))
+        {
+            var oracle = ReferenceBackward.Compute(input, backward.OutputGradient, options);
+            return ("dense float64 oracle", actual => BackwardCheck.Compare(input.Shape, oracle, actual));
+        }
+
+        return ($"sampled float64 reference ({VerifyMode.DefaultRows} rows)",
+            actual => BackwardCheck.Sampled(input, options, backward.OutputGradient, actual, VerifyMode.DefaultRows, job.PatternSeed, threads));
+    }
+
+    private static async Task<ExperimentTrial> Trial(
+        ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, double outputTolerance, Func<AttentionGradients, GradientErrors>? checkGradients, TimeSpan baseline, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var error = ErrorMetrics.Compare(result.Output, dense);
+            GradientErrors? gradients = null;
+            if (checkGradients is not null)
+            {
+                var computed = result.Gradients ?? throw new CommandFailedException(
+                    $"ring job {result.JobId} returned no gradients: this build's device actors do not run the backward pass", UserError.FailedExitCode);
+                gradients = checkGradients(computed);
+            }
+
+            var p = job.PartialPrecision;
+            var gradientsExact = gradients is null
+                || (Verdicts.GradientExact(gradients.Queries, p) && Verdicts.GradientExact(gradients.Keys, p) && Verdicts.GradientExact(gradients.Values, p));
+            var exact = error.RelativeError <= outputTolerance && gradientsExact;
             return new ExperimentTrial(
-                job.Trial, error.RelativeError <= RunReportView.Tolerance, error.MaxAbsError, error.RelativeError,
-                result.RingTime, result.RingTime - baseline, result.Faults, null);
+                job.Trial, exact, error.MaxAbsError, error.RelativeError,
+                result.RingTime, result.RingTime - baseline, result.Faults, null, gradients);
         }
         catch (RingJobException failure)
         {

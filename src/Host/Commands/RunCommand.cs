@@ -69,8 +69,26 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         public string? Out { get; init; }
 
         [CommandOption("--keep-inexact")]
-        [Description("Write --out even when the ring is not exact or not verified (--verify none), and say so in one line.")]
+        [Description("Write --out (and --dq, --dk, --dv) even when the ring is not exact or not verified (--verify none), and say so in one line.")]
         public bool KeepInexact { get; init; }
+
+        [CommandOption("--dq <FILE>")]
+        [Description("With --backward: write dQ as a float32 .npy file in q's layout, only when output and gradients are verified exact (see --keep-inexact).")]
+        public string? Dq { get; init; }
+
+        [CommandOption("--dk <FILE>")]
+        [Description("With --backward: write dK as a float32 .npy file in k's layout, as --dq.")]
+        public string? Dk { get; init; }
+
+        [CommandOption("--dv <FILE>")]
+        [Description("With --backward: write dV as a float32 .npy file in k's layout, as --dq.")]
+        public string? Dv { get; init; }
+
+        /// <summary>The files this run writes besides the report, with the option that names each.</summary>
+        internal IEnumerable<(string Option, string Path)> OutputFiles() =>
+            new[] { ("--out", Out), ("--dq", Dq), ("--dk", Dk), ("--dv", Dv) }.Where(f => f.Item2 is not null).Select(f => (f.Item1, f.Item2!));
+
+        private bool GradientFiles => Dq is not null || Dk is not null || Dv is not null;
 
         public override Spectre.Console.ValidationResult Validate()
         {
@@ -86,15 +104,26 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 }
             }
 
-            if (KeepInexact && Out is null)
+            if (GradientFiles && !Backward)
             {
-                return Spectre.Console.ValidationResult.Error("--keep-inexact needs --out: it is about writing the ring's output");
+                return Spectre.Console.ValidationResult.Error("--dq, --dk and --dv need --backward: they are the gradients of the backward pass");
+            }
+
+            if (KeepInexact && Out is null && !GradientFiles)
+            {
+                return Spectre.Console.ValidationResult.Error("--keep-inexact needs --out (or --dq, --dk, --dv): it is about writing the ring's results");
+            }
+
+            var files = OutputFiles().ToList();
+            if (files.Select(f => Path.GetFullPath(f.Path)).Distinct().Count() < files.Count)
+            {
+                return Spectre.Console.ValidationResult.Error($"{string.Join(", ", files.Select(f => f.Option))} must name different files");
             }
 
             // Refused before the ring runs, not after: an output nobody checked would be written as if it were correct.
-            if (Out is not null && !KeepInexact && Verify is { } verify && Math.Verification.VerifyMode.Parse(verify).Kind == Math.Verification.VerifyKind.None)
+            if (files.Count > 0 && !KeepInexact && Verify is { } verify && Math.Verification.VerifyMode.Parse(verify).Kind == Math.Verification.VerifyKind.None)
             {
-                return Spectre.Console.ValidationResult.Error("--out with --verify none would write an output nobody checked: verify it, or add --keep-inexact");
+                return Spectre.Console.ValidationResult.Error($"{files[0].Option} with --verify none would write an output nobody checked: verify it, or add --keep-inexact");
             }
 
             if (MemoryLimit is <= 0)
@@ -140,7 +169,13 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             RefuseIfTooLarge(settings, settings.Shape(), available);
         }
 
-        var (input, queryFileShape) = settings.Q is null
+        // An output that cannot be written is refused before anything is computed, with the reason in one line.
+        foreach (var (option, path) in settings.OutputFiles())
+        {
+            NpyInputs.CheckWritable(option, path);
+        }
+
+        var (input, files) = settings.Q is null
             ? (AttentionInput.Random(settings.Shape(), settings.Seed), null)
             : NpyInputs.Load(settings.Q, settings.K!, settings.V!);
         if (settings.Q is not null)
@@ -161,7 +196,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         var baselines = Baselines(settings, input, available);
         if (settings.Cluster)
         {
-            return await ClusterRun.ExecuteAsync(console, settings, input, queryFileShape, job, baselines, RunWithProgress, cancellationToken);
+            return await ClusterRun.ExecuteAsync(console, settings, input, files, job, baselines, RunWithProgress, cancellationToken);
         }
 
         var system = LocalActorSystem.Create("ringactors");
@@ -170,7 +205,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(report));
             report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken);
-            return WriteOutputs(console, settings, report, input, queryFileShape);
+            return WriteOutputs(console, settings, report, input, files);
         }
         finally
         {
@@ -194,7 +229,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
     }
 
     /// <summary>Writes --json and --out of a finished run (local or on a cluster); the exit code says whether the ring was exact.</summary>
-    internal static int WriteOutputs(IAnsiConsole console, Settings settings, RunOutcome outcome, AttentionInput input, int[]? queryFileShape)
+    internal static int WriteOutputs(IAnsiConsole console, Settings settings, RunOutcome outcome, AttentionInput input, FileLayout? files)
     {
         if (settings.Json is { } json)
         {
@@ -202,26 +237,81 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             console.MarkupLine($"report written to [bold]{Markup.Escape(json)}[/]");
         }
 
+        var precision = outcome.Precision;
+        var forwardExact = Verdicts.OutputExact(outcome.Report, precision);
         if (settings.Out is { } output)
         {
-            var verdict = OutputVerdictOf(outcome.Report, settings.KeepInexact);
+            var verdict = OutputVerdictOf(forwardExact, outcome.Report.Verification?.Result is not null, settings.KeepInexact);
             if (verdict != OutputVerdict.Withheld)
             {
-                NpyInputs.WriteOutput(output, outcome.Output, input.Shape, queryFileShape);
+                NpyInputs.WriteOutput(output, outcome.Output, input.Shape, files);
             }
 
             console.MarkupLine(Markup.Escape(verdict switch
             {
                 OutputVerdict.Exact => $"ring output written to {output}",
                 OutputVerdict.KeptUnverified => $"ring output written to {output} unverified (--verify none, --keep-inexact)",
-                OutputVerdict.KeptInexact => $"ring output written to {output} although the ring is NOT exact ({Deviation(outcome.Report)}; --keep-inexact)",
-                _ => $"ring output NOT written to {output}: the ring is NOT exact ({Deviation(outcome.Report)}); --keep-inexact writes it anyway",
+                OutputVerdict.KeptInexact => $"ring output written to {output} although the ring is NOT exact ({Deviation(outcome.Report, precision)}; --keep-inexact)",
+                _ => $"ring output NOT written to {output}: the ring is NOT exact ({Deviation(outcome.Report, precision)}); --keep-inexact writes it anyway",
             }));
         }
 
+        var gradients = outcome.Gradients;
+        if (gradients is not null && outcome.Ring?.Gradients is { } computed)
+        {
+            WriteGradients(console, settings, gradients, computed, input.Shape, files);
+        }
+
         // Exit 1 only for a ring found inexact: an unverified ring (--verify none) has nothing against it.
-        return outcome.Report.Verification is { Mode: "none" } || outcome.Report.Exact ? 0 : 1;
+        var unverified = outcome.Report.Verification is { Mode: "none" };
+        return unverified || (forwardExact && gradients is not { Errors: not null, Exact: false }) ? 0 : 1;
     }
+
+    /// <summary>--dq, --dk and --dv: all written (renamed into place together) when the gradients are verified exact, or kept with --keep-inexact.</summary>
+    private static void WriteGradients(IAnsiConsole console, Settings settings, GradientVerification verification, AttentionGradients gradients, AttentionShape shape, FileLayout? files)
+    {
+        var wanted = new List<(string Path, float[] Data, int[] Shape)>();
+        if (settings.Dq is { } dq)
+        {
+            wanted.Add((dq, gradients.Queries, NpyInputs.QueryLayout(shape, files)));
+        }
+
+        if (settings.Dk is { } dk)
+        {
+            wanted.Add((dk, gradients.Keys, NpyInputs.KeyLayout(shape, files)));
+        }
+
+        if (settings.Dv is { } dv)
+        {
+            wanted.Add((dv, gradients.Values, NpyInputs.KeyLayout(shape, files)));
+        }
+
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        var names = string.Join(", ", wanted.Select(w => w.Path));
+        var verdict = OutputVerdictOf(verification.Exact, verification.Errors is not null, settings.KeepInexact);
+        if (verdict != OutputVerdict.Withheld)
+        {
+            NpyInputs.WriteAll(wanted);
+        }
+
+        var deviation = GradientDeviation(verification);
+        console.MarkupLine(Markup.Escape(verdict switch
+        {
+            OutputVerdict.Exact => $"gradients written to {names}",
+            OutputVerdict.KeptUnverified => $"gradients written to {names} unverified (--verify none, --keep-inexact)",
+            OutputVerdict.KeptInexact => $"gradients written to {names} although they are NOT exact ({deviation}; --keep-inexact)",
+            _ => $"gradients NOT written to {names}: they are NOT exact ({deviation}); --keep-inexact writes them anyway",
+        }));
+    }
+
+    private static string GradientDeviation(GradientVerification verification) =>
+        verification.Errors is { } e
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"relative error dQ {e.Queries.RelativeError:G3}, dK {e.Keys.RelativeError:G3}, dV {e.Values.RelativeError:G3} against ≤ {verification.Tolerance:0e+0} ({PrecisionWords.Name(verification.Precision)})")
+            : "not verified";
 
     /// <summary>What becomes of --out after a run.</summary>
     internal enum OutputVerdict
@@ -239,34 +329,47 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         Withheld,
     }
 
-    /// <summary>--out is written only for a ring verified exact, unless <paramref name="keepInexact"/>.</summary>
-    internal static OutputVerdict OutputVerdictOf(JobReport report, bool keepInexact) =>
-        report.Exact ? OutputVerdict.Exact
+    /// <summary>A result is written only when verified exact, unless <paramref name="keepInexact"/>.</summary>
+    internal static OutputVerdict OutputVerdictOf(bool exact, bool verified, bool keepInexact) =>
+        exact ? OutputVerdict.Exact
         : !keepInexact ? OutputVerdict.Withheld
-        : report.Verification?.Result is null ? OutputVerdict.KeptUnverified
+        : !verified ? OutputVerdict.KeptUnverified
         : OutputVerdict.KeptInexact;
 
-    private static string Deviation(JobReport report) =>
+    private static string Deviation(JobReport report, PartialPrecision precision) =>
         report.Verification?.Result is { } result
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"relative error {result.Error.RelativeError:G3} against ≤ {RingVerification.Tolerance:0e+0}, worst row {result.WorstRowError:G3} against ≤ {Math.Verification.VerificationResult.RowTolerance:0e+0}")
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"relative error {result.Error.RelativeError:G3} against ≤ {Verdicts.Output(precision):0e+0}, worst row {result.WorstRowError:G3} against ≤ {Verdicts.Row(precision):0e+0}{(precision == PartialPrecision.Bf16 ? " (bf16)" : string.Empty)}")
             : "not verified";
 
-    internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input)
-    {
-        var ringPattern = settings.RingPattern is null ? null
-            : PatternSpec.Parse(settings.RingPattern, new PatternContext(input.Shape.SeqLen, settings.Seed, settings.IsCausal, input));
-        return new RingJobSettings(
-            settings.Devices,
-            SequenceLayout.ParseKind(settings.Layout),
-            settings.IsCausal,
-            ringPattern,
-            ThreadsPerDevice: settings.ThreadsPerDevice,
-            Deadline: settings.Deadline)
+    internal static RingJobSettings JobFrom(JobSettings settings, AttentionInput input) =>
+        Job(input, settings.Devices, settings.Layout, settings.IsCausal, settings.RingPattern, settings.Seed, settings.ThreadsPerDevice, settings.Deadline) with
         {
-            PatternSpec = settings.RingPattern,
-            PatternSeed = settings.Seed,
+            PartialPrecision = settings.Precision,
+            Backward = settings.Backward ? new BackwardPass(OutputGradientFor(settings, input.Shape)) : null,
+        };
+
+    /// <summary>The one factory of a ring job's settings from what a verb's options say (run, experiment, bench precision).</summary>
+    internal static RingJobSettings Job(AttentionInput input, int devices, string layout, bool causal, string? ringPatternSpec, int seed, int? threadsPerDevice = null, TimeSpan? deadline = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var ringPattern = ringPatternSpec is null ? null
+            : PatternSpec.Parse(ringPatternSpec, new PatternContext(input.Shape.SeqLen, seed, causal, input));
+        return new RingJobSettings(
+            devices,
+            SequenceLayout.ParseKind(layout),
+            causal,
+            ringPattern,
+            ThreadsPerDevice: threadsPerDevice,
+            Deadline: deadline)
+        {
+            PatternSpec = ringPatternSpec,
+            PatternSeed = seed,
         };
     }
+
+    /// <summary>dO of <c>--backward</c>: read from <c>--grad-out</c> (q's shape, finite), else seeded by <c>--seed</c>.</summary>
+    internal static float[] OutputGradientFor(JobSettings settings, AttentionShape shape) =>
+        settings.GradOut is { } path ? NpyInputs.LoadOutputGradient(path, shape) : AttentionInput.RandomOutputGradient(shape, settings.Seed);
 
     internal static ReportOptions Baselines(Settings settings, AttentionInput input, long? available)
     {
@@ -299,6 +402,11 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         }
     }
 
+    /// <summary>The gradients' check of a backward job, off the caller's thread; null for a forward-only job.</summary>
+    private static Task<GradientVerification?> VerifyGradientsAsync(AttentionInput input, RingJobSettings job, RingResult ring, ReportOptions baselines, CancellationToken cancellationToken) =>
+        job.Backward is null ? Task.FromResult<GradientVerification?>(null)
+            : Task.Run<GradientVerification?>(() => GradientReport.Verify(input, job, ring, baselines.Verify, baselines.BaselineThreads), cancellationToken);
+
     internal async Task<RunOutcome> RunWithProgress(ActorSystem system, AttentionInput input, RingJobSettings job, ReportOptions baselines, Settings settings, CancellationToken cancellationToken)
     {
         var shape = input.Shape;
@@ -309,7 +417,8 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             var ring = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var stages = new Progress<string>(stage => console.MarkupLine($"… {Markup.Escape(stage)}"));
             var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
-            return new RunOutcome(report, ring.Output, ring);
+            ((IProgress<string>)stages).Report("gradients against the float64 reference");
+            return new RunOutcome(report, ring.Output, ring) { Precision = job.PartialPrecision, Gradients = await VerifyGradientsAsync(input, job, ring, baselines, cancellationToken) };
         }
 
         return await console.Progress()
@@ -330,10 +439,18 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 });
                 var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
                 baselineTask.Value = stagesTotal;
-                return new RunOutcome(report, ring.Output, ring);
+                var gradients = await VerifyGradientsAsync(input, job, ring, baselines, cancellationToken);
+                return new RunOutcome(report, ring.Output, ring) { Precision = job.PartialPrecision, Gradients = gradients };
             });
     }
 }
 
 /// <summary>A finished run: the report, the ring's reassembled output, the ring's result (timelines) and its calibration, if asked.</summary>
-public sealed record RunOutcome(JobReport Report, float[] Output, RingResult? Ring = null, IReadOnlyList<CalibrationLine>? Calibration = null);
+public sealed record RunOutcome(JobReport Report, float[] Output, RingResult? Ring = null, IReadOnlyList<CalibrationLine>? Calibration = null)
+{
+    /// <summary>The partial precision the ring ran with: it decides the tolerances of the verdicts.</summary>
+    public PartialPrecision Precision { get; init; } = PartialPrecision.Fp32;
+
+    /// <summary>dQ, dK and dV against the float64 reference, when the job ran the backward pass.</summary>
+    public GradientVerification? Gradients { get; init; }
+}

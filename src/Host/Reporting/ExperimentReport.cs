@@ -1,4 +1,5 @@
 using RingActors.Actors.Faults;
+using RingActors.Math.Verification;
 
 namespace RingActors.Host.Reporting;
 
@@ -13,11 +14,18 @@ public sealed record ExperimentTrial(
     TimeSpan RingTime,
     TimeSpan ExtraTime,
     FaultReport? Faults,
-    string? Failure);
+    string? Failure,
+    GradientErrors? Gradients = null);
 
 /// <summary>A whole fault experiment: the mask (<c>causal</c> or <c>no-causal</c>), the plan, the fault-free baseline and every trial.</summary>
 public sealed record ExperimentReport(string Mask, string Plan, int Seed, string Job, TimeSpan BaselineRingTime, IReadOnlyList<ExperimentTrial> Trials)
 {
+    /// <summary>Relative tolerance of the output (fp32 or bf16 partials).</summary>
+    public double OutputTolerance { get; init; } = RunReportView.Tolerance;
+
+    /// <summary>With --backward: the gradients' reference and relative tolerance; null for a forward-only experiment.</summary>
+    public (string Reference, double Tolerance)? Backward { get; init; }
+
     public int ExactCount => Trials.Count(t => t.Exact);
 
     public IReadOnlyList<ExperimentTrial> Failed => Trials.Where(t => t.Failure is not null).ToList();

@@ -15,7 +15,7 @@ public static class ExperimentView
         ArgumentNullException.ThrowIfNull(report);
         var (median, worst) = report.ExtraTime;
         var summary = new Markup(
-            $"[bold]{report.ExactCount} of {report.Trials.Count}[/] outputs equal dense (≤ {RunReportView.Tolerance:0e+0} relative); "
+            $"[bold]{report.ExactCount} of {report.Trials.Count}[/] {(report.Backward is { } backward ? $"trials exact: output equal to dense (≤ {report.OutputTolerance:0e+0} relative) and dQ, dK, dV equal to the {Markup.Escape(backward.Reference)} (≤ {backward.Tolerance:0e+0} relative)" : $"outputs equal dense (≤ {report.OutputTolerance:0e+0} relative)")}; "
             + $"{report.Failed.Count} failed; extra ring time over the fault-free {Units.Seconds(report.BaselineRingTime.TotalSeconds)}: "
             + $"median {Signed(median)}, worst {Signed(worst)}");
         var trials = TrialTable(report);
@@ -51,8 +51,13 @@ public static class ExperimentView
 
     private static Table? TrialTable(ExperimentReport report)
     {
-        var table = new Table().Title("trials")
-            .AddColumns("trial", "outcome", "max abs error", "relative error", "ring time", "extra time", "devices re-created", "retransmissions", "extra bytes");
+        var table = new Table().Title("trials").AddColumns("trial", "outcome", "max abs error", "relative error");
+        if (report.Backward is not null)
+        {
+            table.AddColumns("dQ max abs / rel", "dK max abs / rel", "dV max abs / rel");
+        }
+
+        table.AddColumns("ring time", "extra time", "devices re-created", "retransmissions", "extra bytes");
         var rows = report.Trials.Count <= MaxTrialRows ? report.Trials : report.Trials.Where(t => !t.Exact).ToList();
         if (rows.Count == 0)
         {
@@ -62,16 +67,27 @@ public static class ExperimentView
         foreach (var trial in rows)
         {
             var outcome = trial.Failure is { } reason ? $"[red]failed: {Markup.Escape(reason)}[/]" : trial.Exact ? "[green]exact[/]" : "[red]NOT exact[/]";
-            table.AddRow(
+            var cells = new List<string>
+            {
                 trial.Trial.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 outcome,
                 trial.Failure is null ? Units.Error(trial.MaxAbsError) : "–",
                 trial.Failure is null ? Units.Error(trial.RelativeError) : "–",
+            };
+            if (report.Backward is not null)
+            {
+                cells.AddRange(trial.Gradients is { } g
+                    ? [Pair(g.Queries), Pair(g.Keys), Pair(g.Values)]
+                    : ["–", "–", "–"]);
+            }
+
+            cells.AddRange([
                 Units.Seconds(trial.RingTime.TotalSeconds),
                 trial.Failure is null ? Signed(trial.ExtraTime) : "–",
                 Units.Count(trial.Faults?.Restarts ?? 0),
                 Units.Count(trial.Faults?.Retransmissions ?? 0),
-                Units.Bytes(trial.Faults?.ExtraBytes ?? 0));
+                Units.Bytes(trial.Faults?.ExtraBytes ?? 0)]);
+            table.AddRow(cells.ToArray());
         }
 
         if (rows.Count < report.Trials.Count)
@@ -81,6 +97,8 @@ public static class ExperimentView
 
         return table;
     }
+
+    private static string Pair(Math.ErrorMetrics error) => $"{Units.Error(error.MaxAbsError)} / {Units.Error(error.RelativeError)}";
 
     /// <summary>The distinct ways a fault was recovered over the trials; "not triggered" only when it never struck.</summary>
     private static string Recoveries(List<FaultRecord> records)
@@ -113,6 +131,8 @@ public static class ExperimentJson
             failedTrials = report.Failed.Count,
             medianExtraSeconds = median.TotalSeconds,
             worstExtraSeconds = worst.TotalSeconds,
+            outputTolerance = report.OutputTolerance,
+            backward = report.Backward is { } backward ? new { reference = backward.Reference, tolerance = backward.Tolerance } : null,
             trials = report.Trials.Select(t => new
             {
                 trial = t.Trial,
@@ -127,9 +147,12 @@ public static class ExperimentJson
                 extraBytes = t.Faults?.ExtraBytes ?? 0,
                 pairsRecomputed = t.Faults?.PairsRecomputed ?? 0,
                 faults = t.Faults?.Records.Select(Record).ToList(),
+                gradients = t.Gradients is { } g ? new { dq = Error(g.Queries), dk = Error(g.Keys), dv = Error(g.Values) } : null,
             }).ToList(),
         };
     }
+
+    private static object Error(Math.ErrorMetrics e) => new { maxAbsError = e.MaxAbsError, relativeError = e.RelativeError, cosineSimilarity = e.CosineSimilarity };
 
     private static object Record(FaultRecord r) => new
     {

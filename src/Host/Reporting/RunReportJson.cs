@@ -22,6 +22,17 @@ public static class RunReportJson
     public static void Write(string path, RunOutcome outcome)
     {
         var document = JsonSerializer.SerializeToNode(Document(outcome.Report), Options)!.AsObject();
+        // The verdict follows the partial precision's tolerances: bf16 partials are judged against their own.
+        document["partialDtype"] = Cli.PrecisionWords.Name(outcome.Precision);
+        document["exact"] = Verdicts.OutputExact(outcome.Report, outcome.Precision)
+            && outcome.Gradients is not { Errors: not null, Exact: false };
+        document["outputExact"] = Verdicts.OutputExact(outcome.Report, outcome.Precision);
+        document["outputTolerance"] = Verdicts.Output(outcome.Precision);
+        if (outcome.Gradients is { } gradients)
+        {
+            document["gradients"] = JsonSerializer.SerializeToNode(Gradients(gradients), Options);
+        }
+
         if (outcome.Ring is { } ring)
         {
             document["timeline"] = JsonSerializer.SerializeToNode(Timelines(ring), Options);
@@ -141,6 +152,29 @@ public static class RunReportJson
             scalingRatio = row.ScalingRatio,
             needsBytes = row.NeedsBytes,
         }),
+    };
+
+    /// <summary>dQ, dK and dV each with maxAbsError, relativeError, cosineSimilarity, rowsChecked and exact, beside the reference and tolerance.</summary>
+    private static object Gradients(GradientVerification v) => new
+    {
+        reference = v.Reference,
+        reason = v.Reason,
+        partialDtype = Cli.PrecisionWords.Name(v.Precision),
+        tolerance = v.Tolerance,
+        seconds = v.Time.TotalSeconds,
+        exact = v.Errors is null ? (bool?)null : v.Exact,
+        dq = v.Errors is { } q ? Gradient(q.Queries, q.QueryRowsChecked, v) : null,
+        dk = v.Errors is { } k ? Gradient(k.Keys, k.KeyRowsChecked, v) : null,
+        dv = v.Errors is { } w ? Gradient(w.Values, w.KeyRowsChecked, v) : null,
+    };
+
+    private static object Gradient(ErrorMetrics e, long rows, GradientVerification v) => new
+    {
+        maxAbsError = e.MaxAbsError,
+        relativeError = e.RelativeError,
+        cosineSimilarity = e.CosineSimilarity,
+        rowsChecked = rows,
+        exact = Verdicts.GradientExact(e, v.Precision),
     };
 
     private static object Device(DeviceStats d) => new

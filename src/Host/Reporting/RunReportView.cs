@@ -1,7 +1,6 @@
 using System.Globalization;
 using RingActors.Actors;
 using RingActors.Host.Commands;
-using RingActors.Math.Verification;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -16,10 +15,13 @@ public static class RunReportView
     public static IRenderable Render(RunOutcome outcome)
     {
         var report = outcome.Report;
-        return new Rows(Summary(report), Accuracy(report), Devices(report), Baselines(report), Comparison(report));
+        var accuracy = Accuracy(report, outcome.Precision);
+        return outcome.Gradients is { } gradients
+            ? new Rows(Summary(report, outcome.Precision), accuracy, Gradients(gradients), Devices(report), Baselines(report), Comparison(report))
+            : new Rows(Summary(report, outcome.Precision), accuracy, Devices(report), Baselines(report), Comparison(report));
     }
 
-    private static Table Summary(JobReport report)
+    private static Table Summary(JobReport report, Math.PartialPrecision precision)
     {
         var shape = report.Shape;
         var settings = report.Settings;
@@ -27,6 +29,9 @@ public static class RunReportView
         table.AddColumns("what", "value");
         table.AddRow("problem", $"mask {report.Mask}, B={shape.Batch} H={shape.Heads} Hkv={shape.KvHeads} N={shape.SeqLen} d={shape.HeadDim}");
         table.AddRow("ring", Markup.Escape($"{settings.Devices} devices, {report.Layout} layout{(settings.Pattern is { } p ? ", restricted to " + p.Name : string.Empty)}"));
+        table.AddRow("partials", precision == Math.PartialPrecision.Bf16
+            ? "bf16: each block's partial output and gradient contributions rounded to bf16, merged in fp32"
+            : "fp32");
         table.AddRow("wall time", $"{Time(report.WallTiming, report.WallTime)} (ring {Time(report.RingTiming, report.RingTime)})");
         table.AddRow("work", $"{Units.Count(report.RingFlops)} FLOPs, {Units.Fixed(report.RingFlops / System.Math.Max(report.RingTime.TotalSeconds, 1e-9) / 1e9, 1)} GFLOP/s over the ring time");
         table.AddRow("hand-offs", $"{report.HandOffs} ({Units.Fixed((double)report.HandOffs / System.Math.Max(1, settings.Devices), 0)} per device; P−1 = {settings.Devices - 1})");
@@ -55,7 +60,7 @@ public static class RunReportView
         ? Units.Seconds(time.TotalSeconds)
         : $"{Units.Seconds(timing.Median.TotalSeconds)} ({Units.Seconds(timing.Min.TotalSeconds)}–{Units.Seconds(timing.Max.TotalSeconds)}, median of {timing.Runs})";
 
-    private static Table Accuracy(JobReport report)
+    private static Table Accuracy(JobReport report, Math.PartialPrecision precision)
     {
         var verification = report.Verification;
         var result = verification?.Result;
@@ -82,8 +87,42 @@ public static class RunReportView
             Units.Fixed(result.Error.CosineSimilarity, 7),
             Units.Error(result.LseMaxAbsError),
             worst,
-            report.Exact ? $"[green]exact (≤ {Tolerance:0e+0} relative, no row > {VerificationResult.RowTolerance:0e+0})[/]"
-                : $"[red]NOT exact (> {Tolerance:0e+0} relative, or a row > {VerificationResult.RowTolerance:0e+0})[/]");
+            Verdict(Verdicts.OutputExact(report, precision), $"{Verdicts.Output(precision):0e+0} relative", $"{Verdicts.Row(precision):0e+0}", precision));
+        return table;
+    }
+
+    private static string Verdict(bool exact, string tolerance, string rowTolerance, Math.PartialPrecision precision)
+    {
+        var type = precision == Math.PartialPrecision.Bf16 ? ", bf16 tolerance" : string.Empty;
+        return exact ? $"[green]exact (≤ {tolerance}, no row > {rowTolerance}{type})[/]"
+            : $"[red]NOT exact (> {tolerance}, or a row > {rowTolerance}{type})[/]";
+    }
+
+    /// <summary>dQ, dK and dV against the float64 reference, one row each.</summary>
+    private static Table Gradients(GradientVerification verification)
+    {
+        var title = $"gradients against the {verification.Reference} ({verification.Reason}), {Units.Seconds(verification.Time.TotalSeconds)}";
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
+        table.AddColumns("gradient", "rows checked", "max abs error", "relative error", "cosine", "verdict");
+        if (verification.Errors is not { } errors)
+        {
+            table.AddRow("dQ, dK, dV", "0", "–", "–", "–", "[yellow]not verified (--verify none)[/]");
+            return table;
+        }
+
+        var type = verification.Precision == Math.PartialPrecision.Bf16 ? ", bf16 tolerance" : string.Empty;
+        foreach (var (name, error, rows) in new[] { ("dQ", errors.Queries, errors.QueryRowsChecked), ("dK", errors.Keys, errors.KeyRowsChecked), ("dV", errors.Values, errors.KeyRowsChecked) })
+        {
+            var exact = Verdicts.GradientExact(error, verification.Precision);
+            table.AddRow(
+                name,
+                Units.Count(rows),
+                Units.Error(error.MaxAbsError),
+                Units.Error(error.RelativeError),
+                Units.Fixed(error.CosineSimilarity, 7),
+                exact ? $"[green]exact (≤ {verification.Tolerance:0e+0} relative{type})[/]" : $"[red]NOT exact (> {verification.Tolerance:0e+0} relative{type})[/]");
+        }
+
         return table;
     }
 

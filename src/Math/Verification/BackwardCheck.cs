@@ -28,13 +28,19 @@ public static class BackwardCheck
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(actual);
-        var (dQ, dK, dV) = ReferenceBackward.Compute(input, outputGradient, options);
-        var shape = input.Shape;
+        return Compare(input.Shape, ReferenceBackward.Compute(input, outputGradient, options), actual);
+    }
+
+    /// <summary>Every element of <paramref name="actual"/> against an oracle computed once (<see cref="ReferenceBackward.Compute"/>), e.g. for many trials.</summary>
+    public static GradientErrors Compare(AttentionShape shape, (double[] Queries, double[] Keys, double[] Values) reference, AttentionGradients actual)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(actual);
         return new GradientErrors(
             "dense",
-            ErrorMetrics.Compare(actual.Queries, dQ),
-            ErrorMetrics.Compare(actual.Keys, dK),
-            ErrorMetrics.Compare(actual.Values, dV),
+            ErrorMetrics.Compare(actual.Queries, reference.Queries),
+            ErrorMetrics.Compare(actual.Keys, reference.Keys),
+            ErrorMetrics.Compare(actual.Values, reference.Values),
             (long)shape.Batch * shape.Heads * shape.SeqLen,
             (long)shape.Batch * shape.KvHeads * shape.SeqLen);
     }
