@@ -185,7 +185,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
 
     /// <summary>
     /// How a backward trial's gradients are checked: against the dense float64 oracle computed once when affordable, else
-    /// the sampled float64 reference (<see cref="VerifyMode.DefaultRows"/> rows) per trial; null for a forward-only job.
+    /// the sampled float64 reference (<see cref="GradientReport.DefaultRows"/> rows) per trial; null for a forward-only job.
     /// </summary>
     private static (string Reference, Func<AttentionGradients, GradientErrors> Check)? GradientCheckFor(AttentionInput input, RingJobSettings job, int threads)
     {
@@ -201,8 +201,8 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             return ("dense float64 oracle", actual => BackwardCheck.Compare(input.Shape, oracle, actual));
         }
 
-        return ($"sampled float64 reference ({VerifyMode.DefaultRows} rows)",
-            actual => BackwardCheck.Sampled(input, options, backward.OutputGradient, actual, VerifyMode.DefaultRows, job.PatternSeed, threads));
+        return ($"sampled float64 reference ({GradientReport.DefaultRows} rows)",
+            actual => BackwardCheck.Sampled(input, options, backward.OutputGradient, actual, GradientReport.DefaultRows, job.PatternSeed, threads));
     }
 
     private static async Task<ExperimentTrial> Trial(

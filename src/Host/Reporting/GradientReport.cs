@@ -22,9 +22,15 @@ public sealed record GradientVerification(string Reference, string Reason, Parti
 public static class GradientReport
 {
     /// <summary>
+    /// Query and key rows the sampled reference checks by default: a key row costs H/Hkv times a query row (every query head
+    /// of its group, every query), so fewer than the forward's 4096 keep the check within seconds at N = 4096.
+    /// </summary>
+    public const int DefaultRows = 1024;
+
+    /// <summary>
     /// <c>none</c>: nothing; <c>rows:K</c>: <see cref="BackwardCheck.Sampled"/> with K query and K key rows; <c>full</c> and the
     /// default: the dense oracle <see cref="ReferenceBackward"/> when affordable (<see cref="BackwardCheck.DenseAffordable"/>),
-    /// else the sampled reference on every row (<c>full</c>) or on <see cref="VerifyMode.DefaultRows"/> rows (the default).
+    /// else the sampled reference on every row (<c>full</c>) or on <see cref="DefaultRows"/> rows (the default).
     /// </summary>
     public static GradientVerification Verify(AttentionInput input, RingJobSettings job, RingResult ring, VerifyMode? mode, int threads)
     {
@@ -58,7 +64,7 @@ public static class GradientReport
         }
         else
         {
-            var count = mode is { Kind: VerifyKind.Full } ? shape.Batch * shape.Heads * shape.SeqLen : VerifyMode.DefaultRows;
+            var count = mode is { Kind: VerifyKind.Full } ? shape.Batch * shape.Heads * shape.SeqLen : DefaultRows;
             errors = BackwardCheck.Sampled(input, options, outputGradient, gradients, count, job.PatternSeed, threads);
             reference = $"sampled float64, {count} query and key rows";
             reason = $"dense oracle unaffordable (B·H·N²·d > {BackwardCheck.DenseBudget:N0}){(mode is null ? ", default" : ", --verify full: every row")}";
