@@ -216,8 +216,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             GradientErrors? gradients = null;
             if (checkGradients is not null)
             {
-                var computed = result.Gradients ?? throw new CommandFailedException(
-                    $"ring job {result.JobId} returned no gradients: this build's device actors do not run the backward pass", UserError.FailedExitCode);
+                var computed = GradientReport.RequireGradients(job, result)!;
                 gradients = checkGradients(computed);
             }
 

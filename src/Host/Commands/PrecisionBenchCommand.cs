@@ -129,8 +129,7 @@ public sealed class PrecisionBenchCommand(IAnsiConsole console) : AsyncCommand<P
                         Backward = new BackwardPass(outputGradient),
                     };
                     var ring = await RingRunner.RunAsync(system, input, job.Validate(shape), null, cancellationToken);
-                    var gradients = ring.Gradients ?? throw new CommandFailedException(
-                        $"ring job {ring.JobId} returned no gradients: this build's device actors do not run the backward pass", UserError.FailedExitCode);
+                    var gradients = GradientReport.RequireGradients(job, ring)!;
                     cells[precision] = new Cell(
                         ErrorMetrics.Compare(ring.Output, output),
                         ErrorMetrics.Compare(gradients.Queries, oracle.Queries),

@@ -415,6 +415,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         {
             console.MarkupLine($"running the {Markup.Escape(title)} …");
             var ring = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+            GradientReport.RequireGradients(job, ring);
             var stages = new Progress<string>(stage => console.MarkupLine($"… {Markup.Escape(stage)}"));
             var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
             ((IProgress<string>)stages).Report("gradients against the float64 reference");
@@ -429,6 +430,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 var ringTask = context.AddTask($"ring: {Markup.Escape(title)}", maxValue: 1);
                 var ringProgress = new Progress<RingProgress>(p => ringTask.Value = p.Fraction);
                 var ring = await RingRunner.RunAsync(system, input, job, ringProgress, cancellationToken);
+                GradientReport.RequireGradients(job, ring);
                 ringTask.Value = 1;
                 var stagesTotal = 3 + baselines.Baselines.Count + (baselines.MeasureScaling ? 1 : 0);
                 var baselineTask = context.AddTask("baselines", maxValue: stagesTotal);

@@ -32,6 +32,18 @@ public static class GradientReport
     /// default: the dense oracle <see cref="ReferenceBackward"/> when affordable (<see cref="BackwardCheck.DenseAffordable"/>),
     /// else the sampled reference on every row (<c>full</c>) or on <see cref="DefaultRows"/> rows (the default).
     /// </summary>
+    /// <summary>
+    /// The gradients of a backward job (null for a forward-only one). A backward job whose result has none fails in one line
+    /// (exit 1) as soon as the ring returns, rather than after the report's timed runs: the device actors did not run it.
+    /// </summary>
+    public static AttentionGradients? RequireGradients(RingJobSettings job, RingResult ring)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(ring);
+        return job.Backward is null ? ring.Gradients : ring.Gradients ?? throw new CommandFailedException(
+            $"ring job {ring.JobId} returned no gradients: this build's device actors do not run the backward pass", UserError.FailedExitCode);
+    }
+
     public static GradientVerification Verify(AttentionInput input, RingJobSettings job, RingResult ring, VerifyMode? mode, int threads)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -39,9 +51,7 @@ public static class GradientReport
         ArgumentNullException.ThrowIfNull(ring);
         var outputGradient = job.Backward?.OutputGradient ?? throw new ArgumentException("the job ran no backward pass", nameof(job));
 
-        // Until the device actors run the backward pass a ring job returns no gradients: say so rather than report nothing.
-        var gradients = ring.Gradients ?? throw new CommandFailedException(
-            $"ring job {ring.JobId} returned no gradients: this build's device actors do not run the backward pass", UserError.FailedExitCode);
+        var gradients = RequireGradients(job, ring)!;
         if (mode is { Kind: VerifyKind.None })
         {
             return new GradientVerification("none", "--verify none", job.PartialPrecision, null, TimeSpan.Zero);
