@@ -110,6 +110,19 @@ public sealed class BackwardRunSpec : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("--devices must be a list of ring sizes ≥ 1 such as 2,4,8, got '2,x'", "bench", "precision", "--devices", "2,x")]
+    [InlineData("--devices 64 exceeds --seq 32", "bench", "precision", "--seq", "32", "--devices", "2,64")]
+    [InlineData("--causal and --no-causal contradict each other", "bench", "precision", "--causal", "--no-causal")]
+    [InlineData("--grad-out needs --backward", "experiment", "--fault", "drop:0.1", "--grad-out", "do.npy")]
+    [InlineData("--partial-dtype must be fp32 or bf16, got 'int8'", "experiment", "--fault", "drop:0.1", "--backward", "--partial-dtype", "int8")]
+    public void Bad_bench_precision_and_experiment_backward_options_must_give_one_line_and_exit_code_2(string expected, params string[] args)
+    {
+        var (exitCode, output, errors) = CommandLine.Run(args);
+        Assert.True(exitCode == 2, $"exit {exitCode}\n{output}\n{errors}");
+        Assert.Contains(expected, Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Bf16_partials_must_err_more_than_fp32_and_stay_within_the_bf16_tolerance()
     {
