@@ -28,6 +28,8 @@ public static class DeviceSetupFactory
             Faults = plan,
             Trial = job.Settings.Trial,
             Epoch = epoch,
+            PartialPrecision = job.Settings.PartialPrecision,
+            Backward = job.Settings.Backward is not null,
         };
     }
 

@@ -103,7 +103,7 @@ public sealed record RingJobSettings(
         // A pattern built for another length (a random table, a block layout) or other heads (top-k) cannot run on this input.
         Pattern?.Validate(shape);
 
-        Faults?.ValidateFor(Devices, cluster: Placement is not null);
+        Faults?.ValidateFor(Devices, cluster: Placement is not null, backward: Backward is not null);
         if (Placement is { } placement)
         {
             if (placement.Devices != Devices)
@@ -123,6 +123,11 @@ public sealed record RingJobSettings(
         }
         VirtualTime?.Validate();
         Backward?.Validate(shape);
+        if (Backward is not null && VirtualTime is not null)
+        {
+            throw new ArgumentException("the backward pass runs on the wall clock only, not in virtual time", nameof(Backward));
+        }
+
         if (!Enum.IsDefined(PartialPrecision))
         {
             throw new ArgumentException($"unknown partial precision {PartialPrecision}", nameof(PartialPrecision));

@@ -43,6 +43,15 @@ public sealed record RingResult(
     /// </summary>
     public AttentionGradients? Gradients { get; init; }
 
+    /// <summary>Statistics of device 0..P−1 in the backward pass (FLOPs 10·d per pair); null for a forward-only job.</summary>
+    public IReadOnlyList<DeviceStats>? BackwardDevices { get; init; }
+
+    /// <summary>From the backward ring's start (every forward result in) to the last device's gradients; zero for a forward-only job.</summary>
+    public TimeSpan BackwardRingTime { get; init; }
+
+    /// <summary>The backward ring's wall-clock timeline, from the backward's start; null for a forward-only job.</summary>
+    public RingTimeline? BackwardTimeline { get; init; }
+
     /// <summary>The node each device ran on (its actor system's address), device by device.</summary>
     public IReadOnlyList<string>? Placement { get; init; }
 

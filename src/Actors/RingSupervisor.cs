@@ -8,6 +8,7 @@ using RingActors.Actors.Faults;
 using RingActors.Actors.Protocol;
 using RingActors.Actors.Serialization;
 using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.GradientProtocol;
 using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors;
@@ -36,6 +37,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly FaultPlan? _plan;
     private readonly ChunkCollector _collector;
+    private readonly GradientCollector _gradients;
+    private RingPass _pass = RingPass.Forward;
+    private long _backwardStartedAt;
+    private float[][] _outputGradients = [];
     private readonly RecoveryPolicy _recovery;
     private readonly NodeFaultSchedule _nodeFaults;
     private readonly FaultLedger? _ledger;
@@ -65,8 +70,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _progress = progress;
         _senders = new JobSenders(cancellation);
         var devices = job.Settings.Devices;
-        _plan = job.Settings.Faults?.ForTrial(job.Settings.Trial, devices);
+        _plan = job.Settings.Faults?.ForTrial(job.Settings.Trial, devices, job.Settings.Backward is null ? devices : 2 * devices);
         _collector = new ChunkCollector(devices);
+        _gradients = new GradientCollector(devices);
         _recovery = new RecoveryPolicy(_plan, devices);
         _nodeFaults = new NodeFaultSchedule(_plan);
         _ledger = _plan is null ? null : new FaultLedger(_plan, job.Settings.Trial);
@@ -143,13 +149,14 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<IRingMessage>(m => IsDeviceEvent(m) && !_senders.IsDevice(Sender), m => Drop(m, "only this job's devices send this"));
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
-            if (_collector.BlockMerged(m.Device))
+            if (m.Pass == RingPass.Forward ? _collector.BlockMerged(m.Device) : _gradients.BlockComputed(m.Device))
             {
                 InjectNodeFaults(m.Device);
                 ReportProgress();
             }
         });
         Receive<ChunkCompleted>(m => m.JobId == _job.JobId, OnChunkCompleted);
+        Receive<GradientsCompleted>(m => m.JobId == _job.JobId, OnGradientsCompleted);
         Receive<BlockRefused>(m => m.JobId == _job.JobId, m =>
             Fail($"device {m.Device} refused the block of device {m.Origin} for step {m.Step}: {m.Reason}"));
         Receive<Terminated>(t =>
@@ -175,7 +182,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<LinkFailed>(m => m.JobId == _job.JobId, m =>
         {
             // A link that gave up on a receiver whose node is down is no failure: the re-created receiver resumes the link.
-            if (_placement is null || !_down.Contains(_placement[(m.Link + 1) % Devices]))
+            // Step P marks a backward contribution, whose receiver is the home it names (Origin), not the successor.
+            var receiver = m.Step >= Devices ? m.Origin : (m.Link + 1) % Devices;
+            if (_placement is null || (uint)receiver >= (uint)Devices || !_down.Contains(_placement[receiver]))
             {
                 Fail(m.Reason);
             }
@@ -188,7 +197,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             }
         });
         Receive<DeadlineExceeded>(_ => Fail(
-            $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
+            (_pass == RingPass.Forward
+                ? $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
+                : $"not finished after {_job.Deadline}: backward: {_gradients.BlocksDone} of {Devices * Devices} blocks computed; devices still running: {_gradients.StillRunning()}")
             + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)));
         Receive<CancelJob>(m =>
         {
@@ -353,7 +364,70 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Every result of the pass is in (and, under a fault plan, flushed): the backward starts, or the job ends.</summary>
     private void Finish()
+    {
+        if (_job.Settings.Backward is not null && _pass == RingPass.Forward)
+        {
+            StartBackward();
+            return;
+        }
+
+        FinishJob();
+    }
+
+    /// <summary>
+    /// Every forward result is in: each device's output and lse are the global ones, so the backward can start. Each device
+    /// gets dO of its chunk and where every home is (the current incarnation of each device); its Q, O, lse and own block it kept.
+    /// </summary>
+    private void StartBackward()
+    {
+        _pass = RingPass.Backward;
+        _flushesPending = -1;
+        _backwardStartedAt = Now;
+        var homes = _current.ToArray();
+        var epochs = Enumerable.Range(0, Devices).Select(_recovery.EpochOf).ToArray();
+        _outputGradients = new float[Devices][];
+        var gradientInput = new Math.AttentionInput(_job.Input.Shape, _job.Settings.Backward!.OutputGradient, _job.Input.K, _job.Input.V);
+        for (var r = 0; r < Devices; r++)
+        {
+            _outputGradients[r] = _layout!.QueryChunkOf(gradientInput, r).Data;
+            _networkBytes += RingWire.Tell(Context.System, _current[r], new StartBackward(_job.JobId, _outputGradients[r], homes, epochs), Self);
+        }
+
+        ReportProgress();
+    }
+
+    private void OnGradientsCompleted(GradientsCompleted m)
+    {
+        if (RingWire.IsRemote(Sender) && Context.System.Serialization.FindSerializerFor(m) is RingMessageSerializer serializer)
+        {
+            var bytes = serializer.FrameSize(m);
+            m = m with { Stats = m.Stats with { NetworkBytesToSupervisor = m.Stats.NetworkBytesToSupervisor + bytes, NetworkBytesSent = m.Stats.NetworkBytesSent + bytes } };
+        }
+
+        var shape = _job.Input.Shape;
+        var rows = _layout!.Count(m.Device);
+        var fits = m.QueryGradient.Length == (long)shape.Batch * shape.Heads * rows * shape.HeadDim
+            && m.KeyGradient.Length == (long)shape.Batch * shape.KvHeads * rows * shape.HeadDim && m.ValueGradient.Length == m.KeyGradient.Length;
+        if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !fits || !_gradients.Finished(m))
+        {
+            _log.Warning("Ring job {0}: gradients for device {1} from {2} were not taken", _job.JobId, m.Device, Sender.Path);
+            return;
+        }
+
+        NoteRecovered(m.Device, m.Stats);
+        ReportProgress();
+        if (_gradients.AllIn)
+        {
+            FinishAfterFaults();
+        }
+    }
+
+    /// <summary>Whether device <paramref name="r"/> has nothing left to do in the current pass (its result is in).</summary>
+    private bool Finished(int r) => _pass == RingPass.Forward ? _collector.HasResult(r) : _gradients.HasResult(r);
+
+    private void FinishJob()
     {
         var ringEnded = Now;
         var shape = _job.Input.Shape;
@@ -394,23 +468,48 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _ledger.Restarts = _recovery.Restarts;
         }
 
+        var forwardEnded = _job.Settings.Backward is null ? ringEnded : _backwardStartedAt;
         var ring = new RingResult(
             _job.JobId, shape, _job.Settings, output, lse, stats,
-            Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, ringEnded))
+            Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, forwardEnded))
         {
+            Gradients = _job.Settings.Backward is null ? null : AssembleGradients(),
+            BackwardDevices = _job.Settings.Backward is null ? null : _gradients.Stats,
+            BackwardRingTime = _job.Settings.Backward is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_backwardStartedAt, ringEnded),
+            BackwardTimeline = _job.Settings.Backward is null || _gradients.Results.Any(g => g.MeasuredTimeline is null)
+                ? null
+                : RingTimelines.Assemble([.. _gradients.Results.Select(g => g.MeasuredTimeline!)], MeasuredDeviceClock.Seconds(_backwardStartedAt)),
             Faults = _ledger?.Report(_ringStartedAt),
             VirtualTimeline = RingTimelines.Virtual(results, _job.Settings.VirtualTime),
             MeasuredTimeline = RingTimelines.Measured(results, _ringStartedAt),
             Placement = _placement?.Describe(),
             SupervisorNetworkBytes = _networkBytes,
-            NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent),
+            NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent) + (_job.Settings.Backward is null ? 0 : _gradients.Stats.Sum(s => s.NetworkBytesSent)),
         };
         Reply(new JobCompleted(ring));
     }
 
+    /// <summary>dQ, dK and dV of every device's chunk and block put back in the original token order.</summary>
+    private Math.AttentionGradients AssembleGradients()
+    {
+        var shape = _job.Input.Shape;
+        var layout = _layout!;
+        var queries = new float[shape.QueryLength];
+        var keys = new float[shape.KeyValueLength];
+        var values = new float[shape.KeyValueLength];
+        foreach (var g in _gradients.Results)
+        {
+            layout.Scatter(g.QueryGradient, g.Device, shape.Batch * shape.Heads, shape.HeadDim, queries);
+            layout.Scatter(g.KeyGradient, g.Device, shape.Batch * shape.KvHeads, shape.HeadDim, keys);
+            layout.Scatter(g.ValueGradient, g.Device, shape.Batch * shape.KvHeads, shape.HeadDim, values);
+        }
+
+        return new Math.AttentionGradients(queries, keys, values);
+    }
+
     private void OnDeviceStopped(IActorRef device)
     {
-        if (!_devices.Remove(device, out var r) || _collector.HasResult(r) || !_current[r].Equals(device))
+        if (!_devices.Remove(device, out var r) || Finished(r) || !_current[r].Equals(device))
         {
             return;
         }
@@ -440,21 +539,55 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
                 _losses[r].CrashedAt = Now;
                 var device = Spawn(r, recreate.Epoch, recreate.Node);
-                _collector.Restarted(r);
                 var topology = new RingTopology(Devices);
                 var chunk = _layout!.QueryChunkOf(_job.Input, r, ChunkBufferPool.Shared);
                 var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s), ChunkBufferPool.Shared)).ToList();
                 _pooledChunks.Add(chunk);
                 _pooledBlocks.AddRange(blocks);
-                _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
-                    _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                if (_pass == RingPass.Backward)
+                {
+                    RecoverBackward(r, recreate.Epoch, device, chunk, blocks);
+                }
+                else
+                {
+                    _collector.Restarted(r);
+                    _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
+                        _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                }
+
                 _log.Warning("Ring job {0}: {1}; re-created as epoch {2}{3}", _job.JobId, cause, recreate.Epoch, recreate.Node is null ? string.Empty : $" on {recreate.Node}");
                 return;
         }
     }
 
+    /// <summary>
+    /// Device <paramref name="r"/> was re-created during the backward as <paramref name="device"/>: it gets its chunk, dO, its
+    /// forward output and lse (which we hold) and every block, and recomputes dQ and all its contributions. Its own block's
+    /// sums died with it: every other device is asked to compute its contribution to that block again and send it to the new
+    /// incarnation, which sums one per contributor (so a contribution the old one had, or one still on its way, counts once).
+    /// </summary>
+    private void RecoverBackward(int r, int epoch, IActorRef device, Math.QueryChunk chunk, IReadOnlyList<Math.KeyValueBlock> blocks)
+    {
+        _gradients.Restarted(r);
+        var topology = new RingTopology(Devices);
+        var forward = _collector.ResultOf(r)!;
+        var epochs = Enumerable.Range(0, Devices).Select(_recovery.EpochOf).ToArray();
+        _networkBytes += RingWire.Tell(Context.System, device, new RecoverBackward(
+            _job.JobId, chunk.Data, chunk.Positions, _outputGradients[r], forward.Output, forward.Lse, blocks, _current.ToArray(), epochs,
+            _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+        for (var other = 0; other < Devices; other++)
+        {
+            if (other != r)
+            {
+                _networkBytes += RingWire.Tell(Context.System, _current[other], new RecomputeContribution(_job.JobId, r, epoch, device, blocks[0]), Self);
+            }
+        }
+    }
+
     /// <summary>A re-created device finished: its crash is recovered; record what it cost.</summary>
-    private void NoteRecovered(int r)
+    private void NoteRecovered(int r) => NoteRecovered(r, _collector.ResultOf(r)!.Stats);
+
+    private void NoteRecovered(int r, DeviceStats stats)
     {
         var loss = _losses[r];
         if (_ledger is null || loss.CrashedAt == 0)
@@ -462,7 +595,6 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
-        var stats = _collector.ResultOf(r)!.Stats;
         _ledger.PairsRecomputed += stats.PairsComputed;
         var kill = loss.Cause ?? _plan!.Faults.OfType<FaultSpec.KillDevice>().FirstOrDefault(k => k.Device == r)?.ToString() ?? $"crash of device {r}";
         _ledger.Add(new FaultEvent(
@@ -485,13 +617,14 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
-        foreach (var due in _nodeFaults.Due(r, _collector.BlocksDoneBy(r), _placement))
+        // Steps count on through the backward: a node fault at step P + s strikes at the backward's step s.
+        foreach (var due in _nodeFaults.Due(r, _collector.BlocksDoneBy(r) + _gradients.BlocksDoneBy(r), _placement))
         {
             if (due.Fault is FaultSpec.CrashNode)
             {
                 _down.Add(due.Node);
                 var now = Now;
-                foreach (var d in _placement.DevicesOn(due.Node).Where(d => !_collector.HasResult(d)))
+                foreach (var d in _placement.DevicesOn(due.Node).Where(d => !Finished(d)))
                 {
                     _losses[d].KilledAt = now;
                     _losses[d].Cause = due.Fault.ToString();
@@ -523,7 +656,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
         _lostNodes.Add(node);
         _down.Add(node);
-        var lost = _devices.Where(d => _placement[d.Value].Equals(node) && !_collector.HasResult(d.Value)).ToList();
+        var lost = _devices.Where(d => _placement[d.Value].Equals(node) && !Finished(d.Value)).ToList();
         _log.Warning("Ring job {0}: device node {1} {2}; {3} unfinished device(s) there", _job.JobId, node, how, lost.Count);
         foreach (var (device, r) in lost)
         {
@@ -541,7 +674,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     /// <summary>The messages only a device of this job sends.</summary>
     private static bool IsDeviceEvent(IRingMessage message) =>
-        message is BlockComputed or ChunkCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled;
+        message is BlockComputed or ChunkCompleted or GradientsCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled;
 
     /// <summary>Logs a message this supervisor does not take from its sender, once per kind and sender, and drops it.</summary>
     private void Drop(IRingMessage message, string why)

@@ -11,7 +11,7 @@ namespace RingActors.Actors.Devices;
 /// </summary>
 public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeeded
 {
-    internal ComputeTicket(int device, int step, int origin, QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into, long issuedAt)
+    internal ComputeTicket(int device, int step, int origin, QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention? into, long issuedAt)
     {
         Device = device;
         Step = step;
@@ -38,7 +38,20 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
 
     public AttentionOptions Options { get; }
 
-    public PartialAttention Into { get; }
+    /// <summary>The forward's running partial the block is merged into; null in the backward.</summary>
+    public PartialAttention? Into { get; }
+
+    /// <summary>The type the block's partial output or gradient contributions are kept in before their fp32 merge.</summary>
+    internal PartialPrecision Precision { get; init; }
+
+    /// <summary>The backward's rows (Q, dO, lse, D); null in the forward.</summary>
+    internal BackwardRows? Rows { get; init; }
+
+    /// <summary>The backward's dQ the block's contribution is added to (a scratch array for a contribution-only ticket).</summary>
+    internal float[]? QueryGradient { get; init; }
+
+    /// <summary>A backward ticket that only recomputes the block's contribution for a re-created home (its dQ is scratch).</summary>
+    internal bool ContributionOnly { get; init; }
 
     /// <summary>Stopwatch timestamp at which the device issued the ticket.</summary>
     public long IssuedAt { get; }
@@ -64,7 +77,12 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
 
         if (BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions))
         {
-            return new ComputeOutcome(Step, Origin, true, new BlockWork(0, 0, 0, Heads.HeadDim), IssuedAt, started, Stopwatch.GetTimestamp(), CountsExactFlops ? 0 : null);
+            // A skipped pair of the backward still has a contribution for the block's home: zero, sent as empty arrays.
+            return new ComputeOutcome(Step, Origin, true, new BlockWork(0, 0, 0, Heads.HeadDim), IssuedAt, started, Stopwatch.GetTimestamp(), CountsExactFlops ? 0 : null)
+            {
+                Gradients = Rows is null ? null : new KeyValueGradients([], []),
+                ContributionOnly = ContributionOnly,
+            };
         }
 
         if (Phantom)
@@ -74,7 +92,15 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
             return new ComputeOutcome(Step, Origin, false, phantomWork, IssuedAt, started, Stopwatch.GetTimestamp(), phantomWork.Flops);
         }
 
-        var work = BlockwiseAttention.Accumulate(Queries, Block, Heads, Options, Into);
+        if (Rows is not null)
+        {
+            // The backward (ANCHORS.md §7): dQ accumulates here, the block's dK/dV contribution goes to the block's home.
+            var gradients = KeyValueGradients.Zero(Heads, Block.Tokens);
+            var backward = BlockPartials.AccumulateBackward(Rows, Block, Heads, Options, QueryGradient!, gradients, Precision);
+            return new ComputeOutcome(Step, Origin, false, backward, IssuedAt, started, Stopwatch.GetTimestamp()) { Gradients = gradients, ContributionOnly = ContributionOnly };
+        }
+
+        var work = BlockPartials.AccumulateForward(Queries, Block, Heads, Options, Into!, Precision);
         var finished = Stopwatch.GetTimestamp();
         double? exact = CountsExactFlops ? PairCounting.Flops(Options, Heads, Queries.Positions, Block.Positions) : null;
         return new ComputeOutcome(Step, Origin, false, work, IssuedAt, started, finished, exact);
@@ -86,4 +112,11 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
 /// is the FLOPs of the pairs the mask allows (see <see cref="PairCounting"/>) when the job runs in virtual time, else null.
 /// </summary>
 public sealed record ComputeOutcome(int Step, int Origin, bool Skipped, BlockWork Work, long IssuedAt, long StartedAt, long FinishedAt, double? ExactFlops = null)
-    : Akka.Actor.INoSerializationVerificationNeeded;
+    : Akka.Actor.INoSerializationVerificationNeeded
+{
+    /// <summary>The backward only: the block's dK/dV contribution for its home (empty arrays when the pair was skipped).</summary>
+    public KeyValueGradients? Gradients { get; init; }
+
+    /// <summary>A contribution-only ticket's outcome (recomputed for a re-created home): not a step of the ring.</summary>
+    public bool ContributionOnly { get; init; }
+}

@@ -6,6 +6,7 @@ using RingActors.Actors.Protocol;
 using RingActors.Actors.Serialization;
 using RingActors.Math;
 using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.GradientProtocol;
 using static RingActors.Actors.Protocol.LinkProtocol;
 using static RingActors.Actors.Protocol.RingProtocol;
 
@@ -31,7 +32,14 @@ namespace RingActors.Actors.Devices;
 /// the partial result is owned by the worker while a ticket is out and by this actor otherwise (one ticket at a time).
 /// </para>
 /// A device re-created after a crash is this actor too, started by <see cref="RecoverChunk"/> instead of
-/// <see cref="AssignChunk"/> (see <see cref="DeviceState.Recovering"/>). The decisions (order, duplicates, credits,
+/// <see cref="AssignChunk"/> (see <see cref="DeviceState.Recovering"/>), or by <see cref="RecoverBackward"/> during the backward.
+/// <para>
+/// The backward pass (<see cref="StartBackward"/>, once every forward result is in) is the same actor running the ring a
+/// second time: a fresh <see cref="DeviceState"/> in backward mode over the same links (every message names its
+/// <see cref="RingPass"/>; one of the backward that arrives before this device starts it is stashed), whose steps add to the
+/// chunk's dQ and produce each block's dK/dV contribution. A contribution goes straight to the block's home device
+/// (<see cref="ContributionOutbox"/>), which sums one per contributor (<see cref="GradientHome"/>).
+/// </para> The decisions (order, duplicates, credits,
 /// retransmissions, statistics) live in <see cref="DeviceState"/>, <see cref="OutboundLink"/> and <see cref="LinkInbox"/>;
 /// this actor only moves messages.
 /// </summary>
@@ -58,6 +66,18 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private long _bytesToSupervisor;
     private long _deliveries;
     private int _handOffsAtProbe = -1;
+    private RingPass _pass = RingPass.Forward;
+    private QueryChunk? _queries;
+    private KeyValueBlock? _ownBlock;
+    private GradientHome? _home;
+    private ContributionOutbox? _outbox;
+    private IActorRef[] _homes = [];
+    private readonly Queue<RecomputeContribution> _recomputes = new();
+    private bool _recomputeOut;
+    private bool _gradientsReported;
+    private int _recomputed;
+    private long _bytesToPeers;
+    private long _contributionDeliveries;
 
     public DeviceActor(DeviceSetup setup)
     {
@@ -110,6 +130,17 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Drop(m, "a chunk is taken only from the supervisor it names, this device's parent");
             }
         });
+        Receive<RecoverBackward>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (DeviceSenders.TakesChunk(Sender, m.Supervisor, Context.Parent.Path))
+            {
+                RecoverBackwardPass(m);
+            }
+            else
+            {
+                Drop(m, "a chunk is taken only from the supervisor it names, this device's parent");
+            }
+        });
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
         Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
         ReceiveAny(_ => Stash.Stash());
@@ -141,6 +172,42 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
+
+        // The backward's messages may reach a device still finishing its forward (or waiting for its StartBackward): they wait.
+        Receive<IRingMessage>(m => _pass == RingPass.Forward && IsBackwardMessage(m), _ => Stash.Stash());
+        Receive<StartBackward>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromSupervisor(m))
+            {
+                StartBackwardPass(m);
+            }
+        });
+        Receive<Contribution>(m => m.JobId == _setup.JobId, OnContribution);
+        Receive<ContributionAck>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (_senders.IsPeer(Sender) || Drop(m, "only a device of the job acknowledges contributions"))
+            {
+                _outbox?.OnAck(m);
+                Pump();
+            }
+        });
+        Receive<RecomputeContribution>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromSupervisor(m))
+            {
+                OnRecompute(m);
+            }
+        });
+        Receive<ContributionTimeout>(m =>
+        {
+            _outbox?.OnAckTimeout(m.Sequence);
+            Pump();
+        });
+        Receive<DeliverContribution>(m => TransmitContribution(m.Contribution));
+        // Late messages of the forward once the backward runs (a retransmitted frame's second copy, a probe's answer).
+        Receive<GrantCredit>(m => m.Pass != _pass, m => _log.Debug("Device {0}: a credit of the {1} pass dropped during the {2}", _setup.Device, m.Pass, _pass));
+        Receive<LinkHello>(m => m.Pass != _pass, m => _log.Debug("Device {0}: a hello of the {1} pass dropped during the {2}", _setup.Device, m.Pass, _pass));
+        Receive<LinkResume>(m => m.Pass != _pass, m => _log.Debug("Device {0}: a resume of the {1} pass dropped during the {2}", _setup.Device, m.Pass, _pass));
         // A bare block (a job without a fault plan) comes from the predecessor; one of another job is refused to whoever sent it.
         Receive<AcceptBlock>(m =>
         {
@@ -252,7 +319,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
     private void Load(AssignChunk chunk)
     {
-        _state = new DeviceState(_setup, new QueryChunk(chunk.Queries, chunk.QueryPositions), new KeyValueBlock(chunk.Keys, chunk.Values, chunk.KeyPositions));
+        _queries = new QueryChunk(chunk.Queries, chunk.QueryPositions);
+        _ownBlock = new KeyValueBlock(chunk.Keys, chunk.Values, chunk.KeyPositions);
+        _state = new DeviceState(_setup, _queries, _ownBlock);
         Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
         Become(Ready);
         Stash.UnstashAll();
@@ -266,7 +335,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private void Recover(RecoverChunk chunk)
     {
         var now = Now;
-        _state = DeviceState.Recovering(_setup, new QueryChunk(chunk.Queries, chunk.QueryPositions), chunk.Blocks, now);
+        _queries = new QueryChunk(chunk.Queries, chunk.QueryPositions);
+        _ownBlock = chunk.Blocks[0];
+        _state = DeviceState.Recovering(_setup, _queries, chunk.Blocks, now);
         Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
         if (_setup.Devices > 1)
         {
@@ -276,6 +347,120 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         }
 
         Begin(now);
+    }
+
+    /// <summary>
+    /// The forward is complete on every device: this device's output and lse are the global ones for its rows, so the backward
+    /// can recompute every tile's probabilities exactly. The same ring starts again in backward mode, own block first.
+    /// </summary>
+    private void StartBackwardPass(StartBackward start)
+    {
+        if (_pass == RingPass.Backward)
+        {
+            return;
+        }
+
+        var forward = State.Result();
+        var heads = _setup.Heads;
+        var rows = BackwardRows.Create(_queries!, start.OutputGradient, new PartialAttention(heads.Batch, heads.Heads, _queries!.Tokens, heads.HeadDim, forward.Output, forward.Lse));
+        var now = Now;
+        EnterBackward(DeviceState.Backward(_setup, rows, _ownBlock!), start.Homes, start.HomeEpochs);
+        State.Start(now);
+        _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
+        _timelines.Started(now);
+        Stash.UnstashAll();
+        Pump();
+    }
+
+    /// <summary>
+    /// Re-created during the backward: its dQ and every contribution of its chunk are recomputed over all P blocks from the
+    /// supervisor, its own block's sums start empty (every other device is asked by the supervisor to contribute again), and the
+    /// link is resumed as in the forward's recovery.
+    /// </summary>
+    private void RecoverBackwardPass(RecoverBackward chunk)
+    {
+        var now = Now;
+        var heads = _setup.Heads;
+        _queries = new QueryChunk(chunk.Queries, chunk.QueryPositions);
+        _ownBlock = chunk.Blocks[0];
+        _reported = true; // its forward result is the supervisor's already
+        var rows = BackwardRows.Create(_queries, chunk.OutputGradient, new PartialAttention(heads.Batch, heads.Heads, _queries.Tokens, heads.HeadDim, chunk.Output, chunk.Lse));
+        Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
+        EnterBackward(DeviceState.RecoveringBackward(_setup, rows, chunk.Blocks, now), chunk.Homes, chunk.HomeEpochs);
+        if (_setup.Devices > 1)
+        {
+            _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch, RingPass.Backward), Self);
+            var (credits, held) = State.ResumeForPredecessor();
+            _bytesToPredecessor += RingWire.Tell(Context.System, _senders.Predecessor, new LinkResume(_setup.JobId, _setup.Topology.Predecessor(_setup.Device), _setup.Epoch, credits, held, RingPass.Backward), Self);
+        }
+
+        Begin(now);
+    }
+
+    private void EnterBackward(DeviceState state, IReadOnlyList<IActorRef> homes, IReadOnlyList<int> homeEpochs)
+    {
+        _pass = RingPass.Backward;
+        _state = state;
+        _handOffsAtProbe = -1;
+        _homes = [.. homes];
+        _home = new GradientHome(_setup.Device, _setup.Devices, _setup.Epoch, _ownBlock!.Keys.Length);
+        _outbox = new ContributionOutbox(_setup.JobId, _setup.Device, _setup.Devices, _setup.Epoch, _setup.Faults, _setup.Trial, homeEpochs, new ContributionEffects(this));
+    }
+
+    /// <summary>A contribution to this device's own block: summed once per contributor, acknowledged whatever the verdict but a refusal.</summary>
+    private void OnContribution(Contribution contribution)
+    {
+        if (!_senders.IsPeer(Sender))
+        {
+            Drop(contribution, "only a device of the job sends contributions");
+            return;
+        }
+
+        var (verdict, reason) = _home!.Add(contribution.Contributor, contribution.Home, contribution.HomeEpoch, contribution.Keys, contribution.Values);
+        if (verdict == ContributionVerdict.Refused)
+        {
+            _log.Debug("Device {0} of job {1} refused a contribution of device {2}: {3}", _setup.Device, _setup.JobId, contribution.Contributor, reason);
+            return;
+        }
+
+        _bytesToPeers += RingWire.Tell(Context.System, Sender, new ContributionAck(_setup.JobId, _setup.Device, contribution.ContributorEpoch, contribution.Sequence, verdict == ContributionVerdict.Duplicate), Self);
+        Pump();
+    }
+
+    /// <summary>A home was re-created: its lost incarnation's pending contributions are dropped, a fresh one computed and sent to the new one.</summary>
+    private void OnRecompute(RecomputeContribution recompute)
+    {
+        if ((uint)recompute.Home >= (uint)_setup.Devices || recompute.Home == _setup.Device)
+        {
+            return;
+        }
+
+        _homes[recompute.Home] = recompute.HomeRef;
+        _outbox!.HomeReplaced(recompute.Home, recompute.HomeEpoch);
+        _recomputes.Enqueue(recompute);
+        Pump();
+    }
+
+    /// <summary>Sends a computed contribution to its block's home: summed here for the own block, else through the outbox.</summary>
+    private void Contribute(int home, KeyValueGradients gradients)
+    {
+        if (home == _setup.Device)
+        {
+            _home!.Add(home, home, _setup.Epoch, gradients.Keys, gradients.Values);
+        }
+        else
+        {
+            _outbox!.Send(home, gradients.Keys, gradients.Values);
+        }
+    }
+
+    private void TransmitContribution(Contribution contribution)
+    {
+        // Addressed to the incarnation the outbox numbered it for: after a home's re-creation the old one's copies are not sent.
+        if (contribution.HomeEpoch == _outbox!.HomeEpoch(contribution.Home))
+        {
+            _bytesToPeers += RingWire.Tell(Context.System, _homes[contribution.Home], contribution, Self);
+        }
     }
 
     private void Wire(IActorRef predecessor, IActorRef successor, IActorRef supervisor)
@@ -306,7 +491,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
         // Acknowledge first: the link stops retransmitting whatever the block's admission says.
         _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkAck(frame.JobId, frame.Link, frame.SenderEpoch, frame.Sequence, verdict == FrameVerdict.Duplicate), Self);
-        if (verdict == FrameVerdict.New)
+        if (verdict == FrameVerdict.New && frame.Block.Pass != _pass)
+        {
+            _log.Debug("Device {0}: a frame of the {1} pass dropped during the {2}", _setup.Device, frame.Block.Pass, _pass);
+        }
+        else if (verdict == FrameVerdict.New)
         {
             OnBlock(frame.Block);
         }
@@ -332,7 +521,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         _inbox.SenderIs(hello.SenderEpoch);
         _senders.PredecessorIs(Sender);
         var (credits, held) = State.ResumeForPredecessor();
-        _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkResume(_setup.JobId, hello.Link, _setup.Epoch, credits, held), Self);
+        _bytesToPredecessor += RingWire.Tell(Context.System, Sender, new LinkResume(_setup.JobId, hello.Link, _setup.Epoch, credits, held, _pass), Self);
     }
 
     /// <summary>The successor was re-created, or answers our own re-creation: re-aim the link and the hand-offs at what it needs.</summary>
@@ -392,9 +581,23 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
     private void OnComputed(ComputeOutcome outcome)
     {
+        if (outcome.ContributionOnly)
+        {
+            _recomputeOut = false;
+            _recomputed++;
+            Contribute(outcome.Origin, outcome.Gradients!);
+            Pump();
+            return;
+        }
+
         State.CompleteCompute(outcome, Now);
         Timelines.Computed(outcome);
-        Send(_senders.Supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed));
+        Send(_senders.Supervisor, new BlockComputed(_setup.JobId, _setup.Device, outcome.Step, outcome.Origin, outcome.Skipped, outcome.Work.PairsComputed, _pass));
+        if (_pass == RingPass.Backward)
+        {
+            Contribute(outcome.Origin, outcome.Gradients!);
+        }
+
         Pump();
     }
 
@@ -412,20 +615,35 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
 
         if (state.TakeCreditGrant() is var credits and > 0)
         {
-            _bytesToPredecessor += RingWire.Tell(Context.System, _senders.Predecessor, Timelines.Grant(credits), Self);
+            _bytesToPredecessor += RingWire.Tell(Context.System, _senders.Predecessor, Timelines.Grant(credits) with { Pass = _pass }, Self);
         }
 
-        if (state.TryStartCompute(Now, out var ticket))
+        if (!_recomputeOut && state.TryStartCompute(Now, out var ticket))
         {
-            if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, ticket.Step))
+            // Fault steps count on through the backward: its step s is the job's step P + s.
+            var jobStep = ticket.Step + (_pass == RingPass.Backward ? _setup.Devices : 0);
+            if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, jobStep))
             {
-                _log.Warning("Device {0} of job {1} stops at step {2} (kill-device)", _setup.Device, _setup.JobId, ticket.Step);
-                Send(_senders.Supervisor, new DeviceKilled(_setup.JobId, _setup.Device, ticket.Step, Now));
+                _log.Warning("Device {0} of job {1} stops at step {2} (kill-device)", _setup.Device, _setup.JobId, jobStep);
+                Send(_senders.Supervisor, new DeviceKilled(_setup.JobId, _setup.Device, jobStep, Now));
                 Context.Stop(Self);
                 return;
             }
 
             _worker.Tell(ticket);
+        }
+        else if (!_recomputeOut && !state.IsComputing && _recomputes.TryDequeue(out var recompute))
+        {
+            // One ticket at a time: a contribution for a re-created home waits for the ring's compute, and the ring's for it.
+            _recomputeOut = true;
+            var rows = state.Rows;
+            _worker.Tell(new ComputeTicket(_setup.Device, -1, recompute.Home, rows.Queries, recompute.Block, _setup.Heads, _setup.Options, null, Now)
+            {
+                Precision = _setup.PartialPrecision,
+                Rows = rows,
+                QueryGradient = new float[rows.Queries.Data.Length],
+                ContributionOnly = true,
+            });
         }
 
         if (_setup.Faults is { } plan && state.WaitsForSuccessor && Link.Unacknowledged == 0 && !Link.IsCut && !Timers.IsTimerActive(ProbeTimer))
@@ -434,7 +652,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             Timers.StartSingleTimer(ProbeTimer, ProbeSuccessor.Instance, plan.Timeout);
         }
 
-        if (state.IsComplete && !_reported)
+        if (_pass == RingPass.Backward)
+        {
+            ReportGradientsWhenDone(state);
+        }
+        else if (state.IsComplete && !_reported)
         {
             _reported = true;
             var result = Timelines.Attach(state.Result());
@@ -454,6 +676,37 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     }
 
     /// <summary>
+    /// The backward is done on this device once its ring is (every step computed, every hand-off sent), its own block has all
+    /// P contributions, and every contribution it sent was acknowledged: then dQ, dK and dV go to the supervisor, once.
+    /// </summary>
+    private void ReportGradientsWhenDone(DeviceState state)
+    {
+        if (_gradientsReported || !state.IsComplete || !_home!.IsComplete || _outbox!.Unacknowledged > 0 || _recomputeOut || _recomputes.Count > 0)
+        {
+            return;
+        }
+
+        _gradientsReported = true;
+        var stats = state.Stats() with
+        {
+            NetworkBytesSent = _bytesToSuccessor + _bytesToPredecessor + _bytesToSupervisor + _bytesToPeers,
+            NetworkBytesToSuccessor = _bytesToSuccessor,
+            NetworkBytesToPredecessor = _bytesToPredecessor,
+            NetworkBytesToSupervisor = _bytesToSupervisor,
+            DuplicatesDropped = state.Stats().DuplicatesDropped + _inbox.Duplicates,
+            StaleFramesRefused = _inbox.Stale,
+            Retransmissions = Link.Retransmissions + _outbox.Retransmissions,
+            Epoch = _setup.Epoch,
+            ContributionsSent = _outbox.Sent,
+            ContributionsSummed = _home.Summed,
+            ContributionDuplicates = _home.Duplicates,
+            ContributionsRecomputed = _recomputed,
+        };
+        var timeline = Timelines.Attach(new ChunkCompleted(_setup.JobId, _setup.Device, [], [], stats)).MeasuredTimeline;
+        Send(_senders.Supervisor, new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline));
+    }
+
+    /// <summary>
     /// Still waiting on the successor with every frame acknowledged (so its count of the credits it gave is exact): ask it
     /// where we stand; its <see cref="LinkResume"/> restores a credit or resume that was lost.
     /// </summary>
@@ -461,7 +714,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (State.WaitsForSuccessor && Link.Unacknowledged == 0 && !Link.IsCut)
         {
-            _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch), Self);
+            _bytesToSuccessor += RingWire.Tell(Context.System, _senders.Successor, new LinkHello(_setup.JobId, _setup.Device, _setup.Epoch, _pass), Self);
             _handOffsAtProbe = State.HandOffsSent;
         }
 
@@ -478,7 +731,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Answers the supervisor's flush once nothing is unacknowledged: every fault event of the link has been sent by then.</summary>
     private void AnswerFlushWhenIdle()
     {
-        if (_flushRequester is not null && _flushJob is not null && Link.Unacknowledged == 0)
+        if (_flushRequester is not null && _flushJob is not null && Link.Unacknowledged == 0 && (_outbox?.Unacknowledged ?? 0) == 0)
         {
             Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
             _flushRequester = null;
@@ -542,8 +795,52 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         GrantCredit m => m.JobId,
         AcceptBlock m => m.JobId,
         LinkFrame m => m.JobId,
+        StartBackward m => m.JobId,
+        RecoverBackward m => m.JobId,
+        RecomputeContribution m => m.JobId,
+        Contribution m => m.JobId,
+        ContributionAck m => m.JobId,
         _ => null,
     };
+
+    /// <summary>A message of the backward pass, which a device still in its forward keeps for later.</summary>
+    private static bool IsBackwardMessage(IRingMessage message) => message switch
+    {
+        AcceptBlock m => m.Pass == RingPass.Backward,
+        LinkFrame m => m.Block.Pass == RingPass.Backward,
+        GrantCredit m => m.Pass == RingPass.Backward,
+        LinkHello m => m.Pass == RingPass.Backward,
+        LinkResume m => m.Pass == RingPass.Backward,
+        Contribution or ContributionAck or RecomputeContribution => true,
+        _ => false,
+    };
+
+    /// <summary>The contribution outbox's requests, carried out with this actor's timers and refs.</summary>
+    private sealed class ContributionEffects(DeviceActor device) : IContributionEffects
+    {
+        public void Transmit(Contribution contribution, TimeSpan delay)
+        {
+            if (delay <= TimeSpan.Zero)
+            {
+                device.TransmitContribution(contribution);
+            }
+            else
+            {
+                device.Timers.StartSingleTimer(("deliver-contribution", device._contributionDeliveries++), new DeliverContribution(contribution), delay);
+            }
+        }
+
+        public void StartAckTimer(long sequence, TimeSpan after) =>
+            device.Timers.StartSingleTimer(("contribution-ack", sequence), new ContributionTimeout(sequence), after);
+
+        public void CancelAckTimer(long sequence) => device.Timers.Cancel(("contribution-ack", sequence));
+
+        public void Report(FaultEvent observed) => device.Send(device._senders.Supervisor, new FaultObserved(device._setup.JobId, observed));
+
+        // Step P marks the contribution hop (not a ring step); Origin names the home it was for.
+        public void Fail(int home, int attempts, string reason) =>
+            device.Send(device._senders.Supervisor, new LinkFailed(device._setup.JobId, device._setup.Device, device._setup.Devices, home, attempts, reason));
+    }
 
     /// <summary>The link's requests, carried out with this actor's timers and refs.</summary>
     private sealed class LinkEffects(DeviceActor device) : ILinkEffects
@@ -580,6 +877,10 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private sealed record Deliver(LinkFrame Frame) : INoSerializationVerificationNeeded;
 
     private sealed record ReleasedCredit(GrantCredit Grant) : INoSerializationVerificationNeeded;
+
+    private sealed record ContributionTimeout(long Sequence) : INoSerializationVerificationNeeded;
+
+    private sealed record DeliverContribution(Contribution Contribution) : INoSerializationVerificationNeeded;
 
     private sealed class ProbeSuccessor : INoSerializationVerificationNeeded
     {

@@ -70,6 +70,12 @@ public sealed class DeviceSenders
 
     public void SuccessorIs(IActorRef sender) => Successor = sender;
 
+    /// <summary>
+    /// Whether <paramref name="sender"/> may be another device of the job (a child of its supervisor): the backward's dK/dV
+    /// contributions and their acknowledgements travel between any two devices, not only neighbours.
+    /// </summary>
+    public bool IsPeer(IActorRef sender) => IsSupervisorsChild(sender);
+
     private bool IsSupervisorsChild(IActorRef sender) =>
         IsWired && !sender.IsNobody() && SenderPaths.IsChildOf(sender.Path, Supervisor.Path);
 

@@ -65,7 +65,9 @@ public sealed class DeviceState
 {
     private readonly RingTopology _topology;
     private readonly QueryChunk _queries;
-    private readonly PartialAttention _partial;
+    private readonly PartialAttention? _partial;
+    private readonly BackwardRows? _rows;
+    private readonly float[]? _queryGradient;
     private readonly Dictionary<int, HeldBlock> _held = [];
     private readonly Queue<HeldBlock> _handOffs = new();
     private readonly bool[] _seen;
@@ -101,6 +103,11 @@ public sealed class DeviceState
 
     /// <summary>Loads a device with its query chunk [B, H, n_q, d] and its own key/value block [B, Hkv, n_k, d].</summary>
     public DeviceState(DeviceSetup setup, QueryChunk queries, KeyValueBlock ownBlock)
+        : this(setup, queries, ownBlock, null)
+    {
+    }
+
+    private DeviceState(DeviceSetup setup, QueryChunk queries, KeyValueBlock ownBlock, BackwardRows? rows)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(queries);
@@ -126,10 +133,21 @@ public sealed class DeviceState
         }
 
         _queries = queries;
-        _partial = new PartialAttention(heads.Batch, heads.Heads, setup.Phantom ? 0 : queries.Tokens, heads.HeadDim);
+        _rows = rows;
+        Pass = rows is null ? RingPass.Forward : RingPass.Backward;
         _seen = new bool[_topology.Devices];
         _done = new bool[_topology.Devices];
-        _fixedBytes = ((long)queries.Data.Length * sizeof(float)) + _partial.Bytes;
+        if (rows is null)
+        {
+            _partial = new PartialAttention(heads.Batch, heads.Heads, setup.Phantom ? 0 : queries.Tokens, heads.HeadDim);
+            _fixedBytes = ((long)queries.Data.Length * sizeof(float)) + _partial.Bytes;
+        }
+        else
+        {
+            // The backward keeps Q, dO, dQ, lse and D of its rows, and the dK/dV sums of its own block (GradientHome).
+            _queryGradient = new float[queries.Data.Length];
+            _fixedBytes = ((3L * queries.Data.Length) + rows.Lse.Length + rows.Delta.Length + ownBlock.Keys.Length + ownBlock.Values.Length) * sizeof(float);
+        }
         var own = new HeldBlock(0, setup.Device, ownBlock, 0, 0);
         _held[0] = own;
         _heldBytes = own.Block.PayloadBytes;
@@ -155,6 +173,43 @@ public sealed class DeviceState
         state.Recover(blocks, now);
         return state;
     }
+
+    /// <summary>
+    /// The backward pass of a device whose forward is complete: the same ring over the same blocks (its own first), each step
+    /// adding the block's dQ contribution to <see cref="QueryGradient"/> and producing the block's dK/dV contribution
+    /// (<see cref="ComputeOutcome.Gradients"/>) for its home. <paramref name="rows"/> holds Q, dO and the forward's global lse.
+    /// </summary>
+    public static DeviceState Backward(DeviceSetup setup, BackwardRows rows, KeyValueBlock ownBlock)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return new DeviceState(setup, rows.Queries, ownBlock, rows);
+    }
+
+    /// <summary>A device re-created during the backward: all P blocks in step order, recomputed from <paramref name="now"/>, as <see cref="Recovering"/>.</summary>
+    public static DeviceState RecoveringBackward(DeviceSetup setup, BackwardRows rows, IReadOnlyList<KeyValueBlock> blocks, long now)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (blocks.Count != setup.Devices)
+        {
+            throw new ArgumentException($"device {setup.Device} needs all {setup.Devices} blocks to recover, got {blocks.Count}", nameof(blocks));
+        }
+
+        var state = new DeviceState(setup, rows.Queries, blocks[0], rows);
+        state.Start(now);
+        state.Recover(blocks, now);
+        return state;
+    }
+
+    /// <summary>Which pass of the job this state runs: its blocks, credits and hand-offs are that pass's.</summary>
+    public RingPass Pass { get; }
+
+    /// <summary>The backward's dQ of the chunk so far [B, H, n_q, d]; only in the backward, final once complete.</summary>
+    public float[] QueryGradient => _queryGradient ?? throw new InvalidOperationException($"device {Device} runs the forward: it has no dQ");
+
+    /// <summary>The backward's rows (Q, dO, lse, D); only in the backward.</summary>
+    public BackwardRows Rows => _rows ?? throw new InvalidOperationException($"device {Device} runs the forward: it has no backward rows");
 
     public DeviceSetup Setup { get; }
 
@@ -313,6 +368,11 @@ public sealed class DeviceState
             return Refuse("the ring has not started on this device");
         }
 
+        if (block.Pass != Pass)
+        {
+            return Refuse($"a block of the {block.Pass} pass; this device runs the {Pass}");
+        }
+
         if (block.Step < 1 || block.Step >= _topology.Devices)
         {
             return Refuse($"step {block.Step} is outside 1..{_topology.Devices - 1}");
@@ -401,7 +461,7 @@ public sealed class DeviceState
             _delayedByCredit++;
         }
 
-        handOff = new AcceptBlock(JobId, block.Origin, block.Step + 1, _sequence++, block.AcceptedAt, block.Block.Keys, block.Block.Values, block.Block.Positions);
+        handOff = new AcceptBlock(JobId, block.Origin, block.Step + 1, _sequence++, block.AcceptedAt, block.Block.Keys, block.Block.Values, block.Block.Positions, Pass: Pass);
         _handOffsSent++;
         _bytesSent += block.Block.PayloadBytes;
         var current = _held[block.Step] with { HandedOn = true };
@@ -449,6 +509,9 @@ public sealed class DeviceState
         {
             Phantom = Setup.Phantom,
             CountsExactFlops = Setup.VirtualTime is not null,
+            Precision = Setup.PartialPrecision,
+            Rows = _rows,
+            QueryGradient = _queryGradient,
         };
         return true;
     }
@@ -492,6 +555,11 @@ public sealed class DeviceState
             throw new InvalidOperationException($"device {Device} of job {JobId} has done {_done.Count(d => d)} of {_done.Length} steps");
         }
 
+        if (_partial is null)
+        {
+            throw new InvalidOperationException($"device {Device} of job {JobId} runs the backward: its result is its gradients");
+        }
+
         return new ChunkCompleted(JobId, Device, _partial.Output, _partial.Lse, Stats());
     }
 
@@ -505,7 +573,7 @@ public sealed class DeviceState
             _blocksComputed,
             _blocksSkipped,
             _work.PairsComputed,
-            4.0 * Setup.Heads.HeadDim * _work.PairsComputed,
+            Pass == RingPass.Forward ? _work.Flops : _work.BackwardFlops,
             Ticks(_computeTicks),
             Ticks(_queueTicks),
             Ticks(_waitingTicks),

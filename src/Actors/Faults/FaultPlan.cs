@@ -107,7 +107,7 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
     /// <summary>
     /// Checks the plan against a ring of <paramref name="devices"/>: device indices and steps in range, node faults only on a cluster run.
     /// </summary>
-    public FaultPlan ValidateFor(int devices, bool cluster = false)
+    public FaultPlan ValidateFor(int devices, bool cluster = false, bool backward = false)
     {
         Validate();
         foreach (var fault in Faults)
@@ -131,9 +131,13 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
                 throw new ArgumentException($"fault '{fault}' names device {device}, the ring has devices 0..{devices - 1}", nameof(Faults));
             }
 
-            if (step >= devices)
+            // With a backward pass the job's steps go on: P..2P−1 are the backward's steps 0..P−1.
+            var steps = backward ? 2 * devices : devices;
+            if (step >= steps)
             {
-                throw new ArgumentException($"fault '{fault}' names step {step}, a ring of {devices} has steps 0..{devices - 1}", nameof(Faults));
+                throw new ArgumentException(
+                    $"fault '{fault}' names step {step}, a ring of {devices} has steps 0..{steps - 1}" + (backward ? $" (P..{steps - 1}: the backward's)" : string.Empty),
+                    nameof(Faults));
             }
         }
 
@@ -142,9 +146,10 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
 
     /// <summary>
     /// The plan of trial <paramref name="trial"/> on a ring of <paramref name="devices"/>: every <c>?</c> of a kill-device is
-    /// drawn from (<see cref="Seed"/>, trial), so the same trial always kills the same device at the same step.
+    /// drawn from (<see cref="Seed"/>, trial), so the same trial always kills the same device at the same step. A random step
+    /// is drawn from 0..<paramref name="steps"/>−1 (P by default; 2P for a job with a backward pass).
     /// </summary>
-    public FaultPlan ForTrial(int trial, int devices)
+    public FaultPlan ForTrial(int trial, int devices, int? steps = null)
     {
         if (!Faults.Any(f => f is FaultSpec.KillDevice { RandomDevice: true } or FaultSpec.KillDevice { RandomStep: true }))
         {
@@ -155,7 +160,7 @@ public sealed record FaultPlan(IReadOnlyList<FaultSpec> Faults, int Seed = 0, in
         return this with
         {
             Faults = Faults.Select(f => f is FaultSpec.KillDevice k
-                ? k with { Device = k.RandomDevice ? random.Next(devices) : k.Device, Step = k.RandomStep ? random.Next(devices) : k.Step }
+                ? k with { Device = k.RandomDevice ? random.Next(devices) : k.Device, Step = k.RandomStep ? random.Next(steps ?? devices) : k.Step }
                 : f).ToList(),
         };
     }

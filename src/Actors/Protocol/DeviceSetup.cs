@@ -53,6 +53,12 @@ public sealed record DeviceSetup(
     /// <summary>A phantom job: chunks and blocks carry positions only (empty arrays), the kernel is skipped. Needs <see cref="VirtualTime"/>.</summary>
     public bool Phantom { get; init; }
 
+    /// <summary>The type each block's partial output (forward) and gradient contributions (backward) are kept in before their fp32 merge.</summary>
+    public PartialPrecision PartialPrecision { get; init; } = PartialPrecision.Fp32;
+
+    /// <summary>Whether the job runs the backward pass after the forward (fault steps then run 0..2P−1).</summary>
+    public bool Backward { get; init; }
+
     public RingTopology Topology => new(Devices);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first value out of range.</summary>

@@ -68,4 +68,16 @@ public sealed record DeviceStats(
 
     /// <summary>The incarnation that produced these statistics: 0, or the number of times the device was re-created.</summary>
     public int Epoch { get; init; }
+
+    /// <summary>Backward only: dK/dV contributions this device sent to other devices' blocks (first transmissions).</summary>
+    public int ContributionsSent { get; init; }
+
+    /// <summary>Backward only: contributions summed into this device's own block, its own included (P for a complete backward).</summary>
+    public int ContributionsSummed { get; init; }
+
+    /// <summary>Backward only: contributions that reached this device again (a duplicate or a retransmission) and were not summed twice.</summary>
+    public int ContributionDuplicates { get; init; }
+
+    /// <summary>Backward only: contributions computed again because their home device was re-created.</summary>
+    public int ContributionsRecomputed { get; init; }
 }

@@ -28,12 +28,13 @@ public static class LinkProtocol
     /// A re-created sender → its successor: incarnation <paramref name="SenderEpoch"/> of device <paramref name="Link"/> now
     /// sends on the link (its older incarnations' frames are stale from now on); the successor answers with <see cref="LinkResume"/>.
     /// </summary>
-    public sealed record LinkHello(string JobId, int Link, int SenderEpoch) : IRingMessage;
+    public sealed record LinkHello(string JobId, int Link, int SenderEpoch, RingPass Pass = RingPass.Forward) : IRingMessage;
 
     /// <summary>
     /// Receiver → sender, when either end of the link was re-created: incarnation <paramref name="ReceiverEpoch"/> of the
     /// receiver holds (or has merged) the blocks of its steps <paramref name="StepsHeld"/>, and the sender may send
-    /// <paramref name="Credits"/> blocks from now on (credits given to an older incarnation of the sender are void).
+    /// <paramref name="Credits"/> blocks from now on (credits given to an older incarnation of the sender are void), in ring pass
+    /// <paramref name="Pass"/> (a hello or resume of the forward arriving during the backward is dropped).
     /// </summary>
-    public sealed record LinkResume(string JobId, int Link, int ReceiverEpoch, int Credits, IReadOnlyList<int> StepsHeld) : IRingMessage;
+    public sealed record LinkResume(string JobId, int Link, int ReceiverEpoch, int Credits, IReadOnlyList<int> StepsHeld, RingPass Pass = RingPass.Forward) : IRingMessage;
 }

@@ -51,6 +51,7 @@ public static class RingProtocol
     /// K and V are [B, Hkv, n, d] float32 (both empty in a phantom job: only the positions travel);
     /// <see cref="Positions"/> are the global positions of the block's n tokens. <see cref="VirtualSentAt"/> is the simulated
     /// send time of the hand-off when the job runs in virtual time (see <see cref="VirtualDeviceClock"/>), else null.
+    /// <see cref="Pass"/> says whether the block travels in the forward or the backward ring.
     /// </summary>
     public sealed record AcceptBlock(
         string JobId,
@@ -61,7 +62,8 @@ public static class RingProtocol
         float[] Keys,
         float[] Values,
         int[] Positions,
-        double? VirtualSentAt = null) : IRingMessage
+        double? VirtualSentAt = null,
+        RingPass Pass = RingPass.Forward) : IRingMessage
     {
         /// <summary>Bytes of the K and V payload (float32), what a hand-off moves.</summary>
         public long PayloadBytes => ((long)Keys.Length + Values.Length) * sizeof(float);
@@ -72,13 +74,13 @@ public static class RingProtocol
     /// so it never holds more than its limit (two: the one it computes on and the next). <see cref="VirtualReleasedAt"/> is the
     /// simulated time the freed slots were released when the job runs in virtual time, else null.
     /// </summary>
-    public sealed record GrantCredit(string JobId, int Credits, double? VirtualReleasedAt = null) : IRingMessage;
+    public sealed record GrantCredit(string JobId, int Credits, double? VirtualReleasedAt = null, RingPass Pass = RingPass.Forward) : IRingMessage;
 
     /// <summary>Device → sender and supervisor: a block was refused (unknown job, wrong shape, wrong step, no credit) and not merged.</summary>
     public sealed record BlockRefused(string JobId, int Device, int Origin, int Step, string Reason) : IRingMessage;
 
     /// <summary>Device → supervisor: the block of <see cref="Origin"/> was merged at <see cref="Step"/> (or skipped as wholly masked).</summary>
-    public sealed record BlockComputed(string JobId, int Device, int Step, int Origin, bool Skipped, long PairsComputed) : IRingMessage;
+    public sealed record BlockComputed(string JobId, int Device, int Step, int Origin, bool Skipped, long PairsComputed, RingPass Pass = RingPass.Forward) : IRingMessage;
 
     /// <summary>
     /// Device → supervisor: all P blocks are merged. <see cref="Output"/> is the chunk's attention [B, H, n_q, d] and

@@ -5,6 +5,7 @@ using RingActors.Math;
 using RingActors.Math.Masks;
 using RingActors.Math.Modelling;
 using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.GradientProtocol;
 using static RingActors.Actors.Protocol.LinkProtocol;
 using static RingActors.Actors.Protocol.RingProtocol;
 
@@ -23,7 +24,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     public const int Id = 4110;
 
     /// <summary>Layout version of every frame; bump it when a message's layout changes.</summary>
-    public const byte FrameVersion = 2;
+    public const byte FrameVersion = 3;
 
     /// <summary>Bytes of a <see cref="BlockChunk"/> frame besides its payload: version, id, index, count, total, byte count.</summary>
     public const int ChunkFrameOverhead = 1 + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int) + FrameWriter.LengthPrefixBytes;
@@ -45,9 +46,9 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("AC", WriteAssign, ReadAssign, SizeOfAssign);
         Register("SR", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new StartRing(ReadJobId(ref r)), m => Str(m.JobId));
         Register("AB", WriteAccept, ReadAccept, SizeOfAccept);
-        Register("GC", WriteGrant, ReadGrant, m => Str(m.JobId) + 4 + OptD(m.VirtualReleasedAt));
+        Register("GC", WriteGrant, ReadGrant, m => Str(m.JobId) + 4 + OptD(m.VirtualReleasedAt) + 1);
         Register("BR", WriteRefused, ReadRefused, m => Str(m.JobId) + 12 + Str(m.Reason));
-        Register("BC", WriteComputed, ReadComputed, m => Str(m.JobId) + 12 + 1 + 8);
+        Register("BC", WriteComputed, ReadComputed, m => Str(m.JobId) + 12 + 1 + 8 + 1);
         Register("CC", WriteCompleted, ReadCompleted, SizeOfCompleted);
         Register<RunJob>("RJ", (_, _) => { }, (ref FrameReader _) => RunJob.Instance, _ => 0);
         Register<CancelJob>("CJ", (_, _) => { }, (ref FrameReader _) => CancelJob.Instance, _ => 0);
@@ -55,8 +56,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("LF", WriteLinkFrame, ReadLinkFrame, m => Str(m.JobId) + 4 + 4 + 4 + 8 + SizeOfAccept(m.Block));
         Register("LA", WriteLinkAck, ReadLinkAck, m => Str(m.JobId) + 4 + 4 + 8 + 1);
         Register("LR", WriteLinkRefused, ReadLinkRefused, m => Str(m.JobId) + 4 + 4 + 8 + Str(m.Reason));
-        Register("LH", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); w.WriteInt32(m.SenderEpoch); }, ReadLinkHello, m => Str(m.JobId) + 8);
-        Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + 4 + 4 + FrameWriter.SizeOfArray4(m.StepsHeld.Count));
+        Register("LH", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); w.WriteInt32(m.SenderEpoch); w.WriteByte((byte)m.Pass); }, ReadLinkHello, m => Str(m.JobId) + 8 + 1);
+        Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + 4 + 4 + FrameWriter.SizeOfArray4(m.StepsHeld.Count) + 1);
         Register("PL", WritePartition, ReadPartition, m => Str(m.JobId) + Str(m.Fault) + 1 + 1 + 8);
         Register("RC", WriteRecover, ReadRecover, SizeOfRecover);
         Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8);
@@ -66,6 +67,209 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
         Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
         Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
+        Register("SB", WriteStartBackward, ReadStartBackward, m => Str(m.JobId) + Floats(m.OutputGradient) + SizeOfHomes(m.Homes, m.HomeEpochs));
+        Register("RB", WriteRecoverBackward, ReadRecoverBackward, SizeOfRecoverBackward);
+        Register("RK", WriteRecompute, ReadRecompute, m => Str(m.JobId) + 4 + 4 + Ref(m.HomeRef) + SizeOfBlock(m.Block));
+        Register("GX", WriteContribution, ReadContribution, m => Str(m.JobId) + (4 * 4) + 8 + Floats(m.Keys) + Floats(m.Values));
+        Register("GA", WriteContributionAck, ReadContributionAck, m => Str(m.JobId) + 4 + 4 + 8 + 1);
+        Register("GD", WriteGradients, ReadGradients, m => Str(m.JobId) + 4 + Floats(m.QueryGradient) + Floats(m.KeyGradient) + Floats(m.ValueGradient) + StatsBytes + SizeOfTimeline(m.MeasuredTimeline));
+    }
+
+    private static RingPass ReadPass(ref FrameReader r)
+    {
+        var pass = r.ReadByte("pass");
+        FrameReader.Require(Enum.IsDefined((RingPass)pass), $"unknown ring pass {pass}");
+        return (RingPass)pass;
+    }
+
+    private static long SizeOfBlock(KeyValueBlock b) => FrameWriter.SizeOfArray4(b.Positions.Length) + Floats(b.Keys) + Floats(b.Values);
+
+    private static void WriteBlock(FrameWriter w, KeyValueBlock b)
+    {
+        w.WriteInts(b.Positions);
+        w.WriteFloats(b.Keys);
+        w.WriteFloats(b.Values);
+    }
+
+    private static KeyValueBlock ReadBlock(ref FrameReader r)
+    {
+        var positions = ReadPositions(ref r, "block positions");
+        var (keys, values) = ReadKeyValues(ref r, positions.Length);
+        return new KeyValueBlock(keys, values, positions);
+    }
+
+    private static long SizeOfHomes(IReadOnlyList<IActorRef> homes, IReadOnlyList<int> epochs) =>
+        4 + homes.Sum(h => Ref(h)) + FrameWriter.SizeOfArray4(epochs.Count);
+
+    private static void WriteHomes(FrameWriter w, IReadOnlyList<IActorRef> homes, IReadOnlyList<int> epochs)
+    {
+        w.WriteInt32(homes.Count);
+        foreach (var home in homes)
+        {
+            w.WriteActorRef(home);
+        }
+
+        w.WriteInts([.. epochs]);
+    }
+
+    /// <summary>One ref and one epoch per device, each epoch ≥ 0.</summary>
+    private static (IActorRef[] Homes, int[] Epochs) ReadHomes(ref FrameReader r)
+    {
+        var count = r.ReadInt32("homes", 1, MaxDevices);
+        FrameReader.Require(count * 4L <= r.Remaining, $"{count} homes need at least {count * 4L} bytes, {r.Remaining} remain");
+        var homes = new IActorRef[count];
+        for (var i = 0; i < count; i++)
+        {
+            homes[i] = r.ReadActorRef("home");
+        }
+
+        var epochs = r.ReadInts("home epochs");
+        FrameReader.Require(epochs.Length == count && epochs.All(e => e >= 0), $"{epochs.Length} home epochs for {count} homes, each ≥ 0");
+        return (homes, epochs);
+    }
+
+    private static void WriteStartBackward(FrameWriter w, StartBackward m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteFloats(m.OutputGradient);
+        WriteHomes(w, m.Homes, m.HomeEpochs);
+    }
+
+    private static StartBackward ReadStartBackward(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var gradient = r.ReadFloats("output gradient");
+        var (homes, epochs) = ReadHomes(ref r);
+        return new StartBackward(jobId, gradient, homes, epochs);
+    }
+
+    private static void WriteRecoverBackward(FrameWriter w, RecoverBackward m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInts(m.QueryPositions);
+        w.WriteFloats(m.Queries);
+        w.WriteFloats(m.OutputGradient);
+        w.WriteFloats(m.Output);
+        w.WriteFloats(m.Lse);
+        w.WriteInt32(m.Blocks.Count);
+        foreach (var block in m.Blocks)
+        {
+            WriteBlock(w, block);
+        }
+
+        WriteHomes(w, m.Homes, m.HomeEpochs);
+        w.WriteActorRef(m.Predecessor);
+        w.WriteActorRef(m.Successor);
+        w.WriteActorRef(m.Supervisor);
+    }
+
+    private static RecoverBackward ReadRecoverBackward(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var queryPositions = ReadPositions(ref r, "query positions");
+        var queries = r.ReadFloats("queries");
+        FrameReader.Require(
+            queryPositions.Length > 0 && queries.Length % queryPositions.Length == 0 && queries.Length > 0,
+            $"queries hold {queries.Length} floats, not a whole chunk of {queryPositions.Length} tokens");
+        var gradient = r.ReadFloats("output gradient", queries.Length);
+        var output = r.ReadFloats("output", queries.Length);
+        var lse = r.ReadFloats("lse");
+        FrameReader.Require(lse.Length > 0 && queries.Length % lse.Length == 0, $"an lse of {lse.Length} rows for queries of {queries.Length} floats");
+        var count = r.ReadInt32("blocks", 1, MaxDevices);
+        FrameReader.Require(count * 12L <= r.Remaining, $"{count} blocks need at least {count * 12L} bytes, {r.Remaining} remain");
+        var blocks = new KeyValueBlock[count];
+        for (var i = 0; i < count; i++)
+        {
+            blocks[i] = ReadBlock(ref r);
+        }
+
+        var (homes, epochs) = ReadHomes(ref r);
+        FrameReader.Require(homes.Length == count, $"{homes.Length} homes for {count} blocks");
+        return new RecoverBackward(jobId, queries, queryPositions, gradient, output, lse, blocks, homes, epochs, r.ReadActorRef("predecessor"), r.ReadActorRef("successor"), r.ReadActorRef("supervisor"));
+    }
+
+    private static long SizeOfRecoverBackward(RecoverBackward m) =>
+        Str(m.JobId) + FrameWriter.SizeOfArray4(m.QueryPositions.Length) + Floats(m.Queries) + Floats(m.OutputGradient) + Floats(m.Output) + Floats(m.Lse)
+        + 4 + m.Blocks.Sum(SizeOfBlock) + SizeOfHomes(m.Homes, m.HomeEpochs) + Ref(m.Predecessor) + Ref(m.Successor) + Ref(m.Supervisor);
+
+    private static void WriteRecompute(FrameWriter w, RecomputeContribution m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Home);
+        w.WriteInt32(m.HomeEpoch);
+        w.WriteActorRef(m.HomeRef);
+        WriteBlock(w, m.Block);
+    }
+
+    private static RecomputeContribution ReadRecompute(ref FrameReader r) =>
+        new(ReadJobId(ref r), ReadDevice(ref r, "home"), ReadEpoch(ref r, "home epoch"), r.ReadActorRef("home ref"), ReadBlock(ref r));
+
+    private static void WriteContribution(FrameWriter w, Contribution m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Contributor);
+        w.WriteInt32(m.ContributorEpoch);
+        w.WriteInt32(m.Home);
+        w.WriteInt32(m.HomeEpoch);
+        w.WriteInt64(m.Sequence);
+        w.WriteFloats(m.Keys);
+        w.WriteFloats(m.Values);
+    }
+
+    private static Contribution ReadContribution(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var contributor = ReadDevice(ref r, "contributor");
+        var contributorEpoch = ReadEpoch(ref r, "contributor epoch");
+        var home = ReadDevice(ref r, "home");
+        var homeEpoch = ReadEpoch(ref r, "home epoch");
+        var sequence = r.ReadInt64("sequence");
+        FrameReader.Require(sequence >= 0, $"sequence must be ≥ 0, got {sequence}");
+        var keys = r.ReadFloats("dK");
+        var values = r.ReadFloats("dV", keys.Length);
+        return new Contribution(jobId, contributor, contributorEpoch, home, homeEpoch, sequence, keys, values);
+    }
+
+    private static void WriteContributionAck(FrameWriter w, ContributionAck m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Home);
+        w.WriteInt32(m.ContributorEpoch);
+        w.WriteInt64(m.Sequence);
+        w.WriteBoolean(m.Duplicate);
+    }
+
+    private static ContributionAck ReadContributionAck(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var home = ReadDevice(ref r, "home");
+        var epoch = ReadEpoch(ref r, "contributor epoch");
+        var sequence = r.ReadInt64("sequence");
+        FrameReader.Require(sequence >= 0, $"sequence must be ≥ 0, got {sequence}");
+        return new ContributionAck(jobId, home, epoch, sequence, r.ReadBoolean("duplicate"));
+    }
+
+    private static void WriteGradients(FrameWriter w, GradientsCompleted m)
+    {
+        w.WriteString(m.JobId);
+        w.WriteInt32(m.Device);
+        w.WriteFloats(m.QueryGradient);
+        w.WriteFloats(m.KeyGradient);
+        w.WriteFloats(m.ValueGradient);
+        WriteStats(w, m.Stats);
+        WriteTimeline(w, m.MeasuredTimeline);
+    }
+
+    private static GradientsCompleted ReadGradients(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var device = ReadDevice(ref r);
+        var queries = r.ReadFloats("dQ");
+        var keys = r.ReadFloats("dK");
+        var values = r.ReadFloats("dV", keys.Length);
+        var stats = ReadStats(ref r);
+        FrameReader.Require(stats.Device == device, $"statistics of device {stats.Device} in the gradients of device {device}");
+        return new GradientsCompleted(jobId, device, queries, keys, values, stats, ReadTimeline(ref r, device));
     }
 
     public override int Identifier => Id;
@@ -217,6 +421,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteFloats(m.Keys);
         w.WriteFloats(m.Values);
         w.WriteOptionalDouble(m.VirtualSentAt);
+        w.WriteByte((byte)m.Pass);
     }
 
     private static AcceptBlock ReadAccept(ref FrameReader r)
@@ -229,21 +434,22 @@ public sealed class RingMessageSerializer : FrameSerializer
         var readySince = r.ReadInt64("ready since");
         var positions = ReadPositions(ref r, "positions");
         var (keys, values) = ReadKeyValues(ref r, positions.Length);
-        return new AcceptBlock(jobId, origin, step, sequence, readySince, keys, values, positions, r.ReadOptionalDouble("virtual sent at"));
+        return new AcceptBlock(jobId, origin, step, sequence, readySince, keys, values, positions, r.ReadOptionalDouble("virtual sent at"), ReadPass(ref r));
     }
 
     private static long SizeOfAccept(AcceptBlock m) =>
-        Str(m.JobId) + 4 + 4 + 8 + 8 + FrameWriter.SizeOfArray4(m.Positions.Length) + Floats(m.Keys) + Floats(m.Values) + OptD(m.VirtualSentAt);
+        Str(m.JobId) + 4 + 4 + 8 + 8 + FrameWriter.SizeOfArray4(m.Positions.Length) + Floats(m.Keys) + Floats(m.Values) + OptD(m.VirtualSentAt) + 1;
 
     private static void WriteGrant(FrameWriter w, GrantCredit m)
     {
         w.WriteString(m.JobId);
         w.WriteInt32(m.Credits);
         w.WriteOptionalDouble(m.VirtualReleasedAt);
+        w.WriteByte((byte)m.Pass);
     }
 
     private static GrantCredit ReadGrant(ref FrameReader r) =>
-        new(ReadJobId(ref r), r.ReadInt32("credits", 1, MaxDevices), r.ReadOptionalDouble("virtual released at"));
+        new(ReadJobId(ref r), r.ReadInt32("credits", 1, MaxDevices), r.ReadOptionalDouble("virtual released at"), ReadPass(ref r));
 
     private static void WriteRefused(FrameWriter w, BlockRefused m)
     {
@@ -266,6 +472,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(m.Origin);
         w.WriteBoolean(m.Skipped);
         w.WriteInt64(m.PairsComputed);
+        w.WriteByte((byte)m.Pass);
     }
 
     private static BlockComputed ReadComputed(ref FrameReader r)
@@ -277,7 +484,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         var skipped = r.ReadBoolean("skipped");
         var pairs = r.ReadInt64("pairs computed");
         FrameReader.Require(pairs >= 0, $"pairs computed must be ≥ 0, got {pairs}");
-        return new BlockComputed(jobId, device, step, origin, skipped, pairs);
+        return new BlockComputed(jobId, device, step, origin, skipped, pairs, ReadPass(ref r));
     }
 
     private static void WriteCompleted(FrameWriter w, ChunkCompleted m)
@@ -308,7 +515,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     private static long SizeOfCompleted(ChunkCompleted m) =>
         Str(m.JobId) + 4 + Floats(m.Output) + Floats(m.Lse) + StatsBytes + SizeOfTimeline(m.MeasuredTimeline) + SizeOfTimeline(m.VirtualTimeline);
 
-    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8 + (8 * 3) + (4 * 3);
+    private const long StatsBytes = (4 * 2) + (4 * 2) + 8 + 8 + (8 * 3) + (8 * 2) + (4 * 3) + 8 + (4 * 3) + (8 * 2) + 8 + (8 * 3) + (4 * 3) + (4 * 4);
 
     private static void WriteStats(FrameWriter w, DeviceStats s)
     {
@@ -339,6 +546,10 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(s.StaleFramesRefused);
         w.WriteInt32(s.Retransmissions);
         w.WriteInt32(s.Epoch);
+        w.WriteInt32(s.ContributionsSent);
+        w.WriteInt32(s.ContributionsSummed);
+        w.WriteInt32(s.ContributionDuplicates);
+        w.WriteInt32(s.ContributionsRecomputed);
     }
 
     private static DeviceStats ReadStats(ref FrameReader r)
@@ -364,6 +575,10 @@ public sealed class RingMessageSerializer : FrameSerializer
             StaleFramesRefused = NonNegative(ref r, "stale frames refused"),
             Retransmissions = NonNegative(ref r, "retransmissions"),
             Epoch = NonNegative(ref r, "epoch"),
+            ContributionsSent = NonNegative(ref r, "contributions sent"),
+            ContributionsSummed = NonNegative(ref r, "contributions summed"),
+            ContributionDuplicates = NonNegative(ref r, "contribution duplicates"),
+            ContributionsRecomputed = NonNegative(ref r, "contributions recomputed"),
         };
     }
 
@@ -492,7 +707,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         return new LinkRefused(jobId, link, epoch, sequence, ReadReason(ref r, "reason"));
     }
 
-    private static LinkHello ReadLinkHello(ref FrameReader r) => new(ReadJobId(ref r), ReadDevice(ref r, "link"), ReadEpoch(ref r, "sender epoch"));
+    private static LinkHello ReadLinkHello(ref FrameReader r) => new(ReadJobId(ref r), ReadDevice(ref r, "link"), ReadEpoch(ref r, "sender epoch"), ReadPass(ref r));
 
     private static void WriteLinkResume(FrameWriter w, LinkResume m)
     {
@@ -501,6 +716,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(m.ReceiverEpoch);
         w.WriteInt32(m.Credits);
         w.WriteInts(m.StepsHeld.ToArray());
+        w.WriteByte((byte)m.Pass);
     }
 
     private static LinkResume ReadLinkResume(ref FrameReader r)
@@ -511,7 +727,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         var credits = r.ReadInt32("credits", 0, MaxDevices);
         var steps = r.ReadInts("steps held");
         FrameReader.Require(steps.All(s => s >= 0 && s < MaxDevices), "steps held must lie in [0, max devices)");
-        return new LinkResume(jobId, link, epoch, credits, steps);
+        return new LinkResume(jobId, link, epoch, credits, steps, ReadPass(ref r));
     }
 
     private static void WritePartition(FrameWriter w, PartitionLink m)
@@ -673,6 +889,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteString(s.ComputeDispatcher);
         w.WriteInt32(s.Epoch);
         w.WriteBoolean(s.Phantom);
+        w.WriteByte((byte)s.PartialPrecision);
+        w.WriteBoolean(s.Backward);
 
         // The fault plan's device faults (kill-device, slow-device) travel with the device.
         w.WriteInt32(s.Hooks.FailingDevice);
@@ -698,7 +916,7 @@ public sealed class RingMessageSerializer : FrameSerializer
     }
 
     private static long SizeOfSetup(DeviceSetup s) =>
-        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1 + 4 + 4 + 1 + 8
+        Str(s.JobId) + (4 * 7) + 1 + Str(s.PatternSpec ?? string.Empty) + 4 + 1 + 4 + 4 + 4 + Str(s.ComputeDispatcher) + 4 + 1 + 1 + 1 + 4 + 4 + 1 + 8
         + 4 + 1 + (s.Faults is { } plan ? 4 + 4 + 8 + 4 + 4 + plan.Faults.Sum(f => Str(f.ToString())) : 0);
 
     /// <summary>Most faults one plan may carry on the wire.</summary>
@@ -759,8 +977,11 @@ public sealed class RingMessageSerializer : FrameSerializer
         var epoch = r.ReadInt32("epoch", 0, int.MaxValue);
         var phantom = r.ReadBoolean("phantom");
         FrameReader.Require(!phantom, "a phantom device needs virtual time, which does not travel");
-        // -1: no device fails; steps run 0..P−1 like devices.
-        var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, devices - 1), r.ReadInt32("fail at step", -1, devices - 1), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
+        var precision = r.ReadByte("partial precision");
+        FrameReader.Require(Enum.IsDefined((PartialPrecision)precision), $"unknown partial precision {precision}");
+        var backward = r.ReadBoolean("backward");
+        // -1: no device fails; steps run 0..P−1 like devices (0..2P−1 with a backward pass).
+        var hooks = new DeviceHooks(TimeSpan.Zero, r.ReadInt32("failing device", -1, devices - 1), r.ReadInt32("fail at step", -1, (backward ? 2 * devices : devices) - 1), r.ReadBoolean("stop"), r.ReadDouble("slow factor"));
         FrameReader.Require(hooks.SlowFactor is >= 1 and <= 1000, $"slow factor must be in [1, 1000], got {hooks.SlowFactor}");
         var trial = r.ReadInt32("trial", 0, int.MaxValue);
         var plan = ReadPlan(ref r);
@@ -791,6 +1012,8 @@ public sealed class RingMessageSerializer : FrameSerializer
             Hooks = hooks,
             Trial = trial,
             Faults = plan,
+            PartialPrecision = (PartialPrecision)precision,
+            Backward = backward,
         };
         try
         {

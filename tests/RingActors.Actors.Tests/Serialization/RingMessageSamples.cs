@@ -5,6 +5,7 @@ using RingActors.Math;
 using RingActors.Math.Masks;
 using RingActors.Math.Modelling;
 using static RingActors.Actors.Protocol.FaultProtocol;
+using static RingActors.Actors.Protocol.GradientProtocol;
 using static RingActors.Actors.Protocol.LinkProtocol;
 using static RingActors.Actors.Protocol.RingProtocol;
 
@@ -28,6 +29,10 @@ public static class RingMessageSamples
             StaleFramesRefused = 1,
             Retransmissions = 2,
             Epoch = 1,
+            ContributionsSent = 2,
+            ContributionsSummed = 3,
+            ContributionDuplicates = 1,
+            ContributionsRecomputed = 1,
         };
         var timeline = new DeviceTimeline(2, [new TimelineInterval(IntervalKind.Compute, 0.5, 1.25, 0), new TimelineInterval(IntervalKind.Idle, 1.25, 2, 1)], 0.75, 0.75, 0.1, 0.05, 2, 2);
         return
@@ -38,8 +43,20 @@ public static class RingMessageSamples
             new AcceptBlock("job-1", 0, 1, 0, 0, [], [], P(31)),
             new GrantCredit("job-1", 2, 0.25),
             new GrantCredit("job-1", 1),
+            new GrantCredit("job-1", 1, Pass: RingPass.Backward),
             new BlockRefused("other", 1, 2, 3, "no credit"),
             new BlockComputed("job-1", 1, 2, 0, true, 123456789012),
+            new BlockComputed("job-1", 1, 2, 0, false, 12, RingPass.Backward),
+            new AcceptBlock("job-1", 1, 2, 3, 44, F(31 * 5), F(31 * 5), P(31), Pass: RingPass.Backward),
+            new LinkHello("job-1", 2, 3, RingPass.Backward),
+            new LinkResume("job-1", 1, 2, 5, [1, 2], RingPass.Backward),
+            new StartBackward("job-1", F(2 * 31 * 5), [actor, ActorRefs.Nobody, actor], [0, 1, 0]),
+            new RecoverBackward("job-1", F(2 * 31 * 5), P(31), F(2 * 31 * 5), F(2 * 31 * 5), F(2 * 31), [new KeyValueBlock(F(31 * 5), F(31 * 5), P(31)), new KeyValueBlock([], [], P(1))], [actor, actor], [1, 0], actor, ActorRefs.Nobody, actor),
+            new RecomputeContribution("job-1", 2, 1, actor, new KeyValueBlock(F(15), F(15), P(3))),
+            new Contribution("job-1", 1, 0, 2, 1, 9, F(31 * 5), F(31 * 5)),
+            new Contribution("job-1", 3, 2, 0, 0, 0, [], []),
+            new ContributionAck("job-1", 2, 1, 9, true),
+            new GradientsCompleted("job-1", 2, F(2 * 31 * 5), F(31 * 5), F(31 * 5), stats, timeline),
             new ChunkCompleted("job-1", 2, F(2 * 31 * 5), F(2 * 31), stats, timeline, null),
             RunJob.Instance,
             CancelJob.Instance,
@@ -64,6 +81,7 @@ public static class RingMessageSamples
                 Epoch = 1,
                 Hooks = new DeviceHooks(TimeSpan.Zero, 1, 2, StopInsteadOfThrowing: true, SlowFactor: 3),
                 Trial = 4,
+                PartialPrecision = PartialPrecision.Bf16,
                 Faults = FaultPlan.FromSpecs(["drop:0.25", "delay:5~2", "kill-device:1@2"], seed: 9) with { Retries = 3, AckTimeout = TimeSpan.FromMilliseconds(75), MaxRestarts = 2 },
             },
         ];

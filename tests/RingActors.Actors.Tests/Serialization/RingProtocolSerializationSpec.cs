@@ -4,6 +4,7 @@ using Akka.Configuration;
 using RingActors.Actors.Configuration;
 using RingActors.Actors.Protocol;
 using RingActors.Actors.Serialization;
+using RingActors.Math;
 using RingActors.Math.Masks;
 using static RingActors.Actors.Protocol.RingProtocol;
 
@@ -116,6 +117,21 @@ public class RingProtocolSerializationSpec() : Akka.TestKit.Xunit2.TestKit(Confi
             var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(setup with { Hooks = hooks }), "DS"));
             Assert.Contains($"must be in [-1, {setup.Devices - 1}], got {setup.Devices}", error.Message);
         }
+    }
+
+    [Fact]
+    public void A_backward_device_setup_must_take_fault_steps_through_the_backward_and_no_further()
+    {
+        var setup = Setup() with { Backward = true };
+        var last = setup with { Hooks = setup.Hooks with { FailAtStep = (2 * setup.Devices) - 1 } };
+        var back = Assert.IsType<DeviceSetup>(Serializer.FromBinary(Serializer.ToBinary(last), "DS"));
+        Assert.True(back.Backward);
+        Assert.Equal(PartialPrecision.Bf16, back.PartialPrecision);
+        Assert.Equal((2 * setup.Devices) - 1, back.Hooks.FailAtStep);
+
+        var beyond = setup with { Hooks = setup.Hooks with { FailAtStep = 2 * setup.Devices } };
+        var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(Serializer.ToBinary(beyond), "DS"));
+        Assert.Contains($"must be in [-1, {(2 * setup.Devices) - 1}], got {2 * setup.Devices}", error.Message);
     }
 
     [Fact]
