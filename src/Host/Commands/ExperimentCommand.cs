@@ -90,7 +90,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             plan = plan with { AckTimeout = TimeSpan.FromMilliseconds(ms) };
         }
 
-        return plan.ValidateFor(settings.Devices, settings.Cluster);
+        return plan.ValidateFor(settings.Devices, settings.Cluster, settings.Backward);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
