@@ -118,6 +118,8 @@ public sealed class PrecisionBenchCommand(IAnsiConsole console) : AsyncCommand<P
         var rows = new List<(int Devices, Cell Fp32, Cell Bf16)>();
         try
         {
+            // One untimed job first, so the first cell's ring time is not the JIT's.
+            await RingRunner.RunAsync(system, input, RunCommand.Job(input, settings.RingSizes()[0], settings.Layout, settings.IsCausal, null, settings.Seed).Validate(shape), null, cancellationToken);
             foreach (var devices in settings.RingSizes())
             {
                 var cells = new Dictionary<PartialPrecision, Cell>();

@@ -65,7 +65,7 @@ public static class GradientReport
         if (mode is { Kind: VerifyKind.Rows } rows)
         {
             errors = BackwardCheck.Sampled(input, options, outputGradient, gradients, rows.Rows, job.PatternSeed, threads);
-            (reference, reason) = ($"sampled float64, {rows.Rows} query and key rows", "asked");
+            (reference, reason) = ($"sampled float64 reference, {rows.Rows} query and key rows", "asked");
         }
         else if (BackwardCheck.DenseAffordable(shape))
         {
@@ -76,7 +76,7 @@ public static class GradientReport
         {
             var count = mode is { Kind: VerifyKind.Full } ? shape.Batch * shape.Heads * shape.SeqLen : DefaultRows;
             errors = BackwardCheck.Sampled(input, options, outputGradient, gradients, count, job.PatternSeed, threads);
-            reference = $"sampled float64, {count} query and key rows";
+            reference = $"sampled float64 reference, {count} query and key rows";
             reason = $"dense oracle unaffordable (B·H·N²·d > {BackwardCheck.DenseBudget:N0}){(mode is null ? ", default" : ", --verify full: every row")}";
         }
 
