@@ -30,6 +30,7 @@ namespace RingActors.Actors;
 public sealed class RingSupervisor : ReceiveActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
+    private const string WatchdogTimer = "watchdog";
 
     private readonly RingJob _job;
     private readonly IProgress<RingProgress>? _progress;
@@ -49,13 +50,15 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly HashSet<Address> _lostNodes = [];
     private readonly List<Math.QueryChunk> _pooledChunks = [];
     private readonly List<Math.KeyValueBlock> _pooledBlocks = [];
+    private readonly RingWatchdog _watchdog;
+    private readonly IRingMessage[] _setups;
     private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
     private long _startedAt;
     private long _ringStartedAt;
     private long _networkBytes;
-    private int _flushesPending = -1;
+    private bool _flushRequested;
     private bool _watchingMembers;
     private WireInbox? _inbox;
 
@@ -73,6 +76,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _current = new IActorRef[devices];
         _losses = Enumerable.Range(0, devices).Select(_ => new DeviceLoss()).ToArray();
         _placement = job.Settings.Placement;
+        _watchdog = new RingWatchdog(devices, job.System.ResendAfter);
+        _setups = new IRingMessage[devices];
         Idle();
     }
 
@@ -165,13 +170,22 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address, "removed from the cluster"));
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
-        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, _ =>
+        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, m =>
         {
-            if (--_flushesPending == 0)
+            // Counted once per device: the watchdog's repeated FlushFaults may bring a second answer.
+            if (IsCurrent(m.Link) && _watchdog.Flushed(m.Link, Elapsed) && _watchdog.AllFlushed)
             {
                 Finish();
             }
         });
+        Receive<SetupTaken>(m => m.JobId == _job.JobId, m =>
+        {
+            if (IsCurrent(m.Device))
+            {
+                _watchdog.Took(m.Device, m.Started, Elapsed);
+            }
+        });
+        Receive<WatchdogTick>(_ => ResendUnacknowledged());
         Receive<LinkFailed>(m => m.JobId == _job.JobId, m =>
         {
             // A link that gave up on a receiver whose node is down is no failure: the re-created receiver resumes the link.
@@ -189,7 +203,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         });
         Receive<DeadlineExceeded>(_ => Fail(
             $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
-            + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)));
+            + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)
+            + (_watchdog.Resends > 0 ? $"; {_watchdog.Resends} unacknowledged messages sent again" : string.Empty)));
         Receive<CancelJob>(m =>
         {
             if (_senders.MayCancel)
@@ -235,9 +250,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             var block = _layout.KeyValueBlockOf(input, r, ChunkBufferPool.Shared);
             _pooledChunks.Add(chunk);
             _pooledBlocks.Add(block);
-            _networkBytes += RingWire.Tell(Context.System, _current[r], new AssignChunk(
+            _setups[r] = new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
-                _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self);
+            _networkBytes += RingWire.Tell(Context.System, _current[r], _setups[r], Self);
+            _watchdog.SetupSent(r, Elapsed);
         }
 
         _ringStartedAt = Now;
@@ -258,6 +275,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         Timers.StartSingleTimer(DeadlineTimer, DeadlineExceeded.Instance, _job.Deadline);
+        Timers.StartPeriodicTimer(WatchdogTimer, WatchdogTick.Instance, WatchdogTick.Every(_job.System.ResendAfter));
         ReportProgress();
     }
 
@@ -317,11 +335,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             m = m with { Stats = m.Stats with { NetworkBytesToSupervisor = m.Stats.NetworkBytesToSupervisor + bytes, NetworkBytesSent = m.Stats.NetworkBytesSent + bytes } };
         }
 
+        if (IsCurrent(m.Device) && _collector.HasResult(m.Device))
+        {
+            return; // the same result again, the answer to the watchdog's repeated StartRing
+        }
+
         if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !_collector.ChunkFinished(m))
         {
             _log.Warning("Ring job {0}: a result for device {1} from {2} was not taken", _job.JobId, m.Device, Sender.Path);
             return;
         }
+
+        _watchdog.Completed(m.Device, Elapsed);
 
         NoteRecovered(m.Device);
         ReportProgress();
@@ -343,9 +368,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_flushesPending < 0)
+        if (!_flushRequested)
         {
-            _flushesPending = Devices;
+            _flushRequested = true;
+            _watchdog.Flushing(Elapsed);
             foreach (var device in _current)
             {
                 _networkBytes += RingWire.Tell(Context.System, device, new FlushFaults(_job.JobId), Self);
@@ -446,8 +472,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
                 var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s), ChunkBufferPool.Shared)).ToList();
                 _pooledChunks.Add(chunk);
                 _pooledBlocks.AddRange(blocks);
-                _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
-                    _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                _setups[r] = new RecoverChunk(
+                    _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self);
+                _networkBytes += RingWire.Tell(Context.System, device, _setups[r], Self);
+                _watchdog.SetupSent(r, Elapsed, recovering: true);
                 _log.Warning("Ring job {0}: {1}; re-created as epoch {2}{3}", _job.JobId, cause, recreate.Epoch, recreate.Node is null ? string.Empty : $" on {recreate.Node}");
                 return;
         }
@@ -541,7 +569,64 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     /// <summary>The messages only a device of this job sends.</summary>
     private static bool IsDeviceEvent(IRingMessage message) =>
-        message is BlockComputed or ChunkCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled;
+        message is BlockComputed or ChunkCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled or SetupTaken;
+
+    /// <summary>Time since the job started, the watchdog's clock.</summary>
+    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startedAt);
+
+    /// <summary>Whether the sender is the current incarnation of device <paramref name="device"/>.</summary>
+    private bool IsCurrent(int device) => (uint)device < (uint)Devices && Sender.Equals(_current[device]);
+
+    /// <summary>Every message of a device's current incarnation tells the watchdog it is alive.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (_startedAt != 0 && message is IRingMessage or BlockChunk && Sender is { } sender && _devices.TryGetValue(sender, out var r) && sender.Equals(_current[r]))
+        {
+            _watchdog.Heard(r, Elapsed);
+        }
+
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>
+    /// The watchdog's tick: what a device has been quiet about for too long (its setup, StartRing, its result, its flush answer)
+    /// is sent again (<see cref="RingWatchdog"/>). Every repeat is idempotent at the device.
+    /// </summary>
+    private void ResendUnacknowledged()
+    {
+        var topology = new RingTopology(Devices);
+        foreach (var (r, what) in _watchdog.Due(Elapsed))
+        {
+            var device = _current[r];
+            IRingMessage message = what switch
+            {
+                // A setup names the neighbours' current incarnations, which may have been re-created since it was first sent.
+                Resend.Setup => _setups[r] switch
+                {
+                    AssignChunk a => a with { Predecessor = _current[topology.Predecessor(r)], Successor = _current[topology.Successor(r)] },
+                    RecoverChunk c => c with { Predecessor = _current[topology.Predecessor(r)], Successor = _current[topology.Successor(r)] },
+                    var other => other,
+                },
+                Resend.Flush => new FlushFaults(_job.JobId),
+                _ => new StartRing(_job.JobId),
+            };
+            if (what != Resend.Result)
+            {
+                _log.Warning("Ring job {0}: device {1} has not acknowledged its {2}; sent again", _job.JobId, r, what switch
+                {
+                    Resend.Setup => "setup",
+                    Resend.Start => "StartRing",
+                    _ => "FlushFaults",
+                });
+            }
+
+            _networkBytes += RingWire.Tell(Context.System, device, message, Self);
+            if (what == Resend.Setup && message is AssignChunk)
+            {
+                _networkBytes += RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
+            }
+        }
+    }
 
     /// <summary>Logs a message this supervisor does not take from its sender, once per kind and sender, and drops it.</summary>
     private void Drop(IRingMessage message, string why)
@@ -583,6 +668,15 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         public long CrashedAt { get; set; }
 
         public string? Cause { get; set; }
+    }
+
+    /// <summary>The supervisor's own timer message: time to check what devices have not acknowledged.</summary>
+    private sealed class WatchdogTick : INoSerializationVerificationNeeded
+    {
+        public static readonly WatchdogTick Instance = new();
+
+        /// <summary>A quarter of resend-after, at least 10 ms: resends are late by at most that.</summary>
+        public static TimeSpan Every(TimeSpan resendAfter) => TimeSpan.FromTicks(System.Math.Max(resendAfter.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
     }
 
     /// <summary>The supervisor's own timer message: the job's deadline has passed.</summary>

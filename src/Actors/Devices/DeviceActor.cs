@@ -47,6 +47,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private OutboundLink? _link;
     private readonly DeviceSenders _senders = new();
     private readonly LogOnce _drops = new();
+    private readonly DeviceAnswers _answers;
+    private readonly FirstLosses _losses;
     private IActorRef _worker = ActorRefs.Nobody;
     private IActorRef? _flushRequester;
     private string? _flushJob;
@@ -63,6 +65,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _setup = setup.Validate();
         _inbox = new LinkInbox(setup.Epoch);
+        _answers = new DeviceAnswers(setup.JobId, setup.Device);
+        _losses = new FirstLosses(setup.Hooks.Loses);
         WaitingForChunk();
     }
 
@@ -92,7 +96,10 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             if (DeviceSenders.TakesChunk(Sender, m.Supervisor, Context.Parent.Path))
             {
-                Load(m);
+                if (!_losses.Lose(LostMessages.Setup))
+                {
+                    Load(m);
+                }
             }
             else
             {
@@ -121,7 +128,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<StartRing>(m => m.JobId == _setup.JobId, m =>
         {
-            if (!FromSupervisor(m))
+            if (!FromSupervisor(m) || _losses.Lose(LostMessages.Start))
             {
                 return;
             }
@@ -132,7 +139,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
         Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
-        Receive<AssignChunk>(_ => _log.Warning("Device {0} of job {1} already has its chunk; a second one is ignored", _setup.Device, _setup.JobId));
+        Receive<AssignChunk>(Repeated);
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -141,6 +148,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
+        Receive<StartRing>(m => m.JobId == _setup.JobId, Repeated);
+        Receive<AssignChunk>(m => m.JobId == _setup.JobId, Repeated);
+        Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Repeated);
         // A bare block (a job without a fault plan) comes from the predecessor; one of another job is refused to whoever sent it.
         Receive<AcceptBlock>(m =>
         {
@@ -210,7 +220,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<FlushFaults>(m => m.JobId == _setup.JobId, m =>
         {
-            if (!FromSupervisor(m))
+            if (!FromSupervisor(m) || _losses.Lose(LostMessages.Flush))
             {
                 return;
             }
@@ -227,6 +237,18 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             }
         });
         Receive<IRingMessage>(IgnoreForeign);
+    }
+
+    /// <summary>The supervisor's watchdog repeated a setup or StartRing we already took: tell it where we stand (and our result again).</summary>
+    private void Repeated(IRingMessage message)
+    {
+        if (FromSupervisor(message))
+        {
+            foreach (var answer in _answers.Repeat())
+            {
+                Send(_senders.Supervisor, answer);
+            }
+        }
     }
 
     private bool FromSupervisor(IRingMessage message) =>
@@ -254,6 +276,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _state = new DeviceState(_setup, new QueryChunk(chunk.Queries, chunk.QueryPositions), new KeyValueBlock(chunk.Keys, chunk.Values, chunk.KeyPositions));
         Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
+        Acknowledge(_answers.Took());
         Become(Ready);
         Stash.UnstashAll();
     }
@@ -289,6 +312,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
         _timelines.Started(now);
+        Acknowledge(_answers.Began());
         Become(Running);
         Stash.UnstashAll();
         Pump();
@@ -449,7 +473,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Retransmissions = Link.Retransmissions,
                 Epoch = _setup.Epoch,
             };
-            Send(_senders.Supervisor, result with { Stats = stats });
+            var report = _answers.Reported(result with { Stats = stats });
+            if (!_losses.Lose(LostMessages.Result))
+            {
+                Send(_senders.Supervisor, report);
+            }
         }
     }
 
@@ -480,7 +508,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (_flushRequester is not null && _flushJob is not null && Link.Unacknowledged == 0)
         {
-            Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
+            if (!_losses.Lose(LostMessages.FlushAnswer))
+            {
+                Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
+            }
+
             _flushRequester = null;
         }
     }
@@ -494,6 +526,14 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             // A malformed block of our own job means this device can never finish: the supervisor must know at once.
             _senders.Supervisor.Tell(refusal);
+        }
+    }
+
+    private void Acknowledge(SetupTaken taken)
+    {
+        if (!_losses.Lose(LostMessages.Acknowledgement))
+        {
+            Send(_senders.Supervisor, taken);
         }
     }
 

@@ -66,6 +66,7 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
         Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
         Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
+        Register("ST", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Device); w.WriteBoolean(m.Started); }, (ref FrameReader r) => new SetupTaken(ReadJobId(ref r), ReadDevice(ref r), r.ReadBoolean("started")), m => Str(m.JobId) + 4 + 1);
     }
 
     public override int Identifier => Id;
@@ -649,7 +650,7 @@ public sealed class RingMessageSerializer : FrameSerializer
                 $"device {s.Device} of job {s.JobId}: pattern '{spec}' reads its layout from a file, which the device's node cannot be asked to open; write the layout inline");
         }
 
-        if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero)
+        if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero || s.Hooks.Loses != LostMessages.None)
         {
             throw new System.Runtime.Serialization.SerializationException(
                 $"device {s.Device} of job {s.JobId}: virtual time and test hooks run in one process only");

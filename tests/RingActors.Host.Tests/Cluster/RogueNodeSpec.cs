@@ -43,7 +43,7 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         using var coordinator = NodeProcess.Start(
             "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
             "--seq", "257", "--heads", "2", "--kv-heads", "1", "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling",
-            "--repeats", "10", "--out", outPath);
+            "--repeats", "10", "--deadline", "30", "--out", outPath);
         try
         {
             Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
@@ -89,7 +89,7 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
         using var coordinator = NodeProcess.Start(
             ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--out", outPath, .. Tls("coordinator")]);
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", "30", "--out", outPath, .. Tls("coordinator")]);
         try
         {
             Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
