@@ -50,6 +50,8 @@ public sealed class PlanCommandSpec : IDisposable
         {
             "--profile", "--profile-file", "--flops", "--bandwidth", "--latency", "--memory", "--efficiency", "--devices", "--seq",
             "--batch", "--heads", "--kv-heads", "--dim", "--dtype", "--layout", "--causal", "--no-causal", "--json", "--timeline", "--actors", "--table",
+            "--trace", "--compare", "--strategy", "--cluster", "--cluster-file", "--nodes", "--devices-per-node", "--intra-bandwidth", "--nic-bandwidth",
+            "--nic", "--tp", "--kv-heads-per-step", "--ulysses-degree", "--model", "--layers", "--hidden", "--ffn", "--fp8-ffn", "--training", "--gemm-efficiency",
         });
 
         Assert.Contains("in (0, 1] (default 1)", output);
