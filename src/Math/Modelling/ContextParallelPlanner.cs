@@ -220,7 +220,7 @@ public static class ContextParallelPlanner
     /// <summary>Stored activations per layer and token in bytes over the hidden size, with flash attention and sequence parallelism (Korthikanti et al. 2022: 34·s·b·h / t).</summary>
     public const double TrainingActivationBytesPerHidden = 34;
 
-    /// <summary>Every strategy in <see cref="CpStrategy"/> order; USP without a degree tries every proper divisor and keeps the fastest.</summary>
+    /// <summary>Every strategy in <see cref="CpStrategy"/> order; USP without a degree tries every proper divisor on the attention layer and keeps the fastest.</summary>
     public static CpComparison Compare(CpRequest request, IEnumerable<CpStrategy>? strategies = null)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -248,7 +248,8 @@ public static class ContextParallelPlanner
                         continue;
                     }
 
-                    var plan = Plan(request, geometry);
+                    // Choose the degree on the attention layer alone (a model's other work is the same for every degree), then plan it fully.
+                    var plan = Plan(request with { Model = null, RecordTasks = false }, geometry);
                     if (best is null || plan.PredictedSeconds < best.PredictedSeconds)
                     {
                         best = plan;
@@ -257,7 +258,7 @@ public static class ContextParallelPlanner
 
                 if (best is not null)
                 {
-                    plans.Add(best);
+                    plans.Add(request.Model is null && !request.RecordTasks ? best : Plan(request, best.Geometry));
                 }
                 else
                 {
