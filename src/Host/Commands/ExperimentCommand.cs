@@ -55,8 +55,17 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
         public string? Json { get; init; }
 
+        [CommandOption("--trace <FILE>")]
+        [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), when the job recorded one.")]
+        public string? Trace { get; init; }
+
         public override Spectre.Console.ValidationResult Validate()
         {
+            if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
+            }
+
             if (Faults.Length == 0 && FaultsFile is null)
             {
                 return Spectre.Console.ValidationResult.Error("give the faults: --fault KIND:ARGS (repeatable) or --faults FILE");
@@ -135,6 +144,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
             var trials = new List<ExperimentTrial>();
+            Math.Modelling.RingTimeline? lastTimeline = null;
             for (var trial = 0; trial < settings.Trials; trial++)
             {
                 if (node is not null && trial > 0)
@@ -142,7 +152,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                     job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
                 }
 
-                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
+                var (outcome, timeline) = await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken);
+                trials.Add(outcome);
+                lastTimeline = timeline;
             }
 
             var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials);
@@ -151,6 +163,19 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             {
                 File.WriteAllText(json, JsonSerializer.Serialize(ExperimentJson.Document(report), JsonOptions));
                 console.MarkupLine($"experiment written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (settings.Trace is { } trace)
+            {
+                if (lastTimeline is not null)
+                {
+                    ChromeTrace.Write(trace, lastTimeline, $"experiment {plan.Describe()}, trial {trials.Count - 1} (wall clock, this machine)");
+                    console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format; faults are not marked yet)");
+                }
+                else
+                {
+                    console.MarkupLine("no trace written: the last trial recorded no timeline (a job that lost a device assembles none)");
+                }
             }
 
             if (report.Failed.FirstOrDefault() is { } failed)
@@ -176,21 +201,21 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         }
     }
 
-    private static async Task<ExperimentTrial> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
+    private static async Task<(ExperimentTrial Trial, Math.Modelling.RingTimeline? Timeline)> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var error = ErrorMetrics.Compare(result.Output, dense);
-            return new ExperimentTrial(
+            return (new ExperimentTrial(
                 job.Trial, error.RelativeError <= RunReportView.Tolerance, error.MaxAbsError, error.RelativeError,
-                result.RingTime, result.RingTime - baseline, result.Faults, null);
+                result.RingTime, result.RingTime - baseline, result.Faults, null), result.MeasuredTimeline);
         }
         catch (RingJobException failure)
         {
-            return new ExperimentTrial(
-                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason);
+            return (new ExperimentTrial(
+                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason), null);
         }
     }
 }
