@@ -41,6 +41,23 @@ public sealed class TraceSpec : IDisposable
         Assert.Contains(spans, e => e.GetProperty("name").GetString() == "send");
     }
 
+    [Fact]
+    public void Experiment_must_mark_its_faults_on_the_trace_and_the_timeline()
+    {
+        var trace = Path.Combine(_directory, "faults.json");
+        var chart = Path.Combine(_directory, "faults.png");
+        var (exitCode, output, errors) = CommandLine.Run("experiment", "--seq", "64", "--heads", "2", "--kv-heads", "1", "--dim", "8", "--devices", "4",
+            "--fault", "drop:0.5", "--retries", "20", "--ack-timeout", "40", "--trace", trace, "--timeline", chart);
+        Assert.True(exitCode == 0, errors + output);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(trace));
+        var fault = Assert.Single(document.RootElement.GetProperty("traceEvents").EnumerateArray(), e => e.GetProperty("ph").GetString() == "i");
+        Assert.StartsWith("drop:0.5 ×", fault.GetProperty("name").GetString());
+        Assert.Equal("g", fault.GetProperty("s").GetString()); // a drop on every link: global
+        Assert.True(fault.GetProperty("ts").GetDouble() > 0);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(chart)[..4]);
+    }
+
     [Theory]
     [InlineData("run")]
     [InlineData("experiment", "--fault", "duplicate:0.3")]

@@ -55,12 +55,21 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
         public string? Json { get; init; }
 
+        [CommandOption("--timeline <FILE>")]
+        [Description("Draw the last trial's wall-clock timeline as a Gantt chart to FILE.png or FILE.svg, each fault marked where it was first injected.")]
+        public string? Timeline { get; init; }
+
         [CommandOption("--trace <FILE>")]
         [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), when the job recorded one.")]
         public string? Trace { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
         {
+            if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
+            }
+
             if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
             {
                 return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
@@ -165,16 +174,29 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                 console.MarkupLine($"experiment written to [bold]{Markup.Escape(json)}[/]");
             }
 
-            if (settings.Trace is { } trace)
+            if (settings.Trace is not null || settings.Timeline is not null)
             {
-                if (lastTimeline is not null)
+                var last = trials[^1];
+                if (lastTimeline is null)
                 {
-                    ChromeTrace.Write(trace, lastTimeline, $"experiment {plan.Describe()}, trial {trials.Count - 1} (wall clock, this machine)");
-                    console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format; faults are not marked yet)");
+                    console.MarkupLine("no trace or timeline written: the last trial recorded no timeline (a job that lost a device assembles none)");
                 }
                 else
                 {
-                    console.MarkupLine("no trace written: the last trial recorded no timeline (a job that lost a device assembles none)");
+                    var marks = FaultMarks.From(last.Faults, lastTimeline.Devices.Count);
+                    var title = $"experiment {plan.Describe()}, trial {last.Trial} (wall clock, this machine)";
+                    if (settings.Trace is { } trace)
+                    {
+                        ChromeTrace.Write(trace, lastTimeline, title, marks);
+                        console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format, {marks.Count} fault(s) marked)");
+                    }
+
+                    if (settings.Timeline is { } chart)
+                    {
+                        // The chart marks a fault on a device's row; one struck on every link is drawn on device 0's.
+                        Plots.TimelinePlot.Save(lastTimeline, chart, title, [.. marks.Select(m => m.Device == FaultMarks.AnyDevice ? m with { Device = 0, Label = $"{m.Label} (all links)" } : m)]);
+                        console.MarkupLine($"timeline of the last trial written to [bold]{Markup.Escape(chart)}[/] ({marks.Count} fault(s) marked)");
+                    }
                 }
             }
 

@@ -195,10 +195,10 @@ public static class ChromeTrace
             writer.WriteString("name", fault.Label);
             writer.WriteString("cat", "fault");
             writer.WriteString("ph", "i");
-            writer.WriteString("s", "p");
+            writer.WriteString("s", fault.Device == FaultMarks.AnyDevice ? "g" : "p");
             writer.WriteNumber("ts", fault.Time * 1e6);
             writer.WriteNumber("dur", 0);
-            writer.WriteNumber("pid", fault.Device);
+            writer.WriteNumber("pid", System.Math.Max(fault.Device, 0));
             writer.WriteNumber("tid", ComputeLane);
             writer.WriteEndObject();
         }
