@@ -124,7 +124,9 @@ public enum TaskPhase
 public readonly record struct SimulatedTask(bool IsMessage, TaskPhase Phase, int From, int To, long Bytes, double Start, double SentAt, double End);
 
 /// <summary>Per-device totals of a simulated schedule.</summary>
-public sealed record DeviceTraffic(int Device, long BytesSent, long BytesReceived, int MessagesSent, double ComputeSeconds, double ReceiveSeconds, double HiddenReceiveSeconds);
+/// <remarks><see cref="AttentionBytesSent"/> and <see cref="AttentionMessagesSent"/> count the forward attention's messages alone (<see cref="TaskPhase.Attention"/>).</remarks>
+public sealed record DeviceTraffic(int Device, long BytesSent, long BytesReceived, int MessagesSent, double ComputeSeconds, double ReceiveSeconds, double HiddenReceiveSeconds,
+    long AttentionBytesSent = 0, int AttentionMessagesSent = 0);
 
 /// <summary>
 /// The result of <see cref="ClusterSimulator.Run"/>: the time of the whole schedule (its last task's end), per-device
@@ -194,6 +196,8 @@ public static class ClusterSimulator
         var bytesSent = new long[devices];
         var bytesReceived = new long[devices];
         var messages = new int[devices];
+        var attentionBytes = new long[devices];
+        var attentionMessages = new int[devices];
         var computeSeconds = new double[devices];
 
         for (var i = 0; i < tasks.Length; i++)
@@ -238,6 +242,11 @@ public static class ClusterSimulator
             bytesSent[task.From] += task.Bytes;
             bytesReceived[task.To] += task.Bytes;
             messages[task.From]++;
+            if (task.Phase == TaskPhase.Attention)
+            {
+                attentionBytes[task.From] += task.Bytes;
+                attentionMessages[task.From]++;
+            }
         }
 
         double total = 0;
@@ -250,7 +259,7 @@ public static class ClusterSimulator
         var traffic = new DeviceTraffic[devices];
         for (var d = 0; d < devices; d++)
         {
-            traffic[d] = new DeviceTraffic(d, bytesSent[d], bytesReceived[d], messages[d], computeSeconds[d], receive[d], hidden[d]);
+            traffic[d] = new DeviceTraffic(d, bytesSent[d], bytesReceived[d], messages[d], computeSeconds[d], receive[d], hidden[d], attentionBytes[d], attentionMessages[d]);
         }
 
         var recorded = new List<SimulatedTask>(recordTasks ? tasks.Length : 0);

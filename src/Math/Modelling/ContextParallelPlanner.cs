@@ -311,9 +311,10 @@ public static class ContextParallelPlanner
 
         var attentionRecord = request.RecordTasks && request.Model is null;
         var attentionTimeline = ClusterSimulator.Run(cluster, attention, attentionRecord);
-        var forwardOnly = training ? ClusterSimulator.Run(cluster, ForwardOnly(request, geometry, devices)) : attentionTimeline;
-        var bytes = forwardOnly.MaxBytesSent;
-        var messages = forwardOnly.Traffic.Max(t => (long)t.MessagesSent);
+
+        // The forward pass's own messages (its phase), whatever else the schedule holds.
+        var bytes = attentionTimeline.Traffic.Max(t => t.AttentionBytesSent);
+        var messages = attentionTimeline.Traffic.Max(t => (long)t.AttentionMessagesSent);
 
         var timeline = attentionTimeline;
         var layerSeconds = attentionTimeline.TotalSeconds;
@@ -397,13 +398,6 @@ public static class ContextParallelPlanner
         }
 
         return new MemoryBreakdown(weights, activations, inFlight);
-    }
-
-    private static ClusterSchedule ForwardOnly(CpRequest request, CpGeometry geometry, int devices)
-    {
-        var schedule = new ClusterSchedule(devices);
-        new Emitter(request, geometry, schedule).Attention(Starts(devices), backward: false);
-        return schedule;
     }
 
     private static Dependency[][] Starts(int devices)

@@ -71,6 +71,19 @@ public class ContextParallelPlannerSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Training_must_report_the_forward_bytes_and_send_the_backward_on_top()
+    {
+        var forward = ContextParallelPlanner.Plan(Request(TwoNodes), CpStrategy.RingPassKv);
+        var training = ContextParallelPlanner.Plan(Request(TwoNodes) with { Mode = PlanMode.Training }, CpStrategy.RingPassKv);
+        const long kv = (P - 1) * B * C * 2 * Hkv * D * S;
+        Assert.Equal(kv, training.BytesSentPerDevice);
+        Assert.Equal(P - 1, training.MessagesPerDevice);
+        // Backward carries dK/dV with K/V: 2 × the forward's bytes in another P − 1 messages.
+        Assert.All(training.Timeline.Traffic, t => Assert.Equal(3 * kv, t.BytesSent));
+        Assert.True(training.PredictedSeconds > 2.5 * forward.PredictedSeconds); // compute 3.5 ×, bytes 3 ×
+    }
+
+    [Fact]
     public void Ulysses_must_refuse_heads_that_cannot_be_split_in_one_line()
     {
         var request = new CpRequest(ClusterCatalog.Get("dgx-h100", 1), 8192, Heads: 12, KvHeads: 4, HeadDim: 64);
