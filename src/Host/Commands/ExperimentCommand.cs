@@ -55,8 +55,26 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
         public string? Json { get; init; }
 
+        [CommandOption("--timeline <FILE>")]
+        [Description("Draw the last trial's wall-clock timeline as a Gantt chart to FILE.png or FILE.svg, each fault marked where it was first injected.")]
+        public string? Timeline { get; init; }
+
+        [CommandOption("--trace <FILE>")]
+        [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), when the job recorded one.")]
+        public string? Trace { get; init; }
+
         public override Spectre.Console.ValidationResult Validate()
         {
+            if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
+            }
+
+            if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
+            }
+
             if (Faults.Length == 0 && FaultsFile is null)
             {
                 return Spectre.Console.ValidationResult.Error("give the faults: --fault KIND:ARGS (repeatable) or --faults FILE");
@@ -135,6 +153,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
             var trials = new List<ExperimentTrial>();
+            Math.Modelling.RingTimeline? lastTimeline = null;
             for (var trial = 0; trial < settings.Trials; trial++)
             {
                 if (node is not null && trial > 0)
@@ -142,7 +161,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                     job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
                 }
 
-                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken));
+                var (outcome, timeline) = await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, baseline, cancellationToken);
+                trials.Add(outcome);
+                lastTimeline = timeline;
             }
 
             var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials);
@@ -151,6 +172,32 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             {
                 File.WriteAllText(json, JsonSerializer.Serialize(ExperimentJson.Document(report), JsonOptions));
                 console.MarkupLine($"experiment written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (settings.Trace is not null || settings.Timeline is not null)
+            {
+                var last = trials[^1];
+                if (lastTimeline is null)
+                {
+                    console.MarkupLine("no trace or timeline written: the last trial recorded no timeline (a job that lost a device assembles none)");
+                }
+                else
+                {
+                    var marks = FaultMarks.From(last.Faults, lastTimeline.Devices.Count);
+                    var title = $"experiment {plan.Describe()}, trial {last.Trial} (wall clock, this machine)";
+                    if (settings.Trace is { } trace)
+                    {
+                        ChromeTrace.Write(trace, lastTimeline, title, marks);
+                        console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format, {marks.Count} fault(s) marked)");
+                    }
+
+                    if (settings.Timeline is { } chart)
+                    {
+                        // The chart marks a fault on a device's row; one struck on every link is drawn on device 0's.
+                        Plots.TimelinePlot.Save(lastTimeline, chart, title, [.. marks.Select(m => m.Device == FaultMarks.AnyDevice ? m with { Device = 0, Label = $"{m.Label} (all links)" } : m)]);
+                        console.MarkupLine($"timeline of the last trial written to [bold]{Markup.Escape(chart)}[/] ({marks.Count} fault(s) marked)");
+                    }
+                }
             }
 
             if (report.Failed.FirstOrDefault() is { } failed)
@@ -176,21 +223,21 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         }
     }
 
-    private static async Task<ExperimentTrial> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
+    private static async Task<(ExperimentTrial Trial, Math.Modelling.RingTimeline? Timeline)> Trial(ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, TimeSpan baseline, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
             var error = ErrorMetrics.Compare(result.Output, dense);
-            return new ExperimentTrial(
+            return (new ExperimentTrial(
                 job.Trial, error.RelativeError <= RunReportView.Tolerance, error.MaxAbsError, error.RelativeError,
-                result.RingTime, result.RingTime - baseline, result.Faults, null);
+                result.RingTime, result.RingTime - baseline, result.Faults, null), result.MeasuredTimeline);
         }
         catch (RingJobException failure)
         {
-            return new ExperimentTrial(
-                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason);
+            return (new ExperimentTrial(
+                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason), null);
         }
     }
 }
