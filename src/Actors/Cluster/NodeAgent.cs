@@ -19,9 +19,12 @@ public sealed class NodeAgent : ReceiveActor
 
     private readonly LogOnce _drops = new();
 
-    public NodeAgent(Action<ActorSystem> crash)
+    public NodeAgent(Action<ActorSystem> crash, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var log = Context.GetLogger();
+
+        // Anyone may ask: the answer proves only what the certificate already says, to whoever sent the nonce.
+        Receive<ProveMembership>(m => Sender.Tell(MembershipProofs.Answer(m, SelfAddress(), certificate)));
         Receive<CrashOrder>(m =>
         {
             if (CrashOrderPolicy.Refusal(Sender.Path, SelfAddress(), Coordinators()) is { } refusal)
@@ -52,7 +55,9 @@ public sealed class NodeAgent : ReceiveActor
     /// </summary>
     public static void AbortSystem(ActorSystem system) => system.Terminate();
 
-    public static Props Props(Action<ActorSystem> crash) => Akka.Actor.Props.Create(() => new NodeAgent(crash));
+    /// <summary>The agent; <paramref name="certificate"/> (with its key) is this node's TLS identity, with which it answers <see cref="ProveMembership"/>.</summary>
+    public static Props Props(Action<ActorSystem> crash, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(crash, certificate));
 
     private Address SelfAddress() => AkkaCluster.Get(Context.System).SelfAddress;
 
