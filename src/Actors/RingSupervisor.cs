@@ -306,9 +306,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         {
             Self.Tell(message, Sender);
         }
-        else if (result.Reason is { } reason)
+        else if (result.Reason is { } reason && _drops.Line(WireInbox.KindOf(reason), $"Ring job {_job.JobId}: {reason}") is { } line)
         {
-            _log.Warning("Ring job {0}: {1}", _job.JobId, reason);
+            _log.Warning("{0}", line); // once per kind of refusal: a peer may forge thousands of transfers
         }
 
         _inbox.ScheduleSweep(Timers);
