@@ -565,6 +565,17 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _losses[r].Cause ??= $"node {node} {how}";
             Recover(r, _losses[r].Cause!);
         }
+
+        // Its finished devices will answer no flush: waiting for them would last until the deadline.
+        foreach (var r in Enumerable.Range(0, Devices).Where(r => _placement[r].Equals(node) && _collector.HasResult(r)))
+        {
+            _watchdog.Gone(r);
+        }
+
+        if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
+        {
+            Finish();
+        }
     }
 
     /// <summary>The messages only a device of this job sends.</summary>
