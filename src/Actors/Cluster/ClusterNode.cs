@@ -191,7 +191,7 @@ public sealed class ClusterNode : IAsyncDisposable
             system.Log.Warning("{0}", $"this node's certificate '{certificate.Subject}' does not name its role ({CertificateRoles.Uri(options.Role)}): coordinators will not give it work as a {options.Role}");
         }
 
-        system.ActorOf(NodeAgent.Props(options.Crash, certificate), NodeAgent.Name);
+        system.ActorOf(NodeAgent.Props(options.Crash, certificate, trust), NodeAgent.Name);
 
         // Registered before joining, so Up can never be missed.
         node.Cluster.RegisterOnMemberUp(() => up.TrySetResult());
