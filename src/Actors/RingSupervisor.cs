@@ -306,9 +306,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         {
             Self.Tell(message, Sender);
         }
-        else if (result.Reason is { } reason)
+        else if (result.Reason is { } reason && _drops.Line(WireInbox.KindOf(reason), $"Ring job {_job.JobId}: {reason}") is { } line)
         {
-            _log.Warning("Ring job {0}: {1}", _job.JobId, reason);
+            _log.Warning("{0}", line); // once per kind of refusal: a peer may forge thousands of transfers
         }
 
         _inbox.ScheduleSweep(Timers);
@@ -564,6 +564,17 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _devices.Remove(device);
             _losses[r].Cause ??= $"node {node} {how}";
             Recover(r, _losses[r].Cause!);
+        }
+
+        // Its finished devices will answer no flush: waiting for them would last until the deadline.
+        foreach (var r in Enumerable.Range(0, Devices).Where(r => _placement[r].Equals(node) && _collector.HasResult(r)))
+        {
+            _watchdog.Gone(r);
+        }
+
+        if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
+        {
+            Finish();
         }
     }
 

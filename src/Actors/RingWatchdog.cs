@@ -125,6 +125,22 @@ public sealed class RingWatchdog
     }
 
     /// <summary>
+    /// The node of <paramref name="device"/>, whose result is in, was lost: it will answer no flush, and there is nothing
+    /// left to wait for (fault events it had not sent are lost with its node). True when this changed its phase.
+    /// </summary>
+    public bool Gone(int device)
+    {
+        var watch = _devices[device];
+        if (watch.Phase is not (Phase.Completed or Phase.Flushing))
+        {
+            return false;
+        }
+
+        watch.Phase = Phase.Flushed;
+        return true;
+    }
+
+    /// <summary>
     /// What to send again at <paramref name="now"/>, device by device; each device named is counted as sent to now, and its
     /// next resend waits twice as long (up to 8 × resend-after) unless it is heard from meanwhile.
     /// </summary>

@@ -553,9 +553,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             Self.Tell(message, Sender);
         }
-        else if (result.Reason is { } reason)
+        else if (result.Reason is { } reason && _drops.Line(WireInbox.KindOf(reason), $"Device {_setup.Device} of job {_setup.JobId}: {reason}") is { } line)
         {
-            _log.Warning("Device {0} of job {1}: {2}", _setup.Device, _setup.JobId, reason);
+            _log.Warning("{0}", line); // once per kind of refusal: a peer may forge thousands of transfers
         }
 
         _wireInbox.ScheduleSweep(Timers);

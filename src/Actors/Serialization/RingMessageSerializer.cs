@@ -67,6 +67,8 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
         Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
         Register("ST", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Device); w.WriteBoolean(m.Started); }, (ref FrameReader r) => new SetupTaken(ReadJobId(ref r), ReadDevice(ref r), r.ReadBoolean("started")), m => Str(m.JobId) + 4 + 1);
+        Register("PM", (w, m) => w.WriteBytes(m.Nonce), (ref FrameReader r) => new ProveMembership(ReadBytes(ref r, "nonce", ProveMembership.NonceBytes)), m => 4 + m.Nonce.Length);
+        Register("MP", (w, m) => { w.WriteBytes(m.Certificate); w.WriteBytes(m.Signature); }, ReadProof, m => 8 + m.Certificate.Length + m.Signature.Length);
     }
 
     public override int Identifier => Id;
@@ -95,6 +97,16 @@ public sealed class RingMessageSerializer : FrameSerializer
         FrameReader.Require(reason.Length <= MaxReasonBytes, $"{field} of {reason.Length} characters exceeds {MaxReasonBytes}");
         return reason;
     }
+
+    private static byte[] ReadBytes(ref FrameReader reader, string field, int max)
+    {
+        var bytes = reader.ReadBytes(field);
+        FrameReader.Require(bytes.Length <= max, $"{field} of {bytes.Length} bytes exceeds {max}");
+        return bytes;
+    }
+
+    private static MembershipProof ReadProof(ref FrameReader reader) =>
+        new(ReadBytes(ref reader, "certificate", MembershipProof.MaxCertificateBytes), ReadBytes(ref reader, "signature", MembershipProof.MaxSignatureBytes));
 
     private static int ReadDevice(ref FrameReader reader, string field = "device") => reader.ReadInt32(field, 0, MaxDevices - 1);
 

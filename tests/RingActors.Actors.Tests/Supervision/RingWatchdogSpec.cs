@@ -107,6 +107,27 @@ public class RingWatchdogSpec
     }
 
     [Fact]
+    public void RingWatchdog_must_not_wait_for_the_flush_of_a_finished_device_whose_node_was_lost()
+    {
+        var watchdog = new RingWatchdog(2, After);
+        for (var r = 0; r < 2; r++)
+        {
+            watchdog.SetupSent(r, S(0));
+            watchdog.Took(r, started: true, S(0));
+        }
+
+        watchdog.Completed(0, S(1));
+        Assert.False(watchdog.Gone(1)); // still running: it is re-created, not forgotten
+        Assert.True(watchdog.Gone(0));   // its node died after its result came in
+        watchdog.Completed(1, S(2));
+        watchdog.Flushing(S(2));
+        Assert.False(watchdog.AllFlushed);
+        Assert.Equal([(1, Resend.Flush)], watchdog.Due(S(3)));
+        Assert.True(watchdog.Flushed(1, S(3.1)));
+        Assert.True(watchdog.AllFlushed);
+    }
+
+    [Fact]
     public void RingWatchdog_must_refuse_a_non_positive_interval()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new RingWatchdog(1, TimeSpan.Zero));
