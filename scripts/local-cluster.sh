@@ -22,6 +22,7 @@ LOGS=$(mktemp -d -t ring-cluster-XXXXXX)
 tls=()
 protocol=akka.tcp
 if [[ -n "${TLS_CERT:-}" ]]; then
+  # One certificate for every node here: it must name both roles (URI:urn:ringactors:role:device and …:coordinator).
   # The password travels in RINGACTORS_TLS_PASSWORD (inherited by every node), never on a command line (ps shows those).
   tls=(--tls-cert "$TLS_CERT")
   [[ -n "${TLS_CA:-}" ]] && tls+=(--tls-ca "$TLS_CA")

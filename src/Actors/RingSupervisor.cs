@@ -31,6 +31,7 @@ namespace RingActors.Actors;
 public sealed class RingSupervisor : ReceiveActor, IWithTimers
 {
     private const string DeadlineTimer = "deadline";
+    private const string WatchdogTimer = "watchdog";
 
     private readonly RingJob _job;
     private readonly IProgress<RingProgress>? _progress;
@@ -54,13 +55,20 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly HashSet<Address> _lostNodes = [];
     private readonly List<Math.QueryChunk> _pooledChunks = [];
     private readonly List<Math.KeyValueBlock> _pooledBlocks = [];
+    private readonly RingWatchdog _watchdog;
+    private readonly IRingMessage[] _setups;
+
+    // The backward's one-shot messages, kept so the watchdog can send them again: each device's StartBackward, and the
+    // requests to recompute a contribution for a home re-created during the backward (by home).
+    private readonly StartBackward?[] _backwardStarts;
+    private readonly Dictionary<int, List<(IActorRef To, RecomputeContribution Request)>> _recomputes = [];
     private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
     private long _startedAt;
     private long _ringStartedAt;
     private long _networkBytes;
-    private int _flushesPending = -1;
+    private bool _flushRequested;
     private bool _watchingMembers;
     private WireInbox? _inbox;
 
@@ -79,6 +87,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _current = new IActorRef[devices];
         _losses = Enumerable.Range(0, devices).Select(_ => new DeviceLoss()).ToArray();
         _placement = job.Settings.Placement;
+        _watchdog = new RingWatchdog(devices, job.System.ResendAfter);
+        _setups = new IRingMessage[devices];
+        _backwardStarts = new StartBackward?[devices];
         Idle();
     }
 
@@ -172,13 +183,22 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address, "removed from the cluster"));
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
-        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, _ =>
+        Receive<FaultsFlushed>(m => m.JobId == _job.JobId, m =>
         {
-            if (--_flushesPending == 0)
+            // Counted once per device: the watchdog's repeated FlushFaults may bring a second answer.
+            if (IsCurrent(m.Link) && _watchdog.Flushed(m.Link, Elapsed) && _watchdog.AllFlushed)
             {
                 Finish();
             }
         });
+        Receive<SetupTaken>(m => m.JobId == _job.JobId, m =>
+        {
+            if (IsCurrent(m.Device))
+            {
+                _watchdog.Took(m.Device, m.Started, Elapsed);
+            }
+        });
+        Receive<WatchdogTick>(_ => ResendUnacknowledged());
         Receive<LinkFailed>(m => m.JobId == _job.JobId, m =>
         {
             // A link that gave up on a receiver whose node is down is no failure: the re-created receiver resumes the link.
@@ -200,7 +220,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             (_pass == RingPass.Forward
                 ? $"not finished after {_job.Deadline}: {_collector.BlocksDone} of {Devices * Devices} blocks merged; devices still running: {_collector.StillRunning()}"
                 : $"not finished after {_job.Deadline}: backward: {_gradients.BlocksDone} of {Devices * Devices} blocks computed; devices still running: {_gradients.StillRunning()}")
-            + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)));
+            + (_plan is { } plan ? $" (faults: {plan.Describe()}; {_recovery.Restarts} devices re-created)" : string.Empty)
+            + (_watchdog.Resends > 0 ? $"; {_watchdog.Resends} unacknowledged messages sent again" : string.Empty)));
         Receive<CancelJob>(m =>
         {
             if (_senders.MayCancel)
@@ -246,9 +267,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             var block = _layout.KeyValueBlockOf(input, r, ChunkBufferPool.Shared);
             _pooledChunks.Add(chunk);
             _pooledBlocks.Add(block);
-            _networkBytes += RingWire.Tell(Context.System, _current[r], new AssignChunk(
+            _setups[r] = new AssignChunk(
                 _job.JobId, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions,
-                _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self);
+            _networkBytes += RingWire.Tell(Context.System, _current[r], _setups[r], Self);
+            _watchdog.SetupSent(r, Elapsed);
         }
 
         _ringStartedAt = Now;
@@ -269,6 +292,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         Timers.StartSingleTimer(DeadlineTimer, DeadlineExceeded.Instance, _job.Deadline);
+        Timers.StartPeriodicTimer(WatchdogTimer, WatchdogTick.Instance, WatchdogTick.Every(_job.System.ResendAfter));
         ReportProgress();
     }
 
@@ -299,9 +323,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         {
             Self.Tell(message, Sender);
         }
-        else if (result.Reason is { } reason)
+        else if (result.Reason is { } reason && _drops.Line(WireInbox.KindOf(reason), $"Ring job {_job.JobId}: {reason}") is { } line)
         {
-            _log.Warning("Ring job {0}: {1}", _job.JobId, reason);
+            _log.Warning("{0}", line); // once per kind of refusal: a peer may forge thousands of transfers
         }
 
         _inbox.ScheduleSweep(Timers);
@@ -328,11 +352,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             m = m with { Stats = m.Stats with { NetworkBytesToSupervisor = m.Stats.NetworkBytesToSupervisor + bytes, NetworkBytesSent = m.Stats.NetworkBytesSent + bytes } };
         }
 
+        if (IsCurrent(m.Device) && _collector.HasResult(m.Device))
+        {
+            return; // the same result again, the answer to the watchdog's repeated StartRing
+        }
+
         if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !_collector.ChunkFinished(m))
         {
             _log.Warning("Ring job {0}: a result for device {1} from {2} was not taken", _job.JobId, m.Device, Sender.Path);
             return;
         }
+
+        _watchdog.Completed(m.Device, Elapsed);
 
         NoteRecovered(m.Device);
         ReportProgress();
@@ -354,9 +385,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (_flushesPending < 0)
+        if (!_flushRequested)
         {
-            _flushesPending = Devices;
+            _flushRequested = true;
+            _watchdog.Flushing(Elapsed);
             foreach (var device in _current)
             {
                 _networkBytes += RingWire.Tell(Context.System, device, new FlushFaults(_job.JobId), Self);
@@ -383,7 +415,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private void StartBackward()
     {
         _pass = RingPass.Backward;
-        _flushesPending = -1;
+        _flushRequested = false; // the backward's results are flushed again before the job ends
         _backwardStartedAt = Now;
         var homes = _current.ToArray();
         var epochs = Enumerable.Range(0, Devices).Select(_recovery.EpochOf).ToArray();
@@ -392,8 +424,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         for (var r = 0; r < Devices; r++)
         {
             _outputGradients[r] = _layout!.QueryChunkOf(gradientInput, r).Data;
-            _networkBytes += RingWire.Tell(Context.System, _current[r], new StartBackward(_job.JobId, _outputGradients[r], homes, epochs), Self);
+            _backwardStarts[r] = new StartBackward(_job.JobId, _outputGradients[r], homes, epochs);
+            _networkBytes += RingWire.Tell(Context.System, _current[r], _backwardStarts[r]!, Self);
         }
+
+        _watchdog.PassStarted(Elapsed);
 
         ReportProgress();
     }
@@ -410,11 +445,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         var rows = _layout!.Count(m.Device);
         var fits = m.QueryGradient.Length == (long)shape.Batch * shape.Heads * rows * shape.HeadDim
             && m.KeyGradient.Length == (long)shape.Batch * shape.KvHeads * rows * shape.HeadDim && m.ValueGradient.Length == m.KeyGradient.Length;
+        if (IsCurrent(m.Device) && _gradients.HasResult(m.Device))
+        {
+            return; // the same gradients again, the answer to the watchdog's repeated StartBackward
+        }
+
         if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !fits || !_gradients.Finished(m))
         {
             _log.Warning("Ring job {0}: gradients for device {1} from {2} were not taken", _job.JobId, m.Device, Sender.Path);
             return;
         }
+
+        _watchdog.Completed(m.Device, Elapsed);
 
         NoteRecovered(m.Device, m.Stats);
         ReportProgress();
@@ -551,8 +593,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
                 else
                 {
                     _collector.Restarted(r);
-                    _networkBytes += RingWire.Tell(Context.System, device, new RecoverChunk(
-                        _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+                    _setups[r] = new RecoverChunk(
+                        _job.JobId, chunk.Data, chunk.Positions, blocks, _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self);
+                    _networkBytes += RingWire.Tell(Context.System, device, _setups[r], Self);
+                    _watchdog.SetupSent(r, Elapsed, recovering: true);
                 }
 
                 _log.Warning("Ring job {0}: {1}; re-created as epoch {2}{3}", _job.JobId, cause, recreate.Epoch, recreate.Node is null ? string.Empty : $" on {recreate.Node}");
@@ -572,16 +616,23 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         var topology = new RingTopology(Devices);
         var forward = _collector.ResultOf(r)!;
         var epochs = Enumerable.Range(0, Devices).Select(_recovery.EpochOf).ToArray();
-        _networkBytes += RingWire.Tell(Context.System, device, new RecoverBackward(
+        _setups[r] = new RecoverBackward(
             _job.JobId, chunk.Data, chunk.Positions, _outputGradients[r], forward.Output, forward.Lse, blocks, _current.ToArray(), epochs,
-            _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self), Self);
+            _current[topology.Predecessor(r)], _current[topology.Successor(r)], Self);
+        _networkBytes += RingWire.Tell(Context.System, device, _setups[r], Self);
+        _watchdog.SetupSent(r, Elapsed, recovering: true);
+        var requests = new List<(IActorRef To, RecomputeContribution Request)>();
         for (var other = 0; other < Devices; other++)
         {
             if (other != r)
             {
-                _networkBytes += RingWire.Tell(Context.System, _current[other], new RecomputeContribution(_job.JobId, r, epoch, device, blocks[0]), Self);
+                var request = new RecomputeContribution(_job.JobId, r, epoch, device, blocks[0]);
+                requests.Add((_current[other], request));
+                _networkBytes += RingWire.Tell(Context.System, _current[other], request, Self);
             }
         }
+
+        _recomputes[r] = requests;
     }
 
     /// <summary>A re-created device finished: its crash is recovered; record what it cost.</summary>
@@ -670,11 +721,93 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _losses[r].Cause ??= $"node {node} {how}";
             Recover(r, _losses[r].Cause!);
         }
+
+        // Its finished devices will answer no flush: waiting for them would last until the deadline.
+        foreach (var r in Enumerable.Range(0, Devices).Where(r => _placement[r].Equals(node) && _collector.HasResult(r)))
+        {
+            _watchdog.Gone(r);
+        }
+
+        if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
+        {
+            Finish();
+        }
     }
 
     /// <summary>The messages only a device of this job sends.</summary>
     private static bool IsDeviceEvent(IRingMessage message) =>
-        message is BlockComputed or ChunkCompleted or GradientsCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled;
+        message is BlockComputed or ChunkCompleted or GradientsCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled or SetupTaken;
+
+    /// <summary>Time since the job started, the watchdog's clock.</summary>
+    private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startedAt);
+
+    /// <summary>Whether the sender is the current incarnation of device <paramref name="device"/>.</summary>
+    private bool IsCurrent(int device) => (uint)device < (uint)Devices && Sender.Equals(_current[device]);
+
+    /// <summary>Every message of a device's current incarnation tells the watchdog it is alive.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (_startedAt != 0 && message is IRingMessage or BlockChunk && Sender is { } sender && _devices.TryGetValue(sender, out var r) && sender.Equals(_current[r]))
+        {
+            _watchdog.Heard(r, Elapsed);
+        }
+
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>
+    /// The watchdog's tick: what a device has been quiet about for too long (its setup, StartRing, its result, its flush answer)
+    /// is sent again (<see cref="RingWatchdog"/>). Every repeat is idempotent at the device.
+    /// </summary>
+    private void ResendUnacknowledged()
+    {
+        var topology = new RingTopology(Devices);
+        foreach (var (r, what) in _watchdog.Due(Elapsed))
+        {
+            var device = _current[r];
+            IRingMessage message = what switch
+            {
+                // A setup names the neighbours' current incarnations, which may have been re-created since it was first sent.
+                Resend.Setup => _setups[r] switch
+                {
+                    AssignChunk a => a with { Predecessor = _current[topology.Predecessor(r)], Successor = _current[topology.Successor(r)] },
+                    RecoverChunk c => c with { Predecessor = _current[topology.Predecessor(r)], Successor = _current[topology.Successor(r)] },
+                    RecoverBackward c => c with { Predecessor = _current[topology.Predecessor(r)], Successor = _current[topology.Successor(r)] },
+                    var other => other,
+                },
+                Resend.Flush => new FlushFaults(_job.JobId),
+
+                // In the backward its start is also the request for its gradients (a device already in the backward only answers it).
+                _ when _pass == RingPass.Backward => (IRingMessage?)_backwardStarts[r] ?? _setups[r],
+                _ => new StartRing(_job.JobId),
+            };
+            if (what == Resend.Result && _pass == RingPass.Backward && _recomputes.TryGetValue(r, out var requests))
+            {
+                // A re-created home waits for every other device's contribution: a lost request would stall it. A contributor
+                // that already answered sends its contribution again, and the home sums one per contributor.
+                foreach (var (to, request) in requests)
+                {
+                    _networkBytes += RingWire.Tell(Context.System, to, request, Self);
+                }
+            }
+
+            if (what != Resend.Result)
+            {
+                _log.Warning("Ring job {0}: device {1} has not acknowledged its {2}; sent again", _job.JobId, r, what switch
+                {
+                    Resend.Setup => "setup",
+                    Resend.Start => "StartRing",
+                    _ => "FlushFaults",
+                });
+            }
+
+            _networkBytes += RingWire.Tell(Context.System, device, message, Self);
+            if (what == Resend.Setup && message is AssignChunk)
+            {
+                _networkBytes += RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
+            }
+        }
+    }
 
     /// <summary>Logs a message this supervisor does not take from its sender, once per kind and sender, and drops it.</summary>
     private void Drop(IRingMessage message, string why)
@@ -716,6 +849,15 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         public long CrashedAt { get; set; }
 
         public string? Cause { get; set; }
+    }
+
+    /// <summary>The supervisor's own timer message: time to check what devices have not acknowledged.</summary>
+    private sealed class WatchdogTick : INoSerializationVerificationNeeded
+    {
+        public static readonly WatchdogTick Instance = new();
+
+        /// <summary>A quarter of resend-after, at least 10 ms: resends are late by at most that.</summary>
+        public static TimeSpan Every(TimeSpan resendAfter) => TimeSpan.FromTicks(System.Math.Max(resendAfter.Ticks / 4, TimeSpan.FromMilliseconds(10).Ticks));
     }
 
     /// <summary>The supervisor's own timer message: the job's deadline has passed.</summary>

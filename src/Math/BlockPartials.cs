@@ -7,6 +7,20 @@ namespace RingActors.Math;
 /// </summary>
 public static class BlockPartials
 {
+    // A device computes block after block of the same shape on its compute thread: each thread keeps one set of scratch
+    // partials and reuses it (cleared), so bf16 runs allocate nothing per block.
+    [ThreadStatic]
+    private static PartialAttention? t_forwardPart;
+
+    [ThreadStatic]
+    private static float[]? t_queryPart;
+
+    [ThreadStatic]
+    private static float[]? t_keyPart;
+
+    [ThreadStatic]
+    private static float[]? t_valuePart;
+
     /// <summary>The forward of <paramref name="queries"/> over <paramref name="block"/>, merged into <paramref name="into"/>.</summary>
     public static BlockWork AccumulateForward(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into, PartialPrecision precision)
     {
@@ -16,7 +30,16 @@ public static class BlockPartials
             return BlockwiseAttention.Accumulate(queries, block, heads, options, into);
         }
 
-        var partial = new PartialAttention(into.Batch, into.Heads, into.Tokens, into.HeadDim);
+        var partial = t_forwardPart;
+        if (partial is null || partial.Batch != into.Batch || partial.Heads != into.Heads || partial.Tokens != into.Tokens || partial.HeadDim != into.HeadDim)
+        {
+            partial = t_forwardPart = new PartialAttention(into.Batch, into.Heads, into.Tokens, into.HeadDim);
+        }
+        else
+        {
+            partial.Reset();
+        }
+
         var work = BlockwiseAttention.Accumulate(queries, block, heads, options, partial);
         Bf16.Apply(precision, partial.Output); // the output is kept in the reduced type; the lse stays fp32, as peers keep it
         SoftmaxMerge.Merge(into, partial);
@@ -36,13 +59,24 @@ public static class BlockPartials
             return BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients);
         }
 
-        var queryPart = new float[queryGradient.Length];
-        var blockPart = new KeyValueGradients(new float[blockGradients.Keys.Length], new float[blockGradients.Values.Length]);
+        var queryPart = Zeroed(ref t_queryPart, queryGradient.Length);
+        var blockPart = new KeyValueGradients(Zeroed(ref t_keyPart, blockGradients.Keys.Length), Zeroed(ref t_valuePart, blockGradients.Values.Length));
         var work = BlockwiseBackward.Accumulate(rows, block, heads, options, queryPart, blockPart);
         AddRounded(precision, queryPart, queryGradient);
         AddRounded(precision, blockPart.Keys, blockGradients.Keys);
         AddRounded(precision, blockPart.Values, blockGradients.Values);
         return work;
+    }
+
+    private static float[] Zeroed(ref float[]? cached, int length)
+    {
+        if (cached is null || cached.Length != length)
+        {
+            return cached = new float[length];
+        }
+
+        Array.Clear(cached);
+        return cached;
     }
 
     private static void AddRounded(PartialPrecision precision, float[] contribution, float[] accumulator)

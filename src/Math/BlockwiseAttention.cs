@@ -203,7 +203,7 @@ public static class BlockwiseAttention
             {
                 // One classification per tile pair serves every head.
                 _sharedMask = options.MaskFor(0, 0);
-                _sharedCoverage = _sharedMask is null ? null : ClassifyAll(_sharedMask);
+                _sharedCoverage = _sharedMask is null ? null : TilePacking.ClassifyTiles(_sharedMask, _queries.Positions, QueryTile, _block.Positions, KeyTile);
             }
         }
 
@@ -265,68 +265,18 @@ public static class BlockwiseAttention
             return new BlockWork(pairs, tiles, skipped, _d);
         }
 
-        private BlockCoverage[] ClassifyAll(IAttentionMask mask)
-        {
-            var coverage = new BlockCoverage[_queryTiles * _keyTiles];
-            for (var qt = 0; qt < _queryTiles; qt++)
-            {
-                var qPositions = QueryPositions(qt);
-                for (var kt = 0; kt < _keyTiles; kt++)
-                {
-                    coverage[(qt * _keyTiles) + kt] = mask.Classify(qPositions, KeyPositions(kt));
-                }
-            }
+        private ReadOnlySpan<int> QueryPositions(int queryTile) => TilePacking.Slice(_queries.Positions, queryTile, QueryTile);
 
-            return coverage;
-        }
+        private ReadOnlySpan<int> KeyPositions(int keyTile) => TilePacking.Slice(_block.Positions, keyTile, KeyTile);
 
-        private ReadOnlySpan<int> QueryPositions(int queryTile)
-        {
-            var start = queryTile * QueryTile;
-            return _queries.Positions.AsSpan(start, System.Math.Min(QueryTile, _queryTokens - start));
-        }
-
-        private ReadOnlySpan<int> KeyPositions(int keyTile)
-        {
-            var start = keyTile * KeyTile;
-            return _block.Positions.AsSpan(start, System.Math.Min(KeyTile, _keyTokens - start));
-        }
-
-        /// <summary>
-        /// Kᵀ tile by tile, [keyTile][d][128], so a score micro-kernel walks 512-byte rows (a [d][N] layout strides by N·4 bytes,
-        /// a multiple of 4 KiB that maps every row to the same L1 sets); V as [paddedKeys][paddedDim]; padding zeroed.
-        /// </summary>
+        /// <summary>Kᵀ tile by tile, [keyTile][d][128]; V as [paddedKeys][paddedDim]; padding zeroed (<see cref="TilePacking"/>).</summary>
         // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackKeyValueHead()
         {
             var offset = ((_batch * _heads.KvHeads) + _kvHead) * _keyTokens * _d;
-            var keys = _block.Keys.AsSpan(offset, _keyTokens * _d);
-            var values = _block.Values.AsSpan(offset, _keyTokens * _d);
-            for (var tile = 0; tile < _keyTiles; tile++)
-            {
-                var firstKey = tile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-                for (var c = 0; c < _d; c++)
-                {
-                    var row = _keysTransposed.AsSpan(((tile * _d) + c) * KeyTile, KeyTile);
-                    for (var j = 0; j < columns; j++)
-                    {
-                        row[j] = keys[((firstKey + j) * _d) + c];
-                    }
-
-                    row[columns..].Clear();
-                }
-            }
-
-            for (var j = 0; j < _keyTokens; j++)
-            {
-                var row = _values.AsSpan(j * _paddedDim, _paddedDim);
-                values.Slice(j * _d, _d).CopyTo(row);
-                row[_d..].Clear();
-            }
-
-            _values.AsSpan(_keyTokens * _paddedDim, (_paddedKeys - _keyTokens) * _paddedDim).Clear();
+            TilePacking.TransposedTiles(_block.Keys.AsSpan(offset, _keyTokens * _d), _keyTokens, _d, KeyTile, _keysTransposed);
+            TilePacking.PaddedRows(_block.Values.AsSpan(offset, _keyTokens * _d), _keyTokens, _d, _paddedDim, _paddedKeys, _values);
         }
 
         // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.

@@ -1,4 +1,10 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using RingActors.Math.Kernels;
+using RingActors.Math.Masks;
 
 namespace RingActors.Math;
 
@@ -79,75 +85,34 @@ public sealed class BackwardRows
 /// </summary>
 public static class BlockwiseBackward
 {
+    /// <summary>Query rows of a tile: the forward's, so both passes see the same tile classification.</summary>
+    public const int QueryTile = BlockwiseAttention.QueryTile;
+
+    /// <summary>Keys of a tile: the forward's.</summary>
+    public const int KeyTile = BlockwiseAttention.KeyTile;
+
     /// <summary>
     /// Adds this block's contributions to <paramref name="queryGradient"/> (dQ of the chunk, laid out as its queries) and to
     /// <paramref name="blockGradients"/> (dK and dV of the block).
     /// </summary>
-    public static BlockWork Accumulate(BackwardRows rows, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, float[] queryGradient, KeyValueGradients blockGradients)
+    public static BlockWork Accumulate(BackwardRows rows, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, float[] queryGradient, KeyValueGradients blockGradients) =>
+        Accumulate(rows, block, heads, options, queryGradient, blockGradients, KernelIsa.Selected);
+
+    /// <summary>
+    /// <see cref="Accumulate(BackwardRows, KeyValueBlock, AttentionHeads, AttentionOptions, float[], KeyValueGradients)"/> on a
+    /// given vector path, so specs check both micro-kernel shapes on one machine (an unaccelerated Vector512 is emulated: exact, slow).
+    /// </summary>
+    internal static BlockWork Accumulate(BackwardRows rows, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, float[] queryGradient, KeyValueGradients blockGradients, VectorIsa isa)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(block);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(queryGradient);
-        ArgumentNullException.ThrowIfNull(blockGradients);
-        heads.WithTokens(1).Validate();
-        var d = heads.HeadDim;
-        var queryTokens = rows.Tokens;
-        var keyTokens = block.Tokens;
-        Guard.Length(queryGradient, (long)heads.Batch * heads.Heads * queryTokens * d, nameof(queryGradient));
-        Guard.Length(block.Keys, (long)heads.Batch * heads.KvHeads * keyTokens * d, "keys");
-        Guard.Length(blockGradients.Keys, block.Keys.LongLength, nameof(blockGradients));
-        Guard.Length(blockGradients.Values, block.Keys.LongLength, nameof(blockGradients));
-        var scale = options.Scale ?? 1f / MathF.Sqrt(d);
-        long pairs = 0;
-
-        // The plain reference loop: one pair at a time. The tiled, vectorised kernel replaces it.
-        for (var b = 0; b < heads.Batch; b++)
+        Validate(rows, block, heads, options, queryGradient, blockGradients);
+        if (rows.Tokens == 0 || block.Tokens == 0)
         {
-            for (var h = 0; h < heads.Heads; h++)
-            {
-                var mask = options.MaskFor(b, h);
-                var kvHead = (b * heads.KvHeads) + (h / heads.GroupSize);
-                for (var i = 0; i < queryTokens; i++)
-                {
-                    var row = (((b * heads.Heads) + h) * queryTokens) + i;
-                    var lse = rows.Lse[row];
-                    if (float.IsNegativeInfinity(lse))
-                    {
-                        continue;
-                    }
-
-                    var q = rows.Queries.Data.AsSpan(row * d, d);
-                    var dO = rows.OutputGradient.AsSpan(row * d, d);
-                    var dQ = queryGradient.AsSpan(row * d, d);
-                    for (var j = 0; j < keyTokens; j++)
-                    {
-                        if (mask is not null && !mask.Allows(rows.Queries.Positions[i], block.Positions[j]))
-                        {
-                            continue;
-                        }
-
-                        var offset = ((kvHead * keyTokens) + j) * d;
-                        var k = block.Keys.AsSpan(offset, d);
-                        var v = block.Values.AsSpan(offset, d);
-                        var p = MathF.Exp((scale * TensorPrimitives.Dot(q, k)) - lse);
-                        var dS = p * (TensorPrimitives.Dot(dO, v) - rows.Delta[row]);
-                        var dK = blockGradients.Keys.AsSpan(offset, d);
-                        var dV = blockGradients.Values.AsSpan(offset, d);
-                        for (var c = 0; c < d; c++)
-                        {
-                            dV[c] += p * dO[c];
-                            dQ[c] += scale * dS * k[c];
-                            dK[c] += scale * dS * q[c];
-                        }
-
-                        pairs++;
-                    }
-                }
-            }
+            return new BlockWork(0, 0, 0, heads.HeadDim);
         }
 
-        return new BlockWork(pairs, 0, 0, d);
+        return isa == VectorIsa.Vector512
+            ? new Run<Simd512, Vector512<float>, Kernel4x4<Simd512, Vector512<float>>, Kernel4x4<Simd512, Vector512<float>>>(rows, block, heads, options, queryGradient, blockGradients).Execute()
+            : new Run<Simd256, Vector256<float>, Kernel6x2<Simd256, Vector256<float>>, Kernel4x2<Simd256, Vector256<float>>>(rows, block, heads, options, queryGradient, blockGradients).Execute();
     }
 
     /// <summary>The gradients of a whole problem for output gradient <paramref name="outputGradient"/>: forward, then backward as one block.</summary>
@@ -163,6 +128,451 @@ public static class BlockwiseBackward
         var blockGradients = KeyValueGradients.Zero(heads, shape.SeqLen);
         Accumulate(rows, new KeyValueBlock(input.K, input.V, positions), heads, options, queryGradient, blockGradients);
         return new AttentionGradients(queryGradient, blockGradients.Keys, blockGradients.Values);
+    }
+
+    private static void Validate(BackwardRows rows, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, float[] queryGradient, KeyValueGradients blockGradients)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(block);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(queryGradient);
+        ArgumentNullException.ThrowIfNull(blockGradients);
+        heads.WithTokens(1).Validate();
+        Guard.Positive(options.Threads, nameof(options.Threads));
+        if (options.Scale is { } scale && !float.IsFinite(scale))
+        {
+            throw new ArgumentException($"scale must be finite, got {scale}", nameof(options));
+        }
+
+        var queryLength = (long)heads.Batch * heads.Heads * rows.Tokens * heads.HeadDim;
+        var rowCount = (long)heads.Batch * heads.Heads * rows.Tokens;
+        var keyLength = (long)heads.Batch * heads.KvHeads * block.Tokens * heads.HeadDim;
+        Guard.Length(rows.Queries.Data, queryLength, nameof(rows));
+        Guard.Length(rows.OutputGradient, queryLength, nameof(rows));
+        Guard.Length(rows.Lse, rowCount, nameof(rows));
+        Guard.Length(rows.Delta, rowCount, nameof(rows));
+        Guard.Length(queryGradient, queryLength, nameof(queryGradient));
+        Guard.Length(block.Keys, keyLength, "keys");
+        Guard.Length(block.Values, keyLength, "values");
+        Guard.Length(blockGradients.Keys, keyLength, nameof(blockGradients));
+        Guard.Length(blockGradients.Values, keyLength, nameof(blockGradients));
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// One worker's buffers: the query tile and dO tile as rows (left operands of S and dP) and transposed (left operands of
+    /// dKᵀ and dVᵀ), P and dS of one tile, dQ of the query tile, and the worker's own dKᵀ and dVᵀ of the whole block.
+    /// </summary>
+    private sealed class Scratch : IDisposable
+    {
+        public Scratch(int headDim, int paddedDim, int dimRows, int accumulatorLength)
+        {
+            Queries = Rent(QueryTile * headDim);
+            OutputGradient = Rent(QueryTile * headDim);
+            QueriesTransposed = Rent(dimRows * QueryTile);
+            OutputGradientTransposed = Rent(dimRows * QueryTile);
+            Probabilities = Rent(QueryTile * KeyTile);
+            ScoreGradient = Rent(QueryTile * KeyTile);
+            QueryGradient = Rent(QueryTile * paddedDim);
+            RowLse = Rent(QueryTile);
+            RowDelta = Rent(QueryTile);
+            KeyGradient = Rent(accumulatorLength);
+            ValueGradient = Rent(accumulatorLength);
+            AccumulatorLength = accumulatorLength;
+
+            // Rows d..dimRows of the transposed tiles are only ever read as zeros: cleared once, never written.
+            QueriesTransposed.AsSpan().Clear();
+            OutputGradientTransposed.AsSpan().Clear();
+        }
+
+        public float[] Queries { get; }
+
+        public float[] OutputGradient { get; }
+
+        public float[] QueriesTransposed { get; }
+
+        public float[] OutputGradientTransposed { get; }
+
+        public float[] Probabilities { get; }
+
+        public float[] ScoreGradient { get; }
+
+        public float[] QueryGradient { get; }
+
+        public float[] RowLse { get; }
+
+        public float[] RowDelta { get; }
+
+        /// <summary>dKᵀ of the block, [keyTile][dimRows][128].</summary>
+        public float[] KeyGradient { get; }
+
+        /// <summary>dVᵀ of the block, [keyTile][dimRows][128].</summary>
+        public float[] ValueGradient { get; }
+
+        public int AccumulatorLength { get; }
+
+        public long Pairs { get; set; }
+
+        public long Tiles { get; set; }
+
+        public long Skipped { get; set; }
+
+        public void ClearAccumulators()
+        {
+            KeyGradient.AsSpan(0, AccumulatorLength).Clear();
+            ValueGradient.AsSpan(0, AccumulatorLength).Clear();
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in new[] { Queries, OutputGradient, QueriesTransposed, OutputGradientTransposed, Probabilities, ScoreGradient, QueryGradient, RowLse, RowDelta, KeyGradient, ValueGradient })
+            {
+                ArrayPool<float>.Shared.Return(buffer);
+            }
+        }
+
+        private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(length);
+    }
+
+    /// <summary>
+    /// The tiled backward of one call. Per (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and
+    /// dP = dO·Vᵀ, K as padded rows for dQ += dS·K); then the items (query head of the group × query tile), each looping over
+    /// the key tiles. dKᵀ and dVᵀ are accumulated transposed ([d][128] per key tile), so their products dVᵀ += dOᵀ·P and
+    /// dKᵀ += Qᵀ·dS read P and dS as they are stored and need only the query tile transposed, once per item rather than a
+    /// transpose of P and dS per tile; they are turned back to [tokens][d] once per kv head.
+    /// </summary>
+    /// <remarks>
+    /// Threads: parallel over query tiles, each worker with its own dKᵀ/dVᵀ of the block, summed at the end of the kv head.
+    /// A query tile's dQ then stays in one worker's buffer over all key tiles and is added to the caller's array once, with no
+    /// sharing; the items and the mask classification are the forward's. The other split (over key tiles with per-worker dQ)
+    /// needs G·Nq·d floats per worker against 2·Nk·d here, more under GQA. Items are dealt round-robin (worker t takes items
+    /// t, t + T, …), which balances a causal triangle and makes the sums, and so the result, the same on every run.
+    /// </remarks>
+    private sealed class Run<TOps, TVec, TMain, TRowTail>
+        where TOps : struct, ISimd<TVec>
+        where TVec : struct
+        where TMain : struct, IMicroKernel
+        where TRowTail : struct, IMicroKernel
+    {
+        private const int ColumnAlign = 16;
+        private readonly BackwardRows _rows;
+        private readonly KeyValueBlock _block;
+        private readonly AttentionHeads _heads;
+        private readonly AttentionOptions _options;
+        private readonly float[] _queryGradient;
+        private readonly KeyValueGradients _blockGradients;
+        private readonly int _d;
+        private readonly int _paddedDim;
+        private readonly int _dimRows;
+        private readonly int _queryTokens;
+        private readonly int _keyTokens;
+        private readonly int _paddedKeys;
+        private readonly int _queryTiles;
+        private readonly int _keyTiles;
+        private readonly float _scale;
+        private readonly IAttentionMask? _sharedMask;
+        private readonly BlockCoverage[]? _sharedCoverage;
+        private float[] _keysTransposed = [];
+        private float[] _valuesTransposed = [];
+        private float[] _keys = [];
+        private int _batch;
+        private int _kvHead;
+
+        public Run(BackwardRows rows, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, float[] queryGradient, KeyValueGradients blockGradients)
+        {
+            _rows = rows;
+            _block = block;
+            _heads = heads;
+            _options = options;
+            _queryGradient = queryGradient;
+            _blockGradients = blockGradients;
+            _d = heads.HeadDim;
+            _paddedDim = RoundUp(_d, ColumnAlign);
+            _dimRows = RoundUp(_d, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
+            _queryTokens = rows.Tokens;
+            _keyTokens = block.Tokens;
+            _paddedKeys = RoundUp(_keyTokens, ColumnAlign);
+            _queryTiles = (_queryTokens + QueryTile - 1) / QueryTile;
+            _keyTiles = (_keyTokens + KeyTile - 1) / KeyTile;
+            _scale = options.Scale ?? 1f / MathF.Sqrt(_d);
+            if (options.SameMaskForAllHeads)
+            {
+                _sharedMask = options.MaskFor(0, 0);
+                _sharedCoverage = _sharedMask is null ? null : TilePacking.ClassifyTiles(_sharedMask, _rows.Queries.Positions, QueryTile, _block.Positions, KeyTile);
+            }
+        }
+
+        public BlockWork Execute()
+        {
+            _keysTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
+            _valuesTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
+            _keys = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
+            var items = _heads.GroupSize * _queryTiles;
+            var workers = new Scratch[System.Math.Min(_options.Threads, items)];
+            try
+            {
+                for (var t = 0; t < workers.Length; t++)
+                {
+                    workers[t] = new Scratch(_d, _paddedDim, _dimRows, _keyTiles * _dimRows * KeyTile);
+                }
+
+                for (_batch = 0; _batch < _heads.Batch; _batch++)
+                {
+                    for (_kvHead = 0; _kvHead < _heads.KvHeads; _kvHead++)
+                    {
+                        PackKeyValueHead();
+                        foreach (var worker in workers)
+                        {
+                            worker.ClearAccumulators();
+                        }
+
+                        if (workers.Length > 1)
+                        {
+                            Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, t =>
+                            {
+                                for (var item = t; item < items; item += workers.Length)
+                                {
+                                    ComputeItem(item, workers[t]);
+                                }
+                            });
+                        }
+                        else
+                        {
+                            for (var item = 0; item < items; item++)
+                            {
+                                ComputeItem(item, workers[0]);
+                            }
+                        }
+
+                        StoreKeyValueGradients(workers);
+                    }
+                }
+
+                long pairs = 0, tiles = 0, skipped = 0;
+                foreach (var worker in workers)
+                {
+                    pairs += worker.Pairs;
+                    tiles += worker.Tiles;
+                    skipped += worker.Skipped;
+                }
+
+                return new BlockWork(pairs, tiles, skipped, _d);
+            }
+            finally
+            {
+                foreach (var worker in workers)
+                {
+                    worker?.Dispose();
+                }
+
+                ArrayPool<float>.Shared.Return(_keysTransposed);
+                ArrayPool<float>.Shared.Return(_valuesTransposed);
+                ArrayPool<float>.Shared.Return(_keys);
+            }
+        }
+
+        private ReadOnlySpan<int> QueryPositions(int queryTile) => TilePacking.Slice(_rows.Queries.Positions, queryTile, QueryTile);
+
+        private ReadOnlySpan<int> KeyPositions(int keyTile) => TilePacking.Slice(_block.Positions, keyTile, KeyTile);
+
+        private int KvOffset => ((_batch * _heads.KvHeads) + _kvHead) * _keyTokens * _d;
+
+        private void PackKeyValueHead()
+        {
+            var keys = _block.Keys.AsSpan(KvOffset, _keyTokens * _d);
+            TilePacking.TransposedTiles(keys, _keyTokens, _d, KeyTile, _keysTransposed);
+            TilePacking.TransposedTiles(_block.Values.AsSpan(KvOffset, _keyTokens * _d), _keyTokens, _d, KeyTile, _valuesTransposed);
+            TilePacking.PaddedRows(keys, _keyTokens, _d, _paddedDim, _paddedKeys, _keys);
+        }
+
+        /// <summary>The workers' dKᵀ and dVᵀ summed (in worker order, so the same every run), transposed back and added to the block's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void StoreKeyValueGradients(Scratch[] workers)
+        {
+            var first = workers[0];
+            var length = first.AccumulatorLength;
+            for (var t = 1; t < workers.Length; t++)
+            {
+                TensorPrimitives.Add(first.KeyGradient.AsSpan(0, length), workers[t].KeyGradient.AsSpan(0, length), first.KeyGradient.AsSpan(0, length));
+                TensorPrimitives.Add(first.ValueGradient.AsSpan(0, length), workers[t].ValueGradient.AsSpan(0, length), first.ValueGradient.AsSpan(0, length));
+            }
+
+            var dK = _blockGradients.Keys.AsSpan(KvOffset, _keyTokens * _d);
+            var dV = _blockGradients.Values.AsSpan(KvOffset, _keyTokens * _d);
+            for (var tile = 0; tile < _keyTiles; tile++)
+            {
+                var firstKey = tile * KeyTile;
+                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                for (var c = 0; c < _d; c++)
+                {
+                    var keyRow = first.KeyGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
+                    var valueRow = first.ValueGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
+                    for (var j = 0; j < columns; j++)
+                    {
+                        dK[((firstKey + j) * _d) + c] += keyRow[j];
+                        dV[((firstKey + j) * _d) + c] += valueRow[j];
+                    }
+                }
+            }
+        }
+
+        // Full optimisation from the first call: tiering would run the first blocks of every job as unoptimised code.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ComputeItem(int item, Scratch scratch)
+        {
+            var group = item / _queryTiles;
+            var queryTile = item % _queryTiles;
+            var head = (_kvHead * _heads.GroupSize) + group;
+            var firstRow = queryTile * QueryTile;
+            var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
+            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
+            var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
+            var mask = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
+            var qPositions = QueryPositions(queryTile);
+            var packed = false;
+            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
+            {
+                var coverage = mask is null ? BlockCoverage.Full
+                    : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
+                    : mask.Classify(qPositions, KeyPositions(keyTile));
+                if (coverage == BlockCoverage.Empty)
+                {
+                    scratch.Skipped++;
+                    continue;
+                }
+
+                if (!packed)
+                {
+                    // Only an item with a tile to compute pays for its copies and transposes (most of a causal triangle's do).
+                    PackQueryTile(scratch, rowBase, rows, paddedRows);
+                    packed = true;
+                }
+
+                var firstKey = keyTile * KeyTile;
+                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                var paddedColumns = RoundUp(columns, ColumnAlign);
+                scratch.Tiles++;
+                scratch.Pairs += (long)rows * columns;
+                ComputeTile(scratch, keyTile, firstKey, rows, paddedRows, columns, paddedColumns, qPositions, coverage == BlockCoverage.Partial ? mask : null);
+            }
+
+            if (packed)
+            {
+                for (var r = 0; r < rows; r++)
+                {
+                    var target = _queryGradient.AsSpan((rowBase + r) * _d, _d);
+                    TensorPrimitives.Add(target, scratch.QueryGradient.AsSpan(r * _paddedDim, _d), target);
+                }
+            }
+        }
+
+        private void PackQueryTile(Scratch scratch, int rowBase, int rows, int paddedRows)
+        {
+            var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
+            var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
+            queries.CopyTo(scratch.Queries);
+            outputGradient.CopyTo(scratch.OutputGradient);
+            scratch.Queries.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
+            scratch.OutputGradient.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
+            TilePacking.Transpose(queries, rows, _d, scratch.QueriesTransposed, QueryTile);
+            TilePacking.Transpose(outputGradient, rows, _d, scratch.OutputGradientTransposed, QueryTile);
+            _rows.Lse.AsSpan(rowBase, rows).CopyTo(scratch.RowLse);
+            _rows.Delta.AsSpan(rowBase, rows).CopyTo(scratch.RowDelta);
+            scratch.QueryGradient.AsSpan(0, paddedRows * _paddedDim).Clear();
+        }
+
+        /// <summary>
+        /// One tile: S = Q·Kᵀ and dP = dO·Vᵀ; P = exp(scale·S − lse), dS = scale·P∘(dP − D); dVᵀ += dOᵀ·P, dKᵀ += Qᵀ·dS,
+        /// dQ += dS·K. Scale is folded into dS once, so the three products that use dS need no scaling of their own.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ComputeTile(Scratch scratch, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        {
+            ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
+            ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
+            var tileOffset = keyTile * _d * KeyTile;
+            TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
+                ref MemoryMarshal.GetArrayDataReference(scratch.Queries), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
+                ref p, KeyTile, paddedRows, paddedColumns, _d);
+            TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
+                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradient), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_valuesTransposed), tileOffset), KeyTile,
+                ref dS, KeyTile, paddedRows, paddedColumns, _d);
+
+            ProbabilitiesAndScoreGradient(scratch, rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
+
+            var accumulatorOffset = keyTile * _dimRows * KeyTile;
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
+                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradientTransposed), QueryTile,
+                ref p, KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), accumulatorOffset), KeyTile,
+                _dimRows, paddedColumns, paddedRows);
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
+                ref MemoryMarshal.GetArrayDataReference(scratch.QueriesTransposed), QueryTile,
+                ref dS, KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), accumulatorOffset), KeyTile,
+                _dimRows, paddedColumns, paddedRows);
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
+                ref dS, KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), firstKey * _paddedDim), _paddedDim,
+                ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), _paddedDim,
+                paddedRows, _paddedDim, paddedColumns);
+        }
+
+        /// <summary>
+        /// P over S and dS over dP, in place. Zero wherever the pair does not count: masked pairs, padded keys, padded rows and
+        /// rows with lse = −∞ (which attend nothing; exp(S + ∞) would be ∞ and the products NaN).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void ProbabilitiesAndScoreGradient(Scratch scratch, int rows, int paddedRows, int firstKey, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        {
+            var w = TOps.Count;
+            var scale = TOps.Broadcast(_scale);
+            ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
+            ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
+            var kPositions = _block.Positions.AsSpan(firstKey, columns);
+            for (var r = 0; r < paddedRows; r++)
+            {
+                var start = (nuint)(r * KeyTile);
+                if (r >= rows || float.IsNegativeInfinity(scratch.RowLse[r]))
+                {
+                    scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns).Clear();
+                    scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns).Clear();
+                    continue;
+                }
+
+                var shift = TOps.Broadcast(-scratch.RowLse[r]);
+                var delta = TOps.Broadcast(scratch.RowDelta[r]);
+                for (var j = 0; j < paddedColumns; j += w)
+                {
+                    var offset = start + (nuint)j;
+                    var probability = TOps.Exp(TOps.MultiplyAdd(TOps.Load(ref p, offset), scale, shift));
+                    TOps.Store(probability, ref p, offset);
+                    var gradient = TOps.Multiply(TOps.Multiply(probability, TOps.Subtract(TOps.Load(ref dS, offset), delta)), scale);
+                    TOps.Store(gradient, ref dS, offset);
+                }
+
+                var probabilities = scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns);
+                var gradients = scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns);
+                if (mask is not null)
+                {
+                    var query = qPositions[r];
+                    for (var j = 0; j < columns; j++)
+                    {
+                        if (!mask.Allows(query, kPositions[j]))
+                        {
+                            probabilities[j] = 0f;
+                            gradients[j] = 0f;
+                        }
+                    }
+                }
+
+                probabilities[columns..].Clear();
+                gradients[columns..].Clear();
+            }
+        }
     }
 }
 

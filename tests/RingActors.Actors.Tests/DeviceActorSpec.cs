@@ -222,6 +222,9 @@ public class DeviceActorSpec(ITestOutputHelper output) : RingTestKit(output)
             // From the supervisor the chunk names (Downstream): a device takes orders from nobody else.
             Device.Tell(new AssignChunk(Job, chunk.Data, chunk.Positions, block.Keys, block.Values, block.Positions, Upstream.Ref, Downstream.Ref, Downstream.Ref), Downstream.Ref);
             Device.Tell(new StartRing(Job), Downstream.Ref);
+            // Each setup message is acknowledged (the supervisor's watchdog sends again what is not).
+            Assert.False(Downstream.ExpectMsg<SetupTaken>().Started);
+            Assert.True(Downstream.ExpectMsg<SetupTaken>().Started);
         }
 
         public AcceptBlock Block(int origin, int step)

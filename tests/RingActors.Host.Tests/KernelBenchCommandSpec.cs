@@ -38,13 +38,15 @@ public sealed class KernelBenchCommandSpec : IDisposable
         Assert.Equal(2 * threads, cells.Count);
         foreach (var cell in cells)
         {
-            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakShare", "causalGflops", "numpyGflops" })
+            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakShare", "causalGflops", "numpyGflops", "backwardGflops", "backwardPeakShare" })
             {
                 Assert.True(cell.TryGetProperty(key, out _), $"cell without {key}: {cell}");
             }
 
             Assert.Equal(KernelIsa.Id(KernelIsa.Selected), cell.GetProperty("isa").GetString());
             Assert.True(cell.GetProperty("gflops").GetDouble() > 0);
+            Assert.True(cell.GetProperty("backwardGflops").GetDouble() > 0);
+            Assert.True(cell.GetProperty("backwardPeakShare").GetDouble() > 0);
             Assert.Equal(JsonValueKind.Null, cell.GetProperty("numpyGflops").ValueKind);
         }
 
@@ -60,8 +62,8 @@ public sealed class KernelBenchCommandSpec : IDisposable
             "test cpu",
             [new KernelPeak("avx2", 1, 100, null)],
             [
-                new KernelCell(4096, 64, 1, "avx2", 70, 0.70, 140, 30),
-                new KernelCell(8192, 64, 1, "avx2", 64, 0.64, 128, 20),
+                new KernelCell(4096, 64, 1, "avx2", 70, 0.70, 140, 30, 55, 0.55),
+                new KernelCell(8192, 64, 1, "avx2", 64, 0.64, 128, 20, 45, 0.45),
                 new KernelCell(4096, 64, 2, "avx2", 130, 0.61, 200, null),
             ],
             null,
@@ -74,6 +76,9 @@ public sealed class KernelBenchCommandSpec : IDisposable
         Assert.Equal(70.0 / 30, targets["kernel / numpy"].Worst, 6); // the cell without numpy is not judged
         Assert.Equal(200.0 / 130, targets["causal / non-causal"].Worst, 6);
         Assert.False(targets["causal / non-causal"].Met);
+        Assert.Equal(0.45, targets["backward one thread, share of FMA peak"].Worst, 6); // two-thread cells are not judged
+        Assert.Equal("N=8192 d=64 threads=1", targets["backward one thread, share of FMA peak"].WorstCell);
+        Assert.False(targets["backward one thread, share of FMA peak"].Met);
 
         var back = KernelBenchResult.FromJson(result.ToJson());
         Assert.Equal(result.Cells, back.Cells);

@@ -50,6 +50,8 @@ public sealed class PlanCommandSpec : IDisposable
         {
             "--profile", "--profile-file", "--flops", "--bandwidth", "--latency", "--memory", "--efficiency", "--devices", "--seq",
             "--batch", "--heads", "--kv-heads", "--dim", "--dtype", "--layout", "--causal", "--no-causal", "--json", "--timeline", "--actors", "--table",
+            "--trace", "--compare", "--strategy", "--cluster", "--cluster-file", "--nodes", "--devices-per-node", "--intra-bandwidth", "--nic-bandwidth",
+            "--nic", "--tp", "--kv-heads-per-step", "--ulysses-degree", "--model", "--layers", "--hidden", "--ffn", "--fp8-ffn", "--training", "--gemm-efficiency",
         });
 
         Assert.Contains("in (0, 1] (default 1)", output);
@@ -176,6 +178,19 @@ public sealed class PlanCommandSpec : IDisposable
         Assert.Equal(string.Empty, errors);
         Assert.Equal(0, exitCode);
         Assert.Contains("h100-pcie-ib: peak 756 TFLOP/s × efficiency 0.6 = 453.6 TFLOP/s", output);
+    }
+
+    [Theory]
+    [InlineData("example-cluster.conf")]
+    [InlineData("example-cluster.json")]
+    public void Plan_compare_must_read_the_example_cluster_files(string name)
+    {
+        var path = Path.Combine(RepositoryRoot(), "hocon", "profiles", name);
+        var (exitCode, output, errors) = CommandLine.Run("plan", "--compare", "--cluster-file", path, "--seq", "65536");
+        Assert.Equal(string.Empty, errors);
+        Assert.Equal(0, exitCode);
+        Assert.Contains("l20-pcie: 2 node(s) × 8 = 16 devices; device custom 119.5 TFLOP/s × 0.6 (attention)", output);
+        Assert.Contains("NIC 12.5 GB/s per node", output);
     }
 
     [Fact]

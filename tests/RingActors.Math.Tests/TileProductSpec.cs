@@ -93,6 +93,44 @@ public class TileProductSpec
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void MultiplyAdd_must_add_the_product_to_what_C_holds(VectorIsa isa)
+    {
+        var (_, width, step) = ProductFor(isa);
+        var random = new Random(9);
+        const int rows = 28, depth = 19;
+        var columns = (2 * step) + width;
+        var a = RandomArray(random, rows * depth);
+        var b = RandomArray(random, depth * columns);
+        var c = RandomArray(random, rows * columns);
+        var before = (float[])c.Clone();
+        if (isa == VectorIsa.Vector512)
+        {
+            TileProduct<Simd512, Vector512<float>, Kernel4x4<Simd512, Vector512<float>>, Kernel4x4<Simd512, Vector512<float>>>.MultiplyAdd(
+                ref a[0], depth, ref b[0], columns, ref c[0], columns, rows, columns, depth);
+        }
+        else
+        {
+            TileProduct<Simd256, Vector256<float>, Kernel6x2<Simd256, Vector256<float>>, Kernel4x2<Simd256, Vector256<float>>>.MultiplyAdd(
+                ref a[0], depth, ref b[0], columns, ref c[0], columns, rows, columns, depth);
+        }
+
+        for (var r = 0; r < rows; r++)
+        {
+            for (var j = 0; j < columns; j++)
+            {
+                double expected = before[(r * columns) + j];
+                for (var k = 0; k < depth; k++)
+                {
+                    expected += (double)a[(r * depth) + k] * b[(k * columns) + j];
+                }
+
+                Assert.True(System.Math.Abs(c[(r * columns) + j] - expected) <= 1e-5 * (1 + System.Math.Abs(expected)), $"{isa}: C[{r},{j}] = {c[(r * columns) + j]}, expected {expected}");
+            }
+        }
+    }
+
     [Fact]
     public void Selected_path_must_be_the_widest_the_processor_accelerates()
     {

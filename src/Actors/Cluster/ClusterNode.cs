@@ -34,12 +34,13 @@ public sealed class ClusterNode : IAsyncDisposable
 
     private const string PinnedPath = "ring-actors.tls.trusted-thumbprints";
 
-    private ClusterNode(ActorSystem system, string role, Task whenUp)
+    private ClusterNode(ActorSystem system, string role, Task whenUp, PeerTrust? trust)
     {
         System = system;
         Role = role;
         Cluster = AkkaCluster.Get(system);
         WhenUp = whenUp;
+        Admission = new MemberAdmission(system, trust);
     }
 
     public ActorSystem System { get; }
@@ -47,6 +48,9 @@ public sealed class ClusterNode : IAsyncDisposable
     public AkkaCluster Cluster { get; }
 
     public string Role { get; }
+
+    /// <summary>Which members this node (as a coordinator) gives work to: with TLS, those that proved their role (<see cref="MemberAdmission"/>).</summary>
+    public MemberAdmission Admission { get; }
 
     /// <summary>This node's address, e.g. akka.tcp://ring@127.0.0.1:40213 (the bound port when started with port 0).</summary>
     public Address Address => Cluster.SelfAddress;
@@ -167,7 +171,7 @@ public sealed class ClusterNode : IAsyncDisposable
             throw new ArgumentException($"port {port} on {host} is already in use", nameof(options));
         }
 
-        var (finalConfig, ssl) = TlsSetup(config);
+        var (finalConfig, ssl, certificate, trust) = TlsSetup(config);
         var bootstrap = BootstrapSetup.Create().WithConfig(finalConfig);
         var setup = ssl is null ? ActorSystemSetup.Create(bootstrap) : bootstrap.And(ssl);
 
@@ -180,9 +184,14 @@ public sealed class ClusterNode : IAsyncDisposable
 
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var seeds = options.Seeds.Select(seed => SeedAddress.Parse(seed)).ToList();
-        var node = new ClusterNode(system, options.Role, up.Task);
+        var node = new ClusterNode(system, options.Role, up.Task, trust);
+        if (certificate is not null && !CertificateRoles.Of(certificate).Contains(options.Role))
+        {
+            // Not refused here: the coordinator is the one that must not trust it, and tells its own operator so.
+            system.Log.Warning("{0}", $"this node's certificate '{certificate.Subject}' does not name its role ({CertificateRoles.Uri(options.Role)}): coordinators will not give it work as a {options.Role}");
+        }
 
-        system.ActorOf(NodeAgent.Props(options.Crash), NodeAgent.Name);
+        system.ActorOf(NodeAgent.Props(options.Crash, certificate, trust), NodeAgent.Name);
 
         // Registered before joining, so Up can never be missed.
         node.Cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -246,11 +255,11 @@ public sealed class ClusterNode : IAsyncDisposable
     /// suppress-validation (it would accept anyone), a node certificate without its key or outside its validity period, and
     /// TLS with nobody to trust. The password comes from the configuration, else from <see cref="TlsOptions.PasswordVariable"/>.
     /// </summary>
-    private static (Config Config, DotNettySslSetup? Ssl) TlsSetup(Config config)
+    private static (Config Config, DotNettySslSetup? Ssl, X509Certificate2? Certificate, PeerTrust? Trust) TlsSetup(Config config)
     {
         if (!config.GetBoolean($"{TcpPath}.enable-ssl"))
         {
-            return (config, null);
+            return (config, null, null, null);
         }
 
         if (config.GetBoolean($"{TcpPath}.ssl.suppress-validation"))
@@ -328,7 +337,7 @@ public sealed class ClusterNode : IAsyncDisposable
 
         // The setup carries the certificate; a path left in HOCON as well makes Akka warn that it is ignored.
         var cleared = ConfigurationFactory.ParseString($"{TcpPath}.ssl.certificate.path = \"\"\n{TcpPath}.ssl.certificate.password = \"\"");
-        return (cleared.WithFallback(config), ssl);
+        return (cleared.WithFallback(config), ssl, certificate, trust);
     }
 
     private static string Quote(string value) =>

@@ -9,13 +9,15 @@ namespace RingActors.Actors.Cluster;
 /// <summary>
 /// The Akka logger of a cluster node (registered through <c>akka.loggers</c> by <see cref="ClusterNode"/>): every log
 /// event becomes one line on stderr (<see cref="NodeLogFormat.ConsoleLine"/>) and, when <c>ring-actors.log.file</c>
-/// names a file, the full event with its stack trace is appended there (<see cref="NodeLogFormat.Full"/>).
+/// names a file, the full event with its stack trace is appended there (<see cref="NodeLogFormat.Full"/>). Events of Akka's
+/// transport layer, which any peer can provoke, are written once per kind (<see cref="TransportNoise"/>).
 /// </summary>
 public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     /// <summary>Where the full events go: empty for nowhere (only the console's one line).</summary>
     public const string FileKey = "ring-actors.log.file";
 
+    private readonly TransportNoise _noise = new();
     private StreamWriter? _file;
 
     public NodeLogger()
@@ -27,6 +29,11 @@ public sealed class NodeLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
         });
         Receive<LogEvent>(logEvent =>
         {
+            if (!_noise.Admit(logEvent))
+            {
+                return;
+            }
+
             Console.Error.WriteLine(NodeLogFormat.ConsoleLine(logEvent));
             _file?.WriteLine(NodeLogFormat.Full(logEvent));
         });

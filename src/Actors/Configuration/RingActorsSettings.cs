@@ -12,6 +12,10 @@ namespace RingActors.Actors.Configuration;
 public sealed record RingActorsSettings(string ComputeDispatcher, int ComputeThreads, int MaxBlocksHeld, int ThreadsPerDevice, TimeSpan JobDeadline)
 {
     public const string RootKey = "ring-actors";
+
+    /// <summary>Quiet time after which the supervisor sends a device again what it has not acknowledged (see <see cref="RingWatchdog"/>).</summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     public const string DefaultComputeDispatcher = "ring-actors.compute-dispatcher";
 
     /// <summary>Reads <c>ring-actors</c> from <paramref name="config"/>, falling back to reference.conf for missing keys.</summary>
@@ -25,11 +29,15 @@ public sealed record RingActorsSettings(string ComputeDispatcher, int ComputeThr
             section.GetInt("compute-dispatcher.dedicated-thread-pool.thread-count"),
             section.GetInt("max-blocks-held"),
             section.GetInt("threads-per-device"),
-            section.GetTimeSpan("job-deadline"));
+            section.GetTimeSpan("job-deadline"))
+        {
+            ResendAfter = section.GetTimeSpan("resend-after"),
+        };
         Require(settings.ComputeThreads >= 1, "compute-dispatcher.dedicated-thread-pool.thread-count", settings.ComputeThreads);
         Require(settings.MaxBlocksHeld >= 2, "max-blocks-held", settings.MaxBlocksHeld);
         Require(settings.ThreadsPerDevice >= 1, "threads-per-device", settings.ThreadsPerDevice);
         Require(settings.JobDeadline > TimeSpan.Zero, "job-deadline", settings.JobDeadline);
+        Require(settings.ResendAfter > TimeSpan.Zero, "resend-after", settings.ResendAfter);
         return settings;
     }
 

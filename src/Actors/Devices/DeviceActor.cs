@@ -55,6 +55,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     private OutboundLink? _link;
     private readonly DeviceSenders _senders = new();
     private readonly LogOnce _drops = new();
+    private readonly DeviceAnswers _answers;
+    private readonly FirstLosses _losses;
     private IActorRef _worker = ActorRefs.Nobody;
     private IActorRef? _flushRequester;
     private string? _flushJob;
@@ -83,6 +85,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _setup = setup.Validate();
         _inbox = new LinkInbox(setup.Epoch);
+        _answers = new DeviceAnswers(setup.JobId, setup.Device);
+        _losses = new FirstLosses(setup.Hooks.Loses);
         WaitingForChunk();
     }
 
@@ -112,7 +116,10 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             if (DeviceSenders.TakesChunk(Sender, m.Supervisor, Context.Parent.Path))
             {
-                Load(m);
+                if (!_losses.Lose(LostMessages.Setup))
+                {
+                    Load(m);
+                }
             }
             else
             {
@@ -152,7 +159,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         Receive<WireInbox.SweepDue>(_ => SweepWire());
         Receive<StartRing>(m => m.JobId == _setup.JobId, m =>
         {
-            if (!FromSupervisor(m))
+            if (!FromSupervisor(m) || _losses.Lose(LostMessages.Start))
             {
                 return;
             }
@@ -163,7 +170,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<AcceptBlock>(m => m.JobId != _setup.JobId, m => Refuse(m, $"block of job '{m.JobId}', this device runs job '{_setup.JobId}'"));
         Receive<IRingMessage>(m => JobOf(m) is { } job && job != _setup.JobId, IgnoreForeign);
-        Receive<AssignChunk>(_ => _log.Warning("Device {0} of job {1} already has its chunk; a second one is ignored", _setup.Device, _setup.JobId));
+        Receive<AssignChunk>(Repeated);
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -172,6 +179,16 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BlockChunk>(OnChunk);
         Receive<WireInbox.SweepDue>(_ => SweepWire());
+        Receive<StartRing>(m => m.JobId == _setup.JobId, Repeated);
+        Receive<AssignChunk>(m => m.JobId == _setup.JobId, Repeated);
+        Receive<RecoverChunk>(m => m.JobId == _setup.JobId, Repeated);
+        Receive<RecoverBackward>(m => m.JobId == _setup.JobId, m =>
+        {
+            if (FromSupervisor(m))
+            {
+                RepeatedBackward();
+            }
+        });
 
         // The backward's messages may reach a device still finishing its forward (or waiting for its StartBackward): they wait.
         Receive<IRingMessage>(m => _pass == RingPass.Forward && IsBackwardMessage(m), _ => Stash.Stash());
@@ -277,7 +294,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<FlushFaults>(m => m.JobId == _setup.JobId, m =>
         {
-            if (!FromSupervisor(m))
+            if (!FromSupervisor(m) || _losses.Lose(LostMessages.Flush))
             {
                 return;
             }
@@ -294,6 +311,27 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             }
         });
         Receive<IRingMessage>(IgnoreForeign);
+    }
+
+    /// <summary>The supervisor's watchdog repeated a setup or StartRing we already took: tell it where we stand (and our result again).</summary>
+    private void Repeated(IRingMessage message)
+    {
+        if (FromSupervisor(message))
+        {
+            foreach (var answer in _answers.Repeat())
+            {
+                Send(_senders.Supervisor, answer);
+            }
+        }
+    }
+
+    /// <summary>The watchdog repeated the backward's start or setup: where we stand, and our gradients again once reported.</summary>
+    private void RepeatedBackward()
+    {
+        foreach (var answer in _answers.RepeatBackward())
+        {
+            Send(_senders.Supervisor, answer);
+        }
     }
 
     private bool FromSupervisor(IRingMessage message) =>
@@ -323,6 +361,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         _ownBlock = new KeyValueBlock(chunk.Keys, chunk.Values, chunk.KeyPositions);
         _state = new DeviceState(_setup, _queries, _ownBlock);
         Wire(chunk.Predecessor, chunk.Successor, chunk.Supervisor);
+        Acknowledge(_answers.Took());
         Become(Ready);
         Stash.UnstashAll();
     }
@@ -357,6 +396,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (_pass == RingPass.Backward)
         {
+            RepeatedBackward();
             return;
         }
 
@@ -474,6 +514,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
         _timelines.Started(now);
+        Acknowledge(_answers.Began());
         Become(Running);
         Stash.UnstashAll();
         Pump();
@@ -671,7 +712,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Retransmissions = Link.Retransmissions,
                 Epoch = _setup.Epoch,
             };
-            Send(_senders.Supervisor, result with { Stats = stats });
+            var report = _answers.Reported(result with { Stats = stats });
+            if (!_losses.Lose(LostMessages.Result))
+            {
+                Send(_senders.Supervisor, report);
+            }
         }
     }
 
@@ -703,7 +748,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             ContributionsRecomputed = _recomputed,
         };
         var timeline = Timelines.Attach(new ChunkCompleted(_setup.JobId, _setup.Device, [], [], stats)).MeasuredTimeline;
-        Send(_senders.Supervisor, new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline));
+        Send(_senders.Supervisor, _answers.ReportedGradients(new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline)));
     }
 
     /// <summary>
@@ -733,7 +778,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (_flushRequester is not null && _flushJob is not null && Link.Unacknowledged == 0 && (_outbox?.Unacknowledged ?? 0) == 0)
         {
-            Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
+            if (!_losses.Lose(LostMessages.FlushAnswer))
+            {
+                Send(_flushRequester, new FaultsFlushed(_flushJob, _setup.Device));
+            }
+
             _flushRequester = null;
         }
     }
@@ -747,6 +796,14 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             // A malformed block of our own job means this device can never finish: the supervisor must know at once.
             _senders.Supervisor.Tell(refusal);
+        }
+    }
+
+    private void Acknowledge(SetupTaken taken)
+    {
+        if (!_losses.Lose(LostMessages.Acknowledgement))
+        {
+            Send(_senders.Supervisor, taken);
         }
     }
 
@@ -766,9 +823,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         {
             Self.Tell(message, Sender);
         }
-        else if (result.Reason is { } reason)
+        else if (result.Reason is { } reason && _drops.Line(WireInbox.KindOf(reason), $"Device {_setup.Device} of job {_setup.JobId}: {reason}") is { } line)
         {
-            _log.Warning("Device {0} of job {1}: {2}", _setup.Device, _setup.JobId, reason);
+            _log.Warning("{0}", line); // once per kind of refusal: a peer may forge thousands of transfers
         }
 
         _wireInbox.ScheduleSweep(Timers);

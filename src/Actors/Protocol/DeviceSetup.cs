@@ -101,9 +101,52 @@ public sealed record DeviceSetup(
 /// when it reaches <see cref="FailAtStep"/>.
 /// </summary>
 /// <see cref="SlowFactor"/> stretches each compute to that many times its duration (the slow-device fault).
-internal sealed record DeviceHooks(TimeSpan ComputeDelay, int FailingDevice = -1, int FailAtStep = -1, bool StopInsteadOfThrowing = false, double SlowFactor = 1)
+/// <see cref="Loses"/> makes every device lose the first of each kind of one-shot message named (the watchdog's specs).
+internal sealed record DeviceHooks(TimeSpan ComputeDelay, int FailingDevice = -1, int FailAtStep = -1, bool StopInsteadOfThrowing = false, double SlowFactor = 1, LostMessages Loses = LostMessages.None)
 {
     public static readonly DeviceHooks None = new(TimeSpan.Zero);
 
     public bool FailsAt(int device, int step) => device == FailingDevice && step == FailAtStep;
+}
+
+/// <summary>One-shot messages a device loses the first of (a test hook: as if Akka.Remote had dropped it).</summary>
+[Flags]
+internal enum LostMessages
+{
+    None = 0,
+
+    /// <summary>The first <c>AssignChunk</c> received.</summary>
+    Setup = 1,
+
+    /// <summary>The first <c>StartRing</c> received.</summary>
+    Start = 2,
+
+    /// <summary>The first <c>SetupTaken</c> sent.</summary>
+    Acknowledgement = 4,
+
+    /// <summary>The first <c>ChunkCompleted</c> sent.</summary>
+    Result = 8,
+
+    /// <summary>The first <c>FlushFaults</c> received.</summary>
+    Flush = 16,
+
+    /// <summary>The first <c>FaultsFlushed</c> sent.</summary>
+    FlushAnswer = 32,
+}
+
+/// <summary>A device's <see cref="DeviceHooks.Loses"/>: true once for each kind it loses.</summary>
+internal sealed class FirstLosses(LostMessages loses)
+{
+    private LostMessages _left = loses;
+
+    public bool Lose(LostMessages kind)
+    {
+        if ((_left & kind) == 0)
+        {
+            return false;
+        }
+
+        _left &= ~kind;
+        return true;
+    }
 }

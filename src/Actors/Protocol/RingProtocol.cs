@@ -40,8 +40,18 @@ public static class RingProtocol
         IActorRef Successor,
         IActorRef Supervisor) : IRingMessage;
 
-    /// <summary>Supervisor → device: start computing on the own block and send it on.</summary>
+    /// <summary>
+    /// Supervisor → device: start computing on the own block and send it on. Sent again by the supervisor's watchdog
+    /// (<see cref="RingWatchdog"/>) while the device has not acknowledged it; a device that already runs answers a repeat with
+    /// <see cref="SetupTaken"/> and, once it has reported, with its <see cref="ChunkCompleted"/> again.
+    /// </summary>
     public sealed record StartRing(string JobId) : IRingMessage;
+
+    /// <summary>
+    /// Device → supervisor: the device holds its chunk (from <see cref="AssignChunk"/> or <see cref="RecoverChunk"/>) and, when
+    /// <see cref="Started"/>, runs the ring. The acknowledgement of the one-shot setup messages; repeated for every repeat of them.
+    /// </summary>
+    public sealed record SetupTaken(string JobId, int Device, bool Started) : IRingMessage;
 
     /// <summary>
     /// Device → successor: a key/value block to hand on and compute on. <see cref="Step"/> is the receiver's step for it,

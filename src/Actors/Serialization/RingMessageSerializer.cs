@@ -67,6 +67,9 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
         Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
         Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
+        Register("ST", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Device); w.WriteBoolean(m.Started); }, (ref FrameReader r) => new SetupTaken(ReadJobId(ref r), ReadDevice(ref r), r.ReadBoolean("started")), m => Str(m.JobId) + 4 + 1);
+        Register("PM", (w, m) => w.WriteBytes(m.Nonce), (ref FrameReader r) => new ProveMembership(ReadBytes(ref r, "nonce", ProveMembership.NonceBytes)), m => 4 + m.Nonce.Length);
+        Register("MP", (w, m) => { w.WriteBytes(m.Certificate); w.WriteBytes(m.Signature); }, ReadProof, m => 8 + m.Certificate.Length + m.Signature.Length);
         Register("SB", WriteStartBackward, ReadStartBackward, m => Str(m.JobId) + Floats(m.OutputGradient) + SizeOfHomes(m.Homes, m.HomeEpochs));
         Register("RB", WriteRecoverBackward, ReadRecoverBackward, SizeOfRecoverBackward);
         Register("RK", WriteRecompute, ReadRecompute, m => Str(m.JobId) + 4 + 4 + Ref(m.HomeRef) + SizeOfBlock(m.Block));
@@ -298,6 +301,16 @@ public sealed class RingMessageSerializer : FrameSerializer
         FrameReader.Require(reason.Length <= MaxReasonBytes, $"{field} of {reason.Length} characters exceeds {MaxReasonBytes}");
         return reason;
     }
+
+    private static byte[] ReadBytes(ref FrameReader reader, string field, int max)
+    {
+        var bytes = reader.ReadBytes(field);
+        FrameReader.Require(bytes.Length <= max, $"{field} of {bytes.Length} bytes exceeds {max}");
+        return bytes;
+    }
+
+    private static MembershipProof ReadProof(ref FrameReader reader) =>
+        new(ReadBytes(ref reader, "certificate", MembershipProof.MaxCertificateBytes), ReadBytes(ref reader, "signature", MembershipProof.MaxSignatureBytes));
 
     private static int ReadDevice(ref FrameReader reader, string field = "device") => reader.ReadInt32(field, 0, MaxDevices - 1);
 
@@ -865,7 +878,7 @@ public sealed class RingMessageSerializer : FrameSerializer
                 $"device {s.Device} of job {s.JobId}: pattern '{spec}' reads its layout from a file, which the device's node cannot be asked to open; write the layout inline");
         }
 
-        if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero)
+        if (s.VirtualTime is not null || s.Hooks.ComputeDelay != TimeSpan.Zero || s.Hooks.Loses != LostMessages.None)
         {
             throw new System.Runtime.Serialization.SerializationException(
                 $"device {s.Device} of job {s.JobId}: virtual time and test hooks run in one process only");

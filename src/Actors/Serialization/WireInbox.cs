@@ -65,6 +65,26 @@ public sealed class WireInbox
 
     private TimeSpan Now => _clock.GetElapsedTime(_origin);
 
+    /// <summary>The kind of a refusal <see cref="WireResult.Reason"/>: its text without numbers (transfer ids, sizes, ports), for logging once per kind.</summary>
+    public static string KindOf(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        var kind = new System.Text.StringBuilder("wire ", reason.Length + 5);
+        for (var i = 0; i < reason.Length; i++)
+        {
+            if (!char.IsAsciiDigit(reason[i]))
+            {
+                kind.Append(reason[i]);
+            }
+            else if (i == 0 || !char.IsAsciiDigit(reason[i - 1]))
+            {
+                kind.Append('#'); // a run of digits, whatever its length
+            }
+        }
+
+        return kind.ToString();
+    }
+
     private RingMessageSerializer Serializer =>
         _serializer ??= (RingMessageSerializer)_system.Serialization.FindSerializerForType(typeof(BlockChunk));
 

@@ -55,6 +55,9 @@ internal static class ClusterRun
         return node;
     }
 
+    /// <summary>How long a device member has to answer the proof of its role (TLS only).</summary>
+    private static readonly TimeSpan ProofTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Waits until the device members the options ask for are Up (--device-nodes, or the nodes --placement names) and places
     /// the job's devices on the members Up now; called before each job, so a trial after a node crash uses the nodes left.
@@ -86,12 +89,14 @@ internal static class ClusterRun
             throw new UserInputException($"cluster at {string.Join(", ", settings.ClusterSeeds)}: {error.Message} (start device nodes with 'ringactors node --role device --seed …')");
         }
 
-        // A member still Up but unreachable (a node that crashed in the previous trial, not downed yet) gets no device.
+        // A member still Up but unreachable (a node that crashed in the previous trial, not downed yet) gets no device; with
+        // TLS, neither does one that has not proved that its certificate names the device role (MemberAdmission).
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             var state = node.Cluster.State;
             members = ClusterMembership.UpWithRole(state.Members, ClusterRoles.Device).Where(m => !state.Unreachable.Contains(m)).ToList();
+            members = await node.Admission.AdmitAsync(members, ClusterRoles.Device, ProofTimeout, line => console.MarkupLine($"coordinator: {Markup.Escape(line)}"), cancellationToken);
             if (members.Count >= wanted || DateTime.UtcNow > deadline)
             {
                 break;

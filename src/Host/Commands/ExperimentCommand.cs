@@ -56,8 +56,26 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         [Description("Write every trial (exact, maxAbsError, faults, costs) as JSON.")]
         public string? Json { get; init; }
 
+        [CommandOption("--timeline <FILE>")]
+        [Description("Draw the last trial's wall-clock timeline as a Gantt chart to FILE.png or FILE.svg, each fault marked where it was first injected.")]
+        public string? Timeline { get; init; }
+
+        [CommandOption("--trace <FILE>")]
+        [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), when the job recorded one.")]
+        public string? Trace { get; init; }
+
         public override Spectre.Console.ValidationResult Validate()
         {
+            if (Timeline is not null && Path.GetExtension(Timeline).ToUpperInvariant() is not (".PNG" or ".SVG"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
+            }
+
+            if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
+            }
+
             if (Faults.Length == 0 && FaultsFile is null)
             {
                 return Spectre.Console.ValidationResult.Error("give the faults: --fault KIND:ARGS (repeatable) or --faults FILE");
@@ -138,6 +156,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
 
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
             var trials = new List<ExperimentTrial>();
+            Math.Modelling.RingTimeline? lastTimeline = null;
             for (var trial = 0; trial < settings.Trials; trial++)
             {
                 if (node is not null && trial > 0)
@@ -145,7 +164,9 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                     job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
                 }
 
-                trials.Add(await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, outputTolerance, gradients?.Check, baseline, cancellationToken));
+                var (outcome, timeline) = await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, outputTolerance, gradients?.Check, baseline, cancellationToken);
+                trials.Add(outcome);
+                lastTimeline = timeline;
             }
 
             var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials)
@@ -158,6 +179,32 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             {
                 File.WriteAllText(json, JsonSerializer.Serialize(ExperimentJson.Document(report), JsonOptions));
                 console.MarkupLine($"experiment written to [bold]{Markup.Escape(json)}[/]");
+            }
+
+            if (settings.Trace is not null || settings.Timeline is not null)
+            {
+                var last = trials[^1];
+                if (lastTimeline is null)
+                {
+                    console.MarkupLine("no trace or timeline written: the last trial recorded no timeline (a job that lost a device assembles none)");
+                }
+                else
+                {
+                    var marks = FaultMarks.From(last.Faults, lastTimeline.Devices.Count);
+                    var title = $"experiment {plan.Describe()}, trial {last.Trial} (wall clock, this machine)";
+                    if (settings.Trace is { } trace)
+                    {
+                        ChromeTrace.Write(trace, lastTimeline, title, marks);
+                        console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format, {marks.Count} fault(s) marked)");
+                    }
+
+                    if (settings.Timeline is { } chart)
+                    {
+                        // The chart marks a fault on a device's row; one struck on every link is drawn on device 0's.
+                        Plots.TimelinePlot.Save(lastTimeline, chart, title, [.. marks.Select(m => m.Device == FaultMarks.AnyDevice ? m with { Device = 0, Label = $"{m.Label} (all links)" } : m)]);
+                        console.MarkupLine($"timeline of the last trial written to [bold]{Markup.Escape(chart)}[/] ({marks.Count} fault(s) marked)");
+                    }
+                }
             }
 
             if (report.Failed.FirstOrDefault() is { } failed)
@@ -205,7 +252,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             actual => BackwardCheck.Sampled(input, options, backward.OutputGradient, actual, GradientReport.DefaultRows, job.PatternSeed, threads));
     }
 
-    private static async Task<ExperimentTrial> Trial(
+    private static async Task<(ExperimentTrial Trial, Math.Modelling.RingTimeline? Timeline)> Trial(
         ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, double outputTolerance, Func<AttentionGradients, GradientErrors>? checkGradients, TimeSpan baseline, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -224,14 +271,14 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             var gradientsExact = gradients is null
                 || (Verdicts.GradientExact(gradients.Queries, p) && Verdicts.GradientExact(gradients.Keys, p) && Verdicts.GradientExact(gradients.Values, p));
             var exact = error.RelativeError <= outputTolerance && gradientsExact;
-            return new ExperimentTrial(
+            return (new ExperimentTrial(
                 job.Trial, exact, error.MaxAbsError, error.RelativeError,
-                result.RingTime, result.RingTime - baseline, result.Faults, null, gradients);
+                result.RingTime, result.RingTime - baseline, result.Faults, null, gradients), result.MeasuredTimeline);
         }
         catch (RingJobException failure)
         {
-            return new ExperimentTrial(
-                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason);
+            return (new ExperimentTrial(
+                job.Trial, false, double.NaN, double.NaN, System.Diagnostics.Stopwatch.GetElapsedTime(started), TimeSpan.Zero, null, failure.Reason), null);
         }
     }
 }

@@ -12,7 +12,7 @@ namespace RingActors.Host.Commands;
 
 /// <summary>
 /// <c>ringactors bench kernels</c>: GFLOP/s of the blockwise kernel (one head, counted as 4·N²·d as if non-causal, as
-/// ANCHORS.md §5 counts), as a share of the FMA peak measured in the same run on the same vector path, next to numpy
+/// ANCHORS.md §5 counts) and of its backward (10·N²·d, §7), as a share of the FMA peak measured in the same run on the same vector path, next to numpy
 /// when numpy runs an optimised BLAS. On an AVX-512 machine the AVX2 path runs too, in a child process of this program.
 /// </summary>
 public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBenchCommand.Settings>
@@ -45,7 +45,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         public bool NoAvx2 { get; init; }
 
         [CommandOption("--json <FILE>")]
-        [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops), the peaks, numpy's BLAS and the targets as JSON.")]
+        [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops, backwardGflops, backwardPeakShare), the peaks, numpy's BLAS and the targets as JSON.")]
         public string? Json { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
@@ -105,8 +105,9 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                     var full = flops / BestSeconds(n, d, causal: false, threads, settings.Repetitions) / 1e9;
                     var causal = flops / BestSeconds(n, d, causal: true, threads, settings.Repetitions) / 1e9;
                     var numpySeconds = baseline is null ? null : NumpyBaseline.AttentionSeconds(baseline, n, d, threads, settings.Repetitions);
+                    var backward = 10.0 * n * (double)n * d / BestBackwardSeconds(n, d, threads, settings.Repetitions) / 1e9;
                     var peak = peaks.Single(p => p.Threads == threads).Gflops;
-                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null));
+                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null, backward, backward / peak));
                 }
             }
         }
@@ -124,7 +125,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 {
                     var peak = childPeaks.Single(p => p.Threads == c.Threads).Gflops;
                     var numpyRate = cells.FirstOrDefault(n => n.N == c.N && n.D == c.D && n.Threads == c.Threads)?.NumpyGflops;
-                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate };
+                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate, BackwardPeakShare = c.BackwardGflops / peak };
                 }));
             }
         }
@@ -160,6 +161,22 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         }
 
         console.Write(table);
+        var backward = new Table().Border(TableBorder.Rounded)
+            .Title($"backward kernel (dQ, dK, dV), one head, fp32, non-causal; GFLOP/s counted as 10·N²·d");
+        backward.AddColumns("ISA", "N", "d", "threads", "backward GFLOP/s", "% of FMA peak", "backward / forward time");
+        foreach (var cell in result.Cells.Where(c => c.BackwardGflops is not null))
+        {
+            backward.AddRow(
+                Describe(cell.Isa),
+                Text(cell.N),
+                Text(cell.D),
+                Text(cell.Threads),
+                Units.Fixed(cell.BackwardGflops!.Value, 1),
+                cell.BackwardPeakShare is { } share ? Units.Percent(share) : "–",
+                Units.Ratio(2.5 * cell.Gflops / cell.BackwardGflops.Value)); // 10·N²·d against 4·N²·d FLOPs
+        }
+
+        console.Write(backward);
         foreach (var peak in result.Peaks)
         {
             var sgemm = peak.SgemmGflops is { } s ? string.Create(CultureInfo.InvariantCulture, $", OpenBLAS sgemm {SgemmSize}³ {s:F1}") : "";
@@ -291,6 +308,39 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
             result.Reset();
             var watch = Stopwatch.StartNew();
             BlockwiseAttention.Accumulate(queries, block, heads, options, result);
+            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// The best time of the backward kernel over the whole problem as one block, non-causal. The forward and D are computed
+    /// once, untimed (a ring device holds them from its forward); the gradient accumulators are allocated once and cleared
+    /// outside the timed region, as a device reuses its own.
+    /// </summary>
+    private static double BestBackwardSeconds(int n, int d, int threads, int repetitions)
+    {
+        var shape = new AttentionShape(1, 1, 1, n, d);
+        var input = AttentionInput.Random(shape, seed: n + d);
+        var outputGradient = AttentionInput.Random(shape, seed: n + d + 1).Q;
+        var options = new AttentionOptions(Threads: threads);
+        var positions = Enumerable.Range(0, n).ToArray();
+        var heads = AttentionHeads.Of(shape);
+        var (forward, _) = BlockwiseAttention.Compute(input, options);
+        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), outputGradient, forward);
+        var block = new KeyValueBlock(input.K, input.V, positions);
+        var queryGradient = new float[shape.QueryLength];
+        var blockGradients = KeyValueGradients.Zero(heads, n);
+        BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients); // warm-up
+        var best = double.MaxValue;
+        for (var r = 0; r < repetitions; r++)
+        {
+            Array.Clear(queryGradient);
+            Array.Clear(blockGradients.Keys);
+            Array.Clear(blockGradients.Values);
+            var watch = Stopwatch.StartNew();
+            BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients);
             best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
         }
 

@@ -56,6 +56,10 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         [Description("Draw the run's timeline as a Gantt chart to FILE.png or FILE.svg: the wall clock, or the virtual clock with --profile.")]
         public string? Timeline { get; init; }
 
+        [CommandOption("--trace <FILE>")]
+        [Description("Write the run's timeline in the Chrome trace event format to FILE.json (Perfetto opens it): the wall clock, or the virtual clock with --profile.")]
+        public string? Trace { get; init; }
+
         [CommandOption("--profile <NAME>")]
         [Description("Also keep a virtual clock on this modelled device (a built-in profile, or 'local' measured now): the report gives the predicted time on it and --timeline draws it.")]
         public string? Profile { get; init; }
@@ -146,6 +150,16 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
                 return Spectre.Console.ValidationResult.Error($"--timeline must name a .png or .svg file, got '{Timeline}'");
             }
 
+            if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
+            {
+                return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
+            }
+
+            if (Cluster && Trace is not null)
+            {
+                return Spectre.Console.ValidationResult.Error("--trace is written for local runs; a --cluster run does not collect its devices' timelines yet");
+            }
+
             if (Cluster && (Profile is not null || Calibrate))
             {
                 return Spectre.Console.ValidationResult.Error("--profile and --calibrate run in one process only, not with --cluster");
@@ -204,7 +218,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         {
             var report = await RunWithProgress(system, input, job, baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(report));
-            report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken);
+            report = await RunTimelineView.WriteAsync(console, system, input, report, settings.Timeline, settings.Calibrate, cancellationToken, settings.Trace);
             return WriteOutputs(console, settings, report, input, files);
         }
         finally

@@ -15,7 +15,7 @@ public static class RunTimelineView
     /// timeline if there is one, else the wall-clock one) and, with <paramref name="calibrate"/>, predicts the run with profiles
     /// of this machine and prints predicted vs measured. Returns the outcome with its calibration.
     /// </summary>
-    public static async Task<RunOutcome> WriteAsync(IAnsiConsole console, ActorSystem system, AttentionInput input, RunOutcome outcome, string? timelinePath, bool calibrate, CancellationToken cancellationToken)
+    public static async Task<RunOutcome> WriteAsync(IAnsiConsole console, ActorSystem system, AttentionInput input, RunOutcome outcome, string? timelinePath, bool calibrate, CancellationToken cancellationToken, string? tracePath = null)
     {
         var ring = outcome.Ring ?? throw new ArgumentException("the outcome holds no ring result", nameof(outcome));
         if (ring.VirtualTimeline is { } predicted && ring.Settings.VirtualTime is { } time)
@@ -31,6 +31,14 @@ public static class RunTimelineView
             var title = Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0}, {Actors.SequenceLayout.NameOf(ring.Settings.Layout)}{(ring.Settings.Causal ? ", causal" : string.Empty)} ({clock})");
             TimelinePlot.Save(timeline, timelinePath, title);
             console.MarkupLine($"timeline ({Markup.Escape(clock)}) written to [bold]{Markup.Escape(timelinePath)}[/]");
+        }
+
+        if (tracePath is not null)
+        {
+            var (timeline, clock) = ring.VirtualTimeline is { } v ? (v, $"virtual clock, {ring.Settings.VirtualTime!.Profile.Name}") : (ring.MeasuredTimeline!, "wall clock, this machine");
+            var shape = input.Shape;
+            ChromeTrace.Write(tracePath, timeline, Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0} ({clock})"));
+            console.MarkupLine($"trace ({Markup.Escape(clock)}) written to [bold]{Markup.Escape(tracePath)}[/] (Chrome trace event format)");
         }
 
         if (!calibrate)

@@ -13,10 +13,22 @@ internal interface IMicroKernel
     static abstract int Vectors { get; }
 
     /// <summary>
-    /// C[r, j] = Σ_k A[r, k] · B[k, j] for r &lt; Rows, j &lt; Vectors · width; A row-major from <paramref name="a"/>,
-    /// B from element <paramref name="bOffset"/> with row stride <paramref name="bStride"/>, C from <paramref name="cOffset"/>.
+    /// C[r, j] = Σ_k A[r, k] · B[k, j] for r &lt; Rows, j &lt; Vectors · width (C += when <paramref name="accumulate"/>);
+    /// A row-major from <paramref name="a"/>, B from element <paramref name="bOffset"/> with row stride
+    /// <paramref name="bStride"/>, C from <paramref name="cOffset"/>.
     /// </summary>
-    static abstract void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth);
+    static abstract void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate);
+}
+
+/// <summary>How a micro-kernel writes its accumulators over C: overwrite (the forward's products) or add (the backward's).</summary>
+internal static class MicroStore<TOps, TVec>
+    where TOps : struct, ISimd<TVec>
+    where TVec : struct
+{
+    // One branch per stored vector, after the whole depth loop: predictable and outside the hot loop.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Put(TVec value, ref float destination, nuint offset, bool accumulate) =>
+        TOps.Store(accumulate ? TOps.Add(value, TOps.Load(ref destination, offset)) : value, ref destination, offset);
 }
 
 /// <summary>
@@ -32,7 +44,7 @@ internal readonly struct Kernel4x4<TOps, TVec> : IMicroKernel
     public static int Vectors => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth)
+    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -73,19 +85,19 @@ internal readonly struct Kernel4x4<TOps, TVec> : IMicroKernel
         }
 
         var s = (nuint)cStride;
-        Store4(c00, c01, c02, c03, ref c, cOffset, w);
-        Store4(c10, c11, c12, c13, ref c, cOffset + s, w);
-        Store4(c20, c21, c22, c23, ref c, cOffset + (2 * s), w);
-        Store4(c30, c31, c32, c33, ref c, cOffset + (3 * s), w);
+        Store4(c00, c01, c02, c03, ref c, cOffset, w, accumulate);
+        Store4(c10, c11, c12, c13, ref c, cOffset + s, w, accumulate);
+        Store4(c20, c21, c22, c23, ref c, cOffset + (2 * s), w, accumulate);
+        Store4(c30, c31, c32, c33, ref c, cOffset + (3 * s), w, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4(TVec v0, TVec v1, TVec v2, TVec v3, ref float destination, nuint offset, nuint w)
+    private static void Store4(TVec v0, TVec v1, TVec v2, TVec v3, ref float destination, nuint offset, nuint w, bool accumulate)
     {
-        TOps.Store(v0, ref destination, offset);
-        TOps.Store(v1, ref destination, offset + w);
-        TOps.Store(v2, ref destination, offset + (2 * w));
-        TOps.Store(v3, ref destination, offset + (3 * w));
+        MicroStore<TOps, TVec>.Put(v0, ref destination, offset, accumulate);
+        MicroStore<TOps, TVec>.Put(v1, ref destination, offset + w, accumulate);
+        MicroStore<TOps, TVec>.Put(v2, ref destination, offset + (2 * w), accumulate);
+        MicroStore<TOps, TVec>.Put(v3, ref destination, offset + (3 * w), accumulate);
     }
 }
 
@@ -102,7 +114,7 @@ internal readonly struct Kernel6x2<TOps, TVec> : IMicroKernel
     public static int Vectors => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth)
+    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -139,19 +151,19 @@ internal readonly struct Kernel6x2<TOps, TVec> : IMicroKernel
         }
 
         var s = (nuint)cStride;
-        Store2(c00, c01, ref c, cOffset, w);
-        Store2(c10, c11, ref c, cOffset + s, w);
-        Store2(c20, c21, ref c, cOffset + (2 * s), w);
-        Store2(c30, c31, ref c, cOffset + (3 * s), w);
-        Store2(c40, c41, ref c, cOffset + (4 * s), w);
-        Store2(c50, c51, ref c, cOffset + (5 * s), w);
+        Store2(c00, c01, ref c, cOffset, w, accumulate);
+        Store2(c10, c11, ref c, cOffset + s, w, accumulate);
+        Store2(c20, c21, ref c, cOffset + (2 * s), w, accumulate);
+        Store2(c30, c31, ref c, cOffset + (3 * s), w, accumulate);
+        Store2(c40, c41, ref c, cOffset + (4 * s), w, accumulate);
+        Store2(c50, c51, ref c, cOffset + (5 * s), w, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Store2(TVec v0, TVec v1, ref float destination, nuint offset, nuint w)
+    internal static void Store2(TVec v0, TVec v1, ref float destination, nuint offset, nuint w, bool accumulate)
     {
-        TOps.Store(v0, ref destination, offset);
-        TOps.Store(v1, ref destination, offset + w);
+        MicroStore<TOps, TVec>.Put(v0, ref destination, offset, accumulate);
+        MicroStore<TOps, TVec>.Put(v1, ref destination, offset + w, accumulate);
     }
 }
 
@@ -165,7 +177,7 @@ internal readonly struct Kernel4x2<TOps, TVec> : IMicroKernel
     public static int Vectors => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth)
+    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -194,10 +206,10 @@ internal readonly struct Kernel4x2<TOps, TVec> : IMicroKernel
         }
 
         var s = (nuint)cStride;
-        Kernel6x2<TOps, TVec>.Store2(c00, c01, ref c, cOffset, w);
-        Kernel6x2<TOps, TVec>.Store2(c10, c11, ref c, cOffset + s, w);
-        Kernel6x2<TOps, TVec>.Store2(c20, c21, ref c, cOffset + (2 * s), w);
-        Kernel6x2<TOps, TVec>.Store2(c30, c31, ref c, cOffset + (3 * s), w);
+        Kernel6x2<TOps, TVec>.Store2(c00, c01, ref c, cOffset, w, accumulate);
+        Kernel6x2<TOps, TVec>.Store2(c10, c11, ref c, cOffset + s, w, accumulate);
+        Kernel6x2<TOps, TVec>.Store2(c20, c21, ref c, cOffset + (2 * s), w, accumulate);
+        Kernel6x2<TOps, TVec>.Store2(c30, c31, ref c, cOffset + (3 * s), w, accumulate);
     }
 }
 
@@ -211,7 +223,7 @@ internal readonly struct Kernel4x1<TOps, TVec> : IMicroKernel
     public static int Vectors => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth)
+    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         ref var a0 = ref a;
         ref var a1 = ref Unsafe.Add(ref a0, aStride);
@@ -229,9 +241,9 @@ internal readonly struct Kernel4x1<TOps, TVec> : IMicroKernel
         }
 
         var s = (nuint)cStride;
-        TOps.Store(c0, ref c, cOffset);
-        TOps.Store(c1, ref c, cOffset + s);
-        TOps.Store(c2, ref c, cOffset + (2 * s));
-        TOps.Store(c3, ref c, cOffset + (3 * s));
+        MicroStore<TOps, TVec>.Put(c0, ref c, cOffset, accumulate);
+        MicroStore<TOps, TVec>.Put(c1, ref c, cOffset + s, accumulate);
+        MicroStore<TOps, TVec>.Put(c2, ref c, cOffset + (2 * s), accumulate);
+        MicroStore<TOps, TVec>.Put(c3, ref c, cOffset + (3 * s), accumulate);
     }
 }

@@ -8,7 +8,8 @@ namespace RingActors.Math.Kernels;
 /// <typeparamref name="TMain"/> (rows × vectors), the rows it leaves over done by <typeparamref name="TRowTail"/> (4 rows,
 /// the same vectors) and the columns it leaves over by 4 rows × 1 vector. Q·Kᵀ (A = Q, B = packed Kᵀ) and P·V (A = P,
 /// B = packed V) are both this product with different strides; which micro-kernel shape runs is an instruction-set choice
-/// (<see cref="KernelIsa"/>), the tiling around it is the same.
+/// (<see cref="KernelIsa"/>), the tiling around it is the same. The backward's five products are the same routine,
+/// accumulating (<see cref="MultiplyAdd"/>) where they sum over tiles.
 /// </summary>
 internal static class TileProduct<TOps, TVec, TMain, TRowTail>
     where TOps : struct, ISimd<TVec>
@@ -24,7 +25,16 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
     /// k &lt; depth; each matrix row-major with its own stride in floats. C is overwritten.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth)
+    public static void Multiply(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth) =>
+        Product(ref a, aStride, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: false);
+
+    /// <summary>C += A · B, otherwise as <see cref="Multiply"/>: the backward's dQ, dK and dV sum over tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAdd(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth) =>
+        Product(ref a, aStride, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Product(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth, bool accumulate)
     {
         Debug.Assert(rows % RowStep == 0 && TRowTail.Rows == RowStep && TRowTail.Vectors == TMain.Vectors, "rows padded to 4, tail kernel 4 rows of the same width");
         var w = TOps.Count;
@@ -46,12 +56,12 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
             var r = 0;
             for (; r < mainRows; r += TMain.Rows)
             {
-                TMain.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth);
+                TMain.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
 
             for (; r < rows; r += RowStep)
             {
-                TRowTail.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth);
+                TRowTail.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
         }
 
@@ -60,7 +70,7 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
         {
             for (var col = wideColumns; col < columns; col += w)
             {
-                Kernel4x1<TOps, TVec>.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth);
+                Kernel4x1<TOps, TVec>.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
         }
     }

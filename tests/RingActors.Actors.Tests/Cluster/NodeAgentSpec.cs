@@ -40,6 +40,38 @@ public class NodeAgentSpec
         Assert.Equal(ClusterNode.SystemName, await crashed.Task.WaitAsync(UpTimeout));
     }
 
+    [Fact]
+    public async Task A_node_agent_on_TLS_must_obey_a_crash_order_only_from_a_coordinator_whose_certificate_names_the_role()
+    {
+        using var certificates = new TestCertificates();
+        var ca = certificates.CreateAuthority("ring-ca");
+        TlsOptions Tls(string name, string role) => new(ca.Issue(name, roles: [role]), TestCertificates.Password) { Authorities = [ca.CertificatePath] };
+
+        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Tls = Tls("coordinator", "coordinator") });
+        await coordinator.WhenUp.WaitAsync(UpTimeout);
+        var seeds = new[] { coordinator.Address.ToString() };
+        var crashed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var target = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Tls = Tls("target", "device"), Crash = system => crashed.TrySetResult(system.Name) });
+
+        // A trusted member declaring the coordinator role with a certificate that grants only the device role.
+        await using var pretender = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Seeds = seeds, Tls = Tls("pretender", "device") });
+        await Task.WhenAll(target.WhenUp, pretender.WhenUp).WaitAsync(UpTimeout);
+        await ClusterMembership.WaitForUpAsync(target.System, ClusterRoles.Coordinator, 2, UpTimeout);
+
+        var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listener = target.System.ActorOf(Props.Create(() => new RefusalListener(refused)));
+        target.System.EventStream.Subscribe(listener, typeof(Warning));
+
+        pretender.System.ActorOf(Props.Create(() => new Orderer(NodeAgent.Path(target.Address))), "ring-7");
+        var line = await refused.Task.WaitAsync(UpTimeout);
+        Assert.Contains($"{pretender.Address}/user/ring-7", line, StringComparison.Ordinal);
+        Assert.Contains("not a proved coordinator: its certificate 'CN=pretender' names only device, not urn:ringactors:role:coordinator", line, StringComparison.Ordinal);
+        Assert.False(crashed.Task.IsCompleted, "the node crashed on a pretender's order");
+
+        coordinator.System.ActorOf(Props.Create(() => new Orderer(NodeAgent.Path(target.Address))), "ring-8");
+        Assert.Equal(ClusterNode.SystemName, await crashed.Task.WaitAsync(UpTimeout));
+    }
+
     /// <summary>Sends one crash order to <paramref name="agent"/> as soon as it starts, with itself as the sender.</summary>
     private sealed class Orderer(ActorPath agent) : ReceiveActor
     {

@@ -20,11 +20,14 @@ internal sealed class TestCertificates : IDisposable
     /// <summary>A new self-signed certificate for client and server authentication (as openssl in hocon/tls.conf makes one), as a .pfx.</summary>
     public string Create(string name) => WritePfx(name, SelfSigned(name));
 
+    /// <summary>The roles a node certificate names unless told otherwise: both, so any spec's node may be either.</summary>
+    public static readonly string[] BothRoles = ["device", "coordinator"];
+
     /// <summary>A self-signed certificate with its key (in memory) for client and server authentication.</summary>
     public X509Certificate2 SelfSigned(string name)
     {
         var key = Own(RSA.Create(2048)); // kept until dispose: the certificate returned uses it
-        var request = NodeRequest(name, key);
+        var request = NodeRequest(name, key, BothRoles);
         return Own(request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30)));
     }
 
@@ -52,7 +55,7 @@ internal sealed class TestCertificates : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static CertificateRequest NodeRequest(string name, RSA key)
+    private static CertificateRequest NodeRequest(string name, RSA key, IEnumerable<string> roles)
     {
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
@@ -62,6 +65,11 @@ internal sealed class TestCertificates : IDisposable
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(IPAddress.Loopback);
+        foreach (var role in roles)
+        {
+            names.AddUri(new Uri(RingActors.Actors.Cluster.CertificateRoles.Uri(role)));
+        }
+
         request.CertificateExtensions.Add(names.Build());
         return request;
     }
@@ -89,10 +97,10 @@ internal sealed class TestCertificates : IDisposable
         public string CertificatePath { get; } = certificatePath;
 
         /// <summary>A node certificate with its key, valid from a day ago for 30 days unless told otherwise.</summary>
-        public X509Certificate2 IssueCertificate(string name, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+        public X509Certificate2 IssueCertificate(string name, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, IEnumerable<string>? roles = null)
         {
             var key = owner.Own(RSA.Create(2048)); // kept until dispose: the certificate returned uses it
-            var request = NodeRequest(name, key);
+            var request = NodeRequest(name, key, roles ?? BothRoles);
             request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
             var serial = RandomNumberGenerator.GetBytes(12);
             using var issued = request.Create(Certificate, notBefore ?? DateTimeOffset.UtcNow.AddDays(-1), notAfter ?? DateTimeOffset.UtcNow.AddDays(30), serial);
@@ -100,7 +108,7 @@ internal sealed class TestCertificates : IDisposable
         }
 
         /// <summary>The same, written as a .pfx with <see cref="Password"/>: what --tls-cert takes.</summary>
-        public string Issue(string name, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null) =>
-            owner.WritePfx(name, IssueCertificate(name, notBefore, notAfter));
+        public string Issue(string name, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, IEnumerable<string>? roles = null) =>
+            owner.WritePfx(name, IssueCertificate(name, notBefore, notAfter, roles));
     }
 }

@@ -72,8 +72,11 @@ public static class RingMessageSamples
             new LinkFailed("job-1", 1, 2, 0, 5, "no ack"),
             new FlushFaults("job-1"),
             new FaultsFlushed("job-1", 2),
+            new SetupTaken("job-1", 2, true),
             new FaultObserved("job-1", new FaultEvent("drop", "link 1", 1, 2, 3, "retransmitted", 1, 620)),
             new CrashOrder("crash-node:1@2"),
+            new ProveMembership(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray()),
+            new MembershipProof(Enumerable.Range(0, 700).Select(i => (byte)(i * 7)).ToArray(), Enumerable.Range(0, 256).Select(i => (byte)(255 - i)).ToArray()),
             new DeviceSetup("job-1", 1, 3, 31, new AttentionHeads(1, 2, 1, 5), new AttentionOptions(true, PatternSpec.Parse("window:7", new PatternContext(31, 5, true)), 0.5f, 2))
             {
                 PatternSpec = "window:7",

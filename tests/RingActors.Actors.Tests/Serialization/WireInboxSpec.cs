@@ -32,6 +32,16 @@ public class WireInboxSpec() : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory
     private RingMessageSerializer Serializer => (RingMessageSerializer)Sys.Serialization.FindSerializerForType(typeof(BlockChunk));
 
     [Fact]
+    public void WireInbox_must_give_refusals_that_differ_only_in_their_numbers_one_kind()
+    {
+        var a = WireInbox.KindOf("chunked transfer 3 from akka.tcp://ring@127.0.0.1:4053/user/ring-1 refused and dropped: 4 transfers already pending");
+        var b = WireInbox.KindOf("chunked transfer 11172 from akka.tcp://ring@127.0.0.1:40999/user/ring-12 refused and dropped: 4 transfers already pending");
+        Assert.Equal(a, b);
+        Assert.Equal("wire chunked transfer # from akka.tcp://ring@#.#.#.#:#/user/ring-# refused and dropped: # transfers already pending", a);
+        Assert.NotEqual(a, WireInbox.KindOf("chunked transfer 3 from akka.tcp://ring@127.0.0.1:4053/user/ring-1 refused and dropped: its 20 bytes do not decode"));
+    }
+
+    [Fact]
     public void WireInbox_must_reassemble_the_same_transfer_id_from_two_senders_interleaved_with_one_transfer_per_link()
     {
         var first = new StartRing(new string('a', 250));

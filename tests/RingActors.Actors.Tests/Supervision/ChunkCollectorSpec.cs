@@ -34,6 +34,21 @@ public class ChunkCollectorSpec
         Assert.Equal(string.Empty, collector.StillRunning());
     }
 
+    [Fact]
+    public void ChunkCollector_must_keep_the_first_result_when_the_same_device_reports_again()
+    {
+        var collector = new ChunkCollector(2);
+        var first = Result(0);
+        Assert.True(collector.ChunkFinished(first));
+
+        // The answer to the watchdog's repeated StartRing, or a forged one with other numbers: never replaces the first.
+        Assert.False(collector.ChunkFinished(first));
+        Assert.False(collector.ChunkFinished(first with { Output = [42f] }));
+        Assert.Same(first, collector.ResultOf(0));
+        Assert.Equal(1, collector.ChunksDone);
+        Assert.False(collector.AllIn);
+    }
+
     private static ChunkCompleted Result(int device) =>
         new("job", device, [], [], new DeviceStats(device, 1, 3, 0, 3, 12, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, 0, 2, 2, 0, 0, 2, 0, 0, TimeSpan.Zero, TimeSpan.Zero));
 }

@@ -50,7 +50,7 @@ public sealed class ClusterExperimentSpec(ITestOutputHelper output) : IDisposabl
 
         var (exitCode, text, errors) = CommandLine.Run(
             "experiment", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "3", "--seq", "1536", "--heads", "2",
-            "--kv-heads", "2", "--dim", "32", "--ring-pattern", "causal-window:256", "--fault", "kill-device:1@1", "--trials", "2", "--json", json);
+            "--kv-heads", "2", "--dim", "32", "--ring-pattern", "causal-window:256", "--fault", "kill-device:1@1", "--trials", "2", "--deadline", "30", "--json", json);
         output.WriteLine(text + errors);
 
         Assert.Equal(0, exitCode);

@@ -14,6 +14,9 @@ namespace RingActors.Host.Tests.Cluster;
 public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    // A job of a second or two: a lost message the watchdog cannot heal fails it with its one-line reason, not at 10 minutes.
+    private const string JobDeadline = "30";
     private readonly string _directory = Directory.CreateTempSubdirectory("ring-cluster-run").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -27,7 +30,7 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
         var outPath = Path.Combine(_directory, "out.npy");
         var (exitCode, text, errors) = CommandLine.Run(
             "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--json", json, "--out", outPath);
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", JobDeadline, "--json", json, "--out", outPath);
         output.WriteLine(text + errors);
         Assert.Equal(0, exitCode);
 

@@ -36,7 +36,7 @@ public sealed class ClusterTrafficSpec(ITestOutputHelper output)
         // The job: N = 12288 over 3 devices, H = Hkv = 2, d = 64, full mask; each block of K and V is 4 MiB.
         var shape = new AttentionShape(1, 2, 2, 12288, 64);
         var input = AttentionInput.Random(shape, seed: 11);
-        var job = ClusterRun.OnCluster(new RingJobSettings(3, LayoutKind.Contiguous, Causal: false, Deadline: TimeSpan.FromMinutes(2)), placement);
+        var job = ClusterRun.OnCluster(new RingJobSettings(3, LayoutKind.Contiguous, Causal: false, Deadline: TimeSpan.FromSeconds(90)), placement);
         var before = TcpSockets.Read(processes: true) ?? throw new InvalidOperationException("ss (iproute2) is needed to read the kernel's TCP counters");
 
         var result = await RingRunner.RunAsync(coordinator.System, input, job);

@@ -43,7 +43,7 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         using var coordinator = NodeProcess.Start(
             "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
             "--seq", "257", "--heads", "2", "--kv-heads", "1", "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling",
-            "--repeats", "10", "--out", outPath);
+            "--repeats", "10", "--deadline", "30", "--out", outPath);
         try
         {
             Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
@@ -89,7 +89,7 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
         using var coordinator = NodeProcess.Start(
             ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--out", outPath, .. Tls("coordinator")]);
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", "30", "--out", outPath, .. Tls("coordinator")]);
         try
         {
             Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
@@ -108,6 +108,51 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         Assert.False(bare.WhenUp.IsCompletedSuccessfully, "the node without TLS joined");
         Assert.False(stranger.WhenUp.IsCompletedSuccessfully, "the node with another cluster's certificate joined");
         Assert.Contains(cluster.Nodes[0].Lines, line => line.Contains("TLS peer", StringComparison.Ordinal) && line.Contains("CN=intruder", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_trusted_member_whose_certificate_does_not_name_the_device_role_must_be_given_no_device()
+    {
+        var ca = _certificates.CreateAuthority("ring-ca");
+        var passwordFile = Path.Combine(_certificates.Folder, "password");
+        File.WriteAllText(passwordFile, TestCertificates.Password + "\n");
+        string[] Tls(string name, string role) => ["--tls-cert", ca.Issue(name, roles: [role]), "--tls-ca", ca.CertificatePath, "--tls-password-file", passwordFile];
+
+        using var cluster = await DeviceNodes.StartAsync(2, Timeout, output, i => Tls($"device-{i}", "device"), SeedAddress.TlsProtocol);
+        await Task.WhenAll(cluster.Nodes.Select(n => n.Up)).WaitAsync(Timeout);
+
+        // A holder of a trusted coordinator certificate joins declaring the device role (as a modified binary would).
+        var theirs = new TlsOptions(ca.Issue("pretender", roles: ["coordinator"]), TestCertificates.Password) { Authorities = [ca.CertificatePath] };
+        await using var pretender = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Tls = theirs, Seeds = [cluster.Seed] });
+        await pretender.WhenUp.WaitAsync(Timeout);
+
+        var outPath = Path.Combine(_certificates.Folder, "out.npy");
+        var json = Path.Combine(_certificates.Folder, "report.json");
+        using var coordinator = NodeProcess.Start(
+            ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--repeats", "3", "--deadline", "30", "--out", outPath, "--json", json, .. Tls("coordinator", "coordinator")]);
+        try
+        {
+            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
+        }
+        finally
+        {
+            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
+        }
+
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
+        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
+        Assert.True(ErrorMetrics.Compare(NpyFile.Read(outPath).Data, expected).RelativeError < 1e-5);
+
+        // The pretender was a device member all along, but no device went to it; its refusal is one line over all three jobs.
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        var placed = report.RootElement.GetProperty("placement").EnumerateArray().Select(p => p.ToString()).ToList();
+        Assert.Equal(3, placed.Count);
+        Assert.DoesNotContain(pretender.Address.ToString(), placed);
+        Assert.Equal(2, placed.Distinct().Count());
+        var refusal = Assert.Single(coordinator.Lines, line => line.Contains("is not given work", StringComparison.Ordinal));
+        Assert.Contains($"member {pretender.Address} declares role device", refusal, StringComparison.Ordinal);
+        Assert.Contains("names only coordinator, not urn:ringactors:role:device", refusal, StringComparison.Ordinal);
     }
 
     private static bool Refused(string line) => line.Contains("refused a crash order", StringComparison.Ordinal);

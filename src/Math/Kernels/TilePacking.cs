@@ -1,0 +1,91 @@
+using System.Runtime.CompilerServices;
+using RingActors.Math.Masks;
+
+namespace RingActors.Math.Kernels;
+
+/// <summary>
+/// The layouts the tile products read, shared by the forward and the backward kernels so both pack keys, values and query
+/// tiles the same way: transposed tiles ([tile][d][width]) for a right-hand side walked along tokens, zero-padded rows
+/// ([tokens][paddedDim]) for one walked along the head dimension.
+/// </summary>
+internal static class TilePacking
+{
+    /// <summary>
+    /// into[(c · stride) + t] = source[(t · d) + c] for t &lt; tokens, c &lt; d; columns [tokens, stride) of each of the d rows
+    /// are zeroed, so a product that reads padded tokens adds nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose(ReadOnlySpan<float> source, int tokens, int d, Span<float> into, int stride)
+    {
+        Guard.Length(source, (long)tokens * d, nameof(source));
+        if (into.Length < d * stride || tokens > stride)
+        {
+            throw new ArgumentException($"{nameof(into)} holds {into.Length} elements, {tokens} tokens × {d} need {d} rows of stride {stride} ≥ tokens", nameof(into));
+        }
+
+        for (var c = 0; c < d; c++)
+        {
+            var row = into.Slice(c * stride, stride);
+            for (var t = 0; t < tokens; t++)
+            {
+                row[t] = source[(t * d) + c];
+            }
+
+            row[tokens..].Clear();
+        }
+    }
+
+    /// <summary>
+    /// Kᵀ (or Vᵀ) tile by tile, [tile][d][<paramref name="tileWidth"/>]: a micro-kernel walks 512-byte rows (a [d][N] layout
+    /// strides by N·4 bytes, a multiple of 4 KiB that maps every row to the same L1 sets); padding zeroed.
+    /// </summary>
+    public static void TransposedTiles(ReadOnlySpan<float> source, int tokens, int d, int tileWidth, Span<float> into)
+    {
+        var tiles = (tokens + tileWidth - 1) / tileWidth;
+        for (var tile = 0; tile < tiles; tile++)
+        {
+            var first = tile * tileWidth;
+            var count = System.Math.Min(tileWidth, tokens - first);
+            Transpose(source.Slice(first * d, count * d), count, d, into.Slice(tile * d * tileWidth, d * tileWidth), tileWidth);
+        }
+    }
+
+    /// <summary>Rows of d floats copied to rows of <paramref name="paddedDim"/>, then zero rows up to <paramref name="paddedTokens"/>.</summary>
+    public static void PaddedRows(ReadOnlySpan<float> source, int tokens, int d, int paddedDim, int paddedTokens, Span<float> into)
+    {
+        Guard.Length(source, (long)tokens * d, nameof(source));
+        for (var t = 0; t < tokens; t++)
+        {
+            var row = into.Slice(t * paddedDim, paddedDim);
+            source.Slice(t * d, d).CopyTo(row);
+            row[d..].Clear();
+        }
+
+        into.Slice(tokens * paddedDim, (paddedTokens - tokens) * paddedDim).Clear();
+    }
+
+    /// <summary>The coverage of every (query tile, key tile) pair, row-major by query tile: one classification serves every head.</summary>
+    public static BlockCoverage[] ClassifyTiles(IAttentionMask mask, int[] queryPositions, int queryTile, int[] keyPositions, int keyTile)
+    {
+        var queryTiles = (queryPositions.Length + queryTile - 1) / queryTile;
+        var keyTiles = (keyPositions.Length + keyTile - 1) / keyTile;
+        var coverage = new BlockCoverage[queryTiles * keyTiles];
+        for (var qt = 0; qt < queryTiles; qt++)
+        {
+            var queries = Slice(queryPositions, qt, queryTile);
+            for (var kt = 0; kt < keyTiles; kt++)
+            {
+                coverage[(qt * keyTiles) + kt] = mask.Classify(queries, Slice(keyPositions, kt, keyTile));
+            }
+        }
+
+        return coverage;
+    }
+
+    /// <summary>The positions of tile <paramref name="tile"/> of width <paramref name="width"/> (the last one may be short).</summary>
+    public static ReadOnlySpan<int> Slice(int[] positions, int tile, int width)
+    {
+        var start = tile * width;
+        return positions.AsSpan(start, System.Math.Min(width, positions.Length - start));
+    }
+}

@@ -1,0 +1,32 @@
+using RingActors.Actors.Devices;
+using RingActors.Actors.Protocol;
+using static RingActors.Actors.Protocol.RingProtocol;
+
+namespace RingActors.Actors.Tests.Devices;
+
+public class DeviceAnswersSpec
+{
+    [Fact]
+    public void DeviceAnswers_must_answer_every_repeat_with_where_the_device_stands_and_its_first_result()
+    {
+        var answers = new DeviceAnswers("job", 2);
+        Assert.Equal(new SetupTaken("job", 2, false), answers.Took());
+        Assert.Equal([new SetupTaken("job", 2, false)], answers.Repeat());
+
+        Assert.Equal(new SetupTaken("job", 2, true), answers.Began());
+        Assert.True(answers.Started);
+        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat());
+
+        var result = Result(2, 1f);
+        Assert.Same(result, answers.Reported(result));
+        Assert.Same(result, answers.Reported(Result(2, 9f))); // reported once: a second report changes nothing
+        var repeat = answers.Repeat();
+        Assert.Equal(2, repeat.Count);
+        Assert.Equal(new SetupTaken("job", 2, true), repeat[0]);
+        Assert.Same(result, repeat[1]);
+        Assert.Same(result, answers.Repeat()[1]);
+    }
+
+    private static ChunkCompleted Result(int device, float value) =>
+        new("job", device, [value], [value], new DeviceStats(device, 1, 3, 0, 3, 12, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, 0, 2, 2, 0, 0, 2, 0, 0, TimeSpan.Zero, TimeSpan.Zero));
+}
