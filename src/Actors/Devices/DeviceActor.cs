@@ -194,7 +194,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
         Receive<IRingMessage>(m => _pass == RingPass.Forward && IsBackwardMessage(m), _ => Stash.Stash());
         Receive<StartBackward>(m => m.JobId == _setup.JobId, m =>
         {
-            if (FromSupervisor(m))
+            if (FromSupervisor(m) && !_losses.Lose(LostMessages.BackwardStart))
             {
                 StartBackwardPass(m);
             }
@@ -748,7 +748,11 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             ContributionsRecomputed = _recomputed,
         };
         var timeline = Timelines.Attach(new ChunkCompleted(_setup.JobId, _setup.Device, [], [], stats)).MeasuredTimeline;
-        Send(_senders.Supervisor, _answers.ReportedGradients(new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline)));
+        var report = _answers.ReportedGradients(new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline));
+        if (!_losses.Lose(LostMessages.BackwardResult))
+        {
+            Send(_senders.Supervisor, report);
+        }
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using RingActors.Actors.Protocol;
+using static RingActors.Actors.Protocol.GradientProtocol;
 using static RingActors.Actors.Protocol.RingProtocol;
 
 namespace RingActors.Actors.Devices;

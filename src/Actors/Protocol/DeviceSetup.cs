@@ -132,6 +132,12 @@ internal enum LostMessages
 
     /// <summary>The first <c>FaultsFlushed</c> sent.</summary>
     FlushAnswer = 32,
+
+    /// <summary>The first <c>StartBackward</c> received.</summary>
+    BackwardStart = 64,
+
+    /// <summary>The first <c>GradientsCompleted</c> sent.</summary>
+    BackwardResult = 128,
 }
 
 /// <summary>A device's <see cref="DeviceHooks.Loses"/>: true once for each kind it loses.</summary>

@@ -65,6 +65,38 @@ public class RingSupervisorResendSpec(ITestOutputHelper output)
         Assert.Equal(expected.Faults.PairsRecomputed, result.Faults.PairsRecomputed);
     }
 
+    [Theory]
+    [InlineData("BackwardStart, BackwardResult", null)]
+    [InlineData("Start, Result, BackwardStart, BackwardResult, Flush, FlushAnswer", "kill-device:2@5")]
+    public async Task RingSupervisor_must_complete_the_backward_exact_when_its_start_and_gradients_are_lost(string lost, string? fault)
+    {
+        var shape = new AttentionShape(1, 4, 2, 53, 8);
+        var input = AttentionInput.Random(shape, seed: 23);
+        var outputGradient = AttentionInput.Random(shape, seed: 24).Q;
+        var settings = new RingJobSettings(4, LayoutKind.Zigzag, Causal: true, Deadline: Deadline)
+        {
+            Backward = new BackwardPass(outputGradient),
+            Faults = fault is null ? null : FaultPlan.FromSpecs([fault], seed: 5),
+            Hooks = DeviceHooks.None with { Loses = Enum.Parse<LostMessages>(lost) },
+        };
+
+        var result = await RingRunner.RunAsync(Sys, input, settings);
+
+        AssertExact(input, settings, result);
+        var (dQ, dK, dV) = ReferenceBackward.Compute(input, outputGradient, settings.OptionsFor(1));
+        var gradients = Assert.IsType<AttentionGradients>(result.Gradients);
+        foreach (var (actual, expected) in new[] { (gradients.Queries, dQ), (gradients.Keys, dK), (gradients.Values, dV) })
+        {
+            var error = ErrorMetrics.Compare(actual, expected);
+            Assert.True(error.RelativeError < 1e-5, $"gradient relative error {error.RelativeError}");
+        }
+
+        if (fault is not null)
+        {
+            Assert.Equal(1, result.Faults!.Restarts);
+        }
+    }
+
     private static void AssertExact(AttentionInput input, RingJobSettings settings, RingResult result)
     {
         var (expected, _) = ReferenceAttention.Compute(input, settings.OptionsFor(1));
