@@ -6,14 +6,19 @@ namespace RingActors.Math.Tests;
 public sealed class BackwardCheckSpec
 {
     [Theory]
-    [InlineData(1, 4, 2, 37, 8, true)]
-    [InlineData(2, 2, 1, 31, 5, false)]
-    public void Sampled_check_of_every_row_must_equal_the_dense_oracle_check(int batch, int heads, int kvHeads, int n, int d, bool causal)
+    [InlineData(1, 4, 2, 37, 8, true, null)]
+    [InlineData(2, 2, 1, 31, 5, false, null)]
+    [InlineData(2, 4, 2, 300, 12, true, null)]
+    [InlineData(1, 3, 1, 600, 8, false, "window:64")]
+    [InlineData(1, 2, 1, 31, 8, false, "block:16:10/00")]
+    [InlineData(1, 2, 1, 520, 6, true, "bigbird:32:1:2")]
+    public void Sampled_check_of_every_row_must_equal_the_dense_oracle_check(int batch, int heads, int kvHeads, int n, int d, bool causal, string? spec)
     {
         var shape = new AttentionShape(batch, heads, kvHeads, n, d);
         var input = AttentionInput.Random(shape, seed: n);
         var outputGradient = AttentionInput.RandomOutputGradient(shape, seed: n);
-        var options = new AttentionOptions(Causal: causal);
+        var pattern = spec is null ? null : PatternSpec.Parse(spec, new PatternContext(n, Seed: 1, Causal: causal, Input: input));
+        var options = new AttentionOptions(Causal: causal, Pattern: pattern);
         var actual = BlockwiseBackward.Compute(input, outputGradient, options);
 
         var dense = BackwardCheck.Dense(input, options, outputGradient, actual);
