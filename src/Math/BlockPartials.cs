@@ -10,16 +10,16 @@ public static class BlockPartials
     // A device computes block after block of the same shape on its compute thread: each thread keeps one set of scratch
     // partials and reuses it (cleared), so bf16 runs allocate nothing per block.
     [ThreadStatic]
-    private static PartialAttention? t_forwardPart;
+    private static PartialAttention? _forwardPartScratch;
 
     [ThreadStatic]
-    private static float[]? t_queryPart;
+    private static float[]? _queryPartScratch;
 
     [ThreadStatic]
-    private static float[]? t_keyPart;
+    private static float[]? _keyPartScratch;
 
     [ThreadStatic]
-    private static float[]? t_valuePart;
+    private static float[]? _valuePartScratch;
 
     /// <summary>The forward of <paramref name="queries"/> over <paramref name="block"/>, merged into <paramref name="into"/>.</summary>
     public static BlockWork AccumulateForward(QueryChunk queries, KeyValueBlock block, AttentionHeads heads, AttentionOptions options, PartialAttention into, PartialPrecision precision)
@@ -30,10 +30,10 @@ public static class BlockPartials
             return BlockwiseAttention.Accumulate(queries, block, heads, options, into);
         }
 
-        var partial = t_forwardPart;
+        var partial = _forwardPartScratch;
         if (partial is null || partial.Batch != into.Batch || partial.Heads != into.Heads || partial.Tokens != into.Tokens || partial.HeadDim != into.HeadDim)
         {
-            partial = t_forwardPart = new PartialAttention(into.Batch, into.Heads, into.Tokens, into.HeadDim);
+            partial = _forwardPartScratch = new PartialAttention(into.Batch, into.Heads, into.Tokens, into.HeadDim);
         }
         else
         {
@@ -59,8 +59,8 @@ public static class BlockPartials
             return BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients);
         }
 
-        var queryPart = Zeroed(ref t_queryPart, queryGradient.Length);
-        var blockPart = new KeyValueGradients(Zeroed(ref t_keyPart, blockGradients.Keys.Length), Zeroed(ref t_valuePart, blockGradients.Values.Length));
+        var queryPart = Zeroed(ref _queryPartScratch, queryGradient.Length);
+        var blockPart = new KeyValueGradients(Zeroed(ref _keyPartScratch, blockGradients.Keys.Length), Zeroed(ref _valuePartScratch, blockGradients.Values.Length));
         var work = BlockwiseBackward.Accumulate(rows, block, heads, options, queryPart, blockPart);
         AddRounded(precision, queryPart, queryGradient);
         AddRounded(precision, blockPart.Keys, blockGradients.Keys);

@@ -85,7 +85,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _setup = setup.Validate();
         _inbox = new LinkInbox(setup.Epoch);
-        _answers = new DeviceAnswers(setup.JobId, setup.Device);
+        _answers = new DeviceAnswers(setup.JobId, setup.Device, 4 * Context.System.Settings.Config.GetTimeSpan("ring-actors.resend-after", TimeSpan.FromSeconds(1)));
         _losses = new FirstLosses(setup.Hooks.Loses);
         WaitingForChunk();
     }
@@ -107,6 +107,9 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Escalate);
 
     private static long Now => Stopwatch.GetTimestamp();
+
+    /// <summary>A monotonic clock for <see cref="DeviceAnswers"/>.</summary>
+    private static TimeSpan AnswerClock => Stopwatch.GetElapsedTime(0);
 
     private void WaitingForChunk()
     {
@@ -318,7 +321,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (FromSupervisor(message))
         {
-            foreach (var answer in _answers.Repeat())
+            foreach (var answer in _answers.Repeat(AnswerClock))
             {
                 Send(_senders.Supervisor, answer);
             }
@@ -328,7 +331,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>The watchdog repeated the backward's start or setup: where we stand, and our gradients again once reported.</summary>
     private void RepeatedBackward()
     {
-        foreach (var answer in _answers.RepeatBackward())
+        foreach (var answer in _answers.RepeatBackward(AnswerClock))
         {
             Send(_senders.Supervisor, answer);
         }
@@ -712,7 +715,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Retransmissions = Link.Retransmissions,
                 Epoch = _setup.Epoch,
             };
-            var report = _answers.Reported(result with { Stats = stats });
+            var report = _answers.Reported(result with { Stats = stats }, AnswerClock);
             if (!_losses.Lose(LostMessages.Result))
             {
                 Send(_senders.Supervisor, report);
@@ -748,7 +751,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             ContributionsRecomputed = _recomputed,
         };
         var timeline = Timelines.Attach(new ChunkCompleted(_setup.JobId, _setup.Device, [], [], stats)).MeasuredTimeline;
-        var report = _answers.ReportedGradients(new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline));
+        var report = _answers.ReportedGradients(new GradientsCompleted(_setup.JobId, _setup.Device, state.QueryGradient, _home.Gradients.Keys, _home.Gradients.Values, stats, timeline), AnswerClock);
         if (!_losses.Lose(LostMessages.BackwardResult))
         {
             Send(_senders.Supervisor, report);

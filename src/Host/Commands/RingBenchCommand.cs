@@ -39,6 +39,10 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
         [Description("No causal mask (bidirectional): the zigzag layout is measured.")]
         public bool NoCausal { get; init; }
 
+        [CommandOption("--backward")]
+        [Description("Also measure the backward pass: the ring's backward against the single-process backward kernel (target ≤ 1.15).")]
+        public bool Backward { get; init; }
+
         public bool IsCausal => !NoCausal;
 
         public override Spectre.Console.ValidationResult Validate()
@@ -98,6 +102,11 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
             }
 
             console.Write(table);
+            if (settings.Backward)
+            {
+                console.Write(await BackwardTable(system, input, settings, threads, cancellationToken));
+            }
+
             console.Write(await ProtocolOverhead(system, settings, cancellationToken));
             return 0;
         }
@@ -105,6 +114,50 @@ public sealed class RingBenchCommand(IAnsiConsole console) : AsyncCommand<RingBe
         {
             await system.Terminate();
         }
+    }
+
+    /// <summary>
+    /// The backward ring (its ring time from the backward's start to the last device's gradients) against the single-process
+    /// backward kernel on the same input, dO and forward result: the ratio the target (≤ 1.15) is about.
+    /// </summary>
+    private static async Task<Table> BackwardTable(ActorSystem system, AttentionInput input, Settings settings, int threads, CancellationToken cancellationToken)
+    {
+        var shape = input.Shape;
+        var outputGradient = AttentionInput.RandomOutputGradient(shape, seed: 3);
+        var heads = AttentionHeads.Of(shape);
+        var positions = Enumerable.Range(0, shape.SeqLen).ToArray();
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"backward: ring of {settings.Devices} local devices vs the single-process backward kernel on {threads} thread(s); best of {settings.Repetitions}")
+            .Caption("backward ring time: from the backward's start to the last device's gradients; target ring / kernel ≤ 1.15");
+        table.AddColumns("mask", "layout", "backward kernel", "backward ring", "ring / kernel", "target ≤ 1.15");
+        var causal = settings.IsCausal;
+        var options = new AttentionOptions(Causal: causal, Threads: threads);
+        var (forward, _) = BlockwiseAttention.Compute(input, options);
+        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), outputGradient, forward);
+        var block = new KeyValueBlock(input.K, input.V, positions);
+        var kernel = Best(settings.Repetitions, () =>
+            BlockwiseBackward.Accumulate(rows, block, heads, options, new float[shape.QueryLength], KeyValueGradients.Zero(heads, shape.SeqLen)));
+        foreach (var layout in causal ? new[] { LayoutKind.Contiguous, LayoutKind.Zigzag } : [LayoutKind.Zigzag])
+        {
+            var job = new RingJobSettings(settings.Devices, layout, causal, ThreadsPerDevice: 1) { Backward = new BackwardPass(outputGradient) };
+            await RingRunner.RunAsync(system, input, job, null, cancellationToken); // warm-up
+            var ring = double.MaxValue;
+            for (var r = 0; r < settings.Repetitions; r++)
+            {
+                var result = await RingRunner.RunAsync(system, input, job, null, cancellationToken);
+                ring = System.Math.Min(ring, result.BackwardRingTime.TotalSeconds);
+            }
+
+            table.AddRow(
+                Cli.MaskWords.Name(causal),
+                SequenceLayout.NameOf(layout),
+                Units.Seconds(kernel),
+                Units.Seconds(ring),
+                Units.Ratio(ring / kernel),
+                ring / kernel <= 1.15 ? "met" : "NOT met");
+        }
+
+        return table;
     }
 
     /// <summary>A ring with next to no compute (N = 16·P, d = 8, one head): what is left per step is the cost of the protocol.</summary>

@@ -9,22 +9,28 @@ public class DeviceAnswersSpec
     [Fact]
     public void DeviceAnswers_must_answer_every_repeat_with_where_the_device_stands_and_its_first_result()
     {
-        var answers = new DeviceAnswers("job", 2);
+        var gap = TimeSpan.FromSeconds(4);
+        var answers = new DeviceAnswers("job", 2, gap);
+        var t = TimeSpan.FromSeconds(100);
         Assert.Equal(new SetupTaken("job", 2, false), answers.Took());
-        Assert.Equal([new SetupTaken("job", 2, false)], answers.Repeat());
+        Assert.Equal([new SetupTaken("job", 2, false)], answers.Repeat(t));
 
         Assert.Equal(new SetupTaken("job", 2, true), answers.Began());
         Assert.True(answers.Started);
-        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat());
+        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat(t));
 
         var result = Result(2, 1f);
-        Assert.Same(result, answers.Reported(result));
-        Assert.Same(result, answers.Reported(Result(2, 9f))); // reported once: a second report changes nothing
-        var repeat = answers.Repeat();
+        Assert.Same(result, answers.Reported(result, t));
+        Assert.Same(result, answers.Reported(Result(2, 9f), t)); // reported once: a second report changes nothing
+
+        // Asked again soon after the result left: it is most likely still on its way, so only the acknowledgement goes back.
+        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat(t + (gap / 2)));
+        var repeat = answers.Repeat(t + gap);
         Assert.Equal(2, repeat.Count);
         Assert.Equal(new SetupTaken("job", 2, true), repeat[0]);
         Assert.Same(result, repeat[1]);
-        Assert.Same(result, answers.Repeat()[1]);
+        Assert.Single(answers.Repeat(t + gap + (gap / 2))); // the copy just sent restarts the wait
+        Assert.Same(result, answers.Repeat(t + (3 * gap))[1]);
     }
 
     private static ChunkCompleted Result(int device, float value) =>
