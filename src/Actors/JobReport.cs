@@ -154,4 +154,24 @@ public sealed record JobReport(
 
     /// <summary>Whether the ring was verified and exact.</summary>
     public bool Exact => Verification?.Exact ?? false;
+
+    /// <summary>The backward pass of the job's own run; null for a forward-only job.</summary>
+    public BackwardReport? Backward { get; init; }
+}
+
+/// <summary>
+/// The backward pass of a job's run: from the backward's start to the last device's gradients, and what each device did
+/// in it (pairs and 10·d FLOPs per pair, hand-offs, contributions sent home and summed).
+/// </summary>
+public sealed record BackwardReport(TimeSpan RingTime, IReadOnlyList<DeviceStats> Devices)
+{
+    public double Flops => Devices.Sum(d => d.Flops);
+
+    public int HandOffs => Devices.Sum(d => d.HandOffsSent);
+
+    public long PeakBytesPerDevice => Devices.Count == 0 ? 0 : Devices.Max(d => d.PeakResidentBytes);
+
+    public int ContributionsSent => Devices.Sum(d => d.ContributionsSent);
+
+    public int ContributionsSummed => Devices.Sum(d => d.ContributionsSummed);
 }

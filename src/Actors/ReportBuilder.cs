@@ -147,6 +147,7 @@ public sealed class ReportBuilder(ActorSystem system)
             WallTiming = wallTiming,
             Memory = memory,
             LawBytesPerDevice = JobMemory.LawBytesPerDevice(shape, chunk),
+            Backward = ring.BackwardDevices is { } backward ? new BackwardReport(ring.BackwardRingTime, backward) : null,
         };
     }
 
@@ -234,8 +235,10 @@ public sealed class ReportBuilder(ActorSystem system)
         return (double)allowed / basis;
     }
 
+    // The timed runs fill the comparison table, forward attention against forward baselines: forward only, whatever the job
+    // (its own run computed the gradients; a dO made for N would not even fit the N/2 input).
     private static RingJobSettings Renamed(RingJobSettings settings, string suffix) =>
-        settings with { JobId = settings.JobId is null ? null : $"{settings.JobId}-{suffix}" };
+        settings with { JobId = settings.JobId is null ? null : $"{settings.JobId}-{suffix}", Backward = null };
 
     private static AttentionPattern? SamePatternIfValid(AttentionPattern pattern, AttentionInput prefix)
     {

@@ -126,6 +126,23 @@ public static class RunReportJson
             peakBytesPerDevice = report.RingPeakBytesPerDevice,
         },
         devices = report.Devices.Select(Device),
+        backward = report.Backward is { } backward ? new
+        {
+            ringSeconds = backward.RingTime.TotalSeconds,
+            flops = backward.Flops,
+            handOffs = backward.HandOffs,
+            peakBytesPerDevice = backward.PeakBytesPerDevice,
+            contributionsSent = backward.ContributionsSent,
+            contributionsSummed = backward.ContributionsSummed,
+            devices = backward.Devices.Select(d => new
+            {
+                stats = Device(d),
+                d.ContributionsSent,
+                d.ContributionsSummed,
+                d.ContributionDuplicates,
+                d.ContributionsRecomputed,
+            }),
+        } : null,
         baselines = report.Sparse.Prepend(report.Dense).Select(b => new
         {
             b.Name,

@@ -36,6 +36,12 @@ public static class RunReportView
         table.AddRow("work", $"{Units.Count(report.RingFlops)} FLOPs, {Units.Fixed(report.RingFlops / System.Math.Max(report.RingTime.TotalSeconds, 1e-9) / 1e9, 1)} GFLOP/s over the ring time");
         table.AddRow("hand-offs", $"{report.HandOffs} ({Units.Fixed((double)report.HandOffs / System.Math.Max(1, settings.Devices), 0)} per device; P−1 = {settings.Devices - 1})");
         table.AddRow("overlap", $"{Units.Percent(report.Overlap)} of hand-off time hidden behind compute");
+        if (report.Backward is { } backward)
+        {
+            table.AddRow("backward", $"ring {Units.Seconds(backward.RingTime.TotalSeconds)} (the job's own run), {Units.Count(backward.Flops)} FLOPs, "
+                + $"{Units.Fixed(backward.Flops / System.Math.Max(backward.RingTime.TotalSeconds, 1e-9) / 1e9, 1)} GFLOP/s, {backward.HandOffs} hand-offs, "
+                + $"{backward.ContributionsSent} dK/dV contributions sent home, {backward.ContributionsSummed} summed, peak per device {Units.Bytes(backward.PeakBytesPerDevice)}");
+        }
         table.AddRow("imbalance", $"{Units.Ratio(report.Imbalance)} (max / mean pairs computed per device)");
         table.AddRow("peak per device", report.LawBytesPerDevice > 0
             ? $"{Units.Bytes(report.RingPeakBytesPerDevice)}, {Units.Ratio((double)report.RingPeakBytesPerDevice / report.LawBytesPerDevice)} the 6·b·c·h law's {Units.Bytes(report.LawBytesPerDevice)} (fp32, 4 bytes per element)"
