@@ -55,6 +55,12 @@ public sealed class TraceSpec : IDisposable
         Assert.StartsWith("drop:0.5 ×", fault.GetProperty("name").GetString());
         Assert.Equal("g", fault.GetProperty("s").GetString()); // a drop on every link: global
         Assert.True(fault.GetProperty("ts").GetDouble() > 0);
+
+        // Its recovery: a complete event from the fault to the moment the ring had recovered (drops are retransmitted).
+        var recovery = Assert.Single(document.RootElement.GetProperty("traceEvents").EnumerateArray(), e => e.TryGetProperty("cat", out var cat) && cat.GetString() == "recovery");
+        Assert.Equal("X", recovery.GetProperty("ph").GetString());
+        Assert.Equal(fault.GetProperty("ts").GetDouble(), recovery.GetProperty("ts").GetDouble());
+        Assert.True(recovery.GetProperty("dur").GetDouble() > 0);
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(chart)[..4]);
     }
 

@@ -432,7 +432,11 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             GradientReport.RequireGradients(job, ring);
             var stages = new Progress<string>(stage => console.MarkupLine($"… {Markup.Escape(stage)}"));
             var report = await new ReportBuilder(system).BuildAsync(input, job, ring, baselines, stages, cancellationToken);
-            ((IProgress<string>)stages).Report("gradients against the float64 reference");
+            if (job.Backward is not null)
+            {
+                ((IProgress<string>)stages).Report("gradients against the float64 reference");
+            }
+
             return new RunOutcome(report, ring.Output, ring) { Precision = job.PartialPrecision, Gradients = await VerifyGradientsAsync(input, job, ring, baselines, cancellationToken) };
         }
 

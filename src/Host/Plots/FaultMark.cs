@@ -1,4 +1,8 @@
 namespace RingActors.Host.Plots;
 
 /// <summary>A fault to mark on a timeline: when (simulated or measured seconds), on which device, and what happened.</summary>
-public sealed record FaultMark(double Time, int Device, string Label);
+public sealed record FaultMark(double Time, int Device, string Label)
+{
+    /// <summary>When the ring had recovered from it (seconds on the same clock); null when not known or nothing was recovered.</summary>
+    public double? RecoveredAt { get; init; }
+}

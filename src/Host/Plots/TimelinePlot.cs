@@ -123,6 +123,13 @@ public static class TimelinePlot
         for (var i = 0; i < ordered.Count; i++)
         {
             var fault = ordered[i];
+            if (fault.RecoveredAt is { } recovered)
+            {
+                // The recovery shaded from the fault to the moment the ring had recovered from it.
+                var span = plot.Add.HorizontalSpan(fault.Time, recovered, FaultColour.WithAlpha(0.15));
+                span.LineStyle.Width = 0;
+            }
+
             plot.Add.VerticalLine(fault.Time, 2, FaultColour, LinePattern.Dashed);
             var label = plot.Add.Text(string.Create(CultureInfo.InvariantCulture, $"{fault.Label} (device {fault.Device})"), fault.Time, top);
             label.Alignment = Alignment.UpperLeft;
@@ -142,6 +149,10 @@ public static class TimelinePlot
         if (ordered.Count > 0)
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = "fault", LineColor = FaultColour, LineWidth = 2, LinePattern = LinePattern.Dashed });
+            if (ordered.Any(f => f.RecoveredAt is not null))
+            {
+                plot.Legend.ManualItems.Add(new LegendItem { LabelText = "recovery", FillColor = FaultColour.WithAlpha(0.15) });
+            }
         }
 
         var shown = layout.HiddenDevices > 0

@@ -201,6 +201,19 @@ public static class ChromeTrace
             writer.WriteNumber("pid", System.Math.Max(fault.Device, 0));
             writer.WriteNumber("tid", ComputeLane);
             writer.WriteEndObject();
+            if (fault.RecoveredAt is { } recovered)
+            {
+                // The recovery as a complete event on the same track, from the fault to the moment the ring had recovered.
+                writer.WriteStartObject();
+                writer.WriteString("name", $"recovery: {fault.Label}");
+                writer.WriteString("cat", "recovery");
+                writer.WriteString("ph", "X");
+                writer.WriteNumber("ts", fault.Time * 1e6);
+                writer.WriteNumber("dur", (recovered - fault.Time) * 1e6);
+                writer.WriteNumber("pid", System.Math.Max(fault.Device, 0));
+                writer.WriteNumber("tid", ComputeLane);
+                writer.WriteEndObject();
+            }
         }
     }
 }

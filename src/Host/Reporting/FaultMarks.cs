@@ -31,7 +31,12 @@ public static partial class FaultMarks
 
             var match = DeviceOf().Match(record.Fault);
             var device = match.Success && int.TryParse(match.Groups["d"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) && d < devices ? d : AnyDevice;
-            marks.Add(new FaultMark(injected.TotalSeconds, device, string.Create(CultureInfo.InvariantCulture, $"{record.Fault} ×{record.Occurrences}")));
+            // Recovery of its first occurrence, at the latest: first detection plus the worst time any occurrence took to recover.
+            var recovered = record.FirstDetected is { } detected && record.WorstTimeToRecover is { } worst ? (detected + worst).TotalSeconds : (double?)null;
+            marks.Add(new FaultMark(injected.TotalSeconds, device, string.Create(CultureInfo.InvariantCulture, $"{record.Fault} ×{record.Occurrences}"))
+            {
+                RecoveredAt = recovered > injected.TotalSeconds ? recovered : null,
+            });
         }
 
         return marks;

@@ -38,11 +38,12 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         await UntilAsync(() => cluster.Nodes.All(n => n.Lines.Any(Refused))).WaitAsync(Timeout);
 
         // The rogue is a device member too: the job names its nodes so that none of its devices lands on the rogue. Ten
-        // repeats are ten supervisors (ring-1 … ring-10) for the rogue to try to cancel.
+        // repeats are ten supervisors (ring-1 … ring-10) for the rogue to try to cancel; the job is large enough (about a
+        // second) that the rogue sees the coordinator Up, through gossip, while the supervisors still run.
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
         using var coordinator = NodeProcess.Start(
             "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
-            "--seq", "257", "--heads", "2", "--kv-heads", "1", "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling",
+            "--seq", "1537", "--heads", "2", "--kv-heads", "1", "--dim", "32", "--seed", "5", "--pattern", "none", "--no-scaling",
             "--repeats", "10", "--deadline", "30", "--out", outPath);
         try
         {
@@ -53,7 +54,7 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
             output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
         }
 
-        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 1537, 32), 5);
         var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
         var (data, _) = NpyFile.Read(outPath);
         Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
