@@ -10,7 +10,7 @@ namespace RingActors.Actors;
 /// inputs, so the job fits when <see cref="Required"/> does and a baseline runs when <see cref="Required"/> plus its own bytes fit.
 /// </summary>
 /// <param name="Inputs">Q, K and V.</param>
-/// <param name="Ring">The ring beyond the inputs: chunks split off, partial outputs, received blocks, reassembled output and lse.</param>
+/// <param name="Ring">The ring beyond the inputs: chunks split off, partial outputs, received blocks, reassembled output and lse (and for a backward job dO, dQ, the dK/dV sums, contributions in flight and the reassembled gradients).</param>
 /// <param name="PerDevice">One device's resident state at its peak (largest chunk c): Q, O and lse, its own K/V block and two more.</param>
 /// <param name="Reference">The float64 check: per-thread group state and leaf tiles, the row lists, the key positions.</param>
 /// <param name="HalfInput">The first N/2 tokens kept for the scalability column (0 without it).</param>
@@ -43,7 +43,7 @@ public sealed record JobMemory(long Inputs, long Ring, long PerDevice, long Refe
     public static string GiB(long bytes) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB");
 
     /// <summary>Estimates the job of <paramref name="shape"/> on <paramref name="devices"/> devices.</summary>
-    public static JobMemory Estimate(AttentionShape shape, int devices, bool measureScaling, int referenceThreads)
+    public static JobMemory Estimate(AttentionShape shape, int devices, bool measureScaling, int referenceThreads, bool backward = false)
     {
         ArgumentNullException.ThrowIfNull(shape);
         shape.Validate();
@@ -66,6 +66,14 @@ public sealed record JobMemory(long Inputs, long Ring, long PerDevice, long Refe
         var chunk = (shape.SeqLen + devices - 1) / devices;
         var chunkShape = shape.WithSeqLen(chunk);
         var perDevice = (((long)chunkShape.QueryLength * 2) + ((long)chunkShape.KeyValueLength * 2 * 3) + ((long)shape.Batch * shape.Heads * chunk * 2)) * Float;
+        if (backward)
+        {
+            // The backward adds dO (the job's and the devices' chunks of it), each device's dQ and D, its block's dK/dV sums and
+            // up to two contributions of its own on their way home; then the supervisor's reassembled dQ, dK and dV.
+            ring += (q * 2) + (q + (rows * Float)) + (2 * kv) + (2 * 2 * kv) + (q + (2 * kv));
+            perDevice += (((long)chunkShape.QueryLength * 2) + ((long)chunkShape.KeyValueLength * 2 * 3) + ((long)shape.Batch * shape.Heads * chunk)) * Float;
+        }
+
 
         var threads = System.Math.Max(1, referenceThreads);
         var group = (long)TiledReference.RowsPerGroup * shape.HeadDim * sizeof(double);

@@ -86,6 +86,22 @@ public class ReportBuilderSpec(ITestOutputHelper output) : RingTestKit(output)
     }
 
     [Fact]
+    public void JobMemory_must_count_the_backward_buffers_for_a_backward_job()
+    {
+        var shape = new AttentionShape(2, 4, 2, 1000, 16);
+        var forward = JobMemory.Estimate(shape, 4, measureScaling: false, referenceThreads: 1);
+        var backward = JobMemory.Estimate(shape, 4, measureScaling: false, referenceThreads: 1, backward: true);
+
+        // Bytes, counted here from the shape: dO twice, dQ and D, the homes' dK/dV, two contributions in flight per device, the
+        // reassembled gradients; per device (chunk 250) its dO and dQ, D, its dK/dV sums and two outgoing contributions.
+        long q = 2 * 4 * 1000 * 16 * 4, kv = 2 * 2 * 1000 * 16 * 4, rows = 2 * 4 * 1000 * 4;
+        Assert.Equal(forward.Ring + (3 * q) + rows + (2 * kv) + (4 * kv) + q + (2 * kv), backward.Ring);
+        long chunkQ = 2 * 4 * 250 * 16 * 4, chunkKv = 2 * 2 * 250 * 16 * 4, chunkRows = 2 * 4 * 250 * 4;
+        Assert.Equal(forward.PerDevice + (2 * chunkQ) + (6 * chunkKv) + chunkRows, backward.PerDevice);
+        Assert.Equal(forward.Inputs, backward.Inputs);
+    }
+
+    [Fact]
     public void JobMemory_must_refuse_a_job_larger_than_the_memory_available_naming_the_sizes()
     {
         var memory = JobMemory.Estimate(new AttentionShape(1, 8, 8, 1 << 20, 128), 8, measureScaling: true, referenceThreads: 2);

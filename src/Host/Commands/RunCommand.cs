@@ -235,7 +235,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return; // unknown memory, or a job that Validate refuses anyway with its own message
         }
 
-        var memory = JobMemory.Estimate(shape, settings.Devices, !settings.NoScaling, settings.ThreadCount);
+        var memory = JobMemory.Estimate(shape, settings.Devices, !settings.NoScaling, settings.ThreadCount, settings.Backward);
         if (memory.Shortfall(bytes) is { } refusal)
         {
             throw new UserInputException(refusal);
