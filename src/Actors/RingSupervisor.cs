@@ -21,7 +21,7 @@ namespace RingActors.Actors;
 /// to the sender of <see cref="RunJob"/> with <see cref="JobCompleted"/> or <see cref="JobFailed"/>, then stops (and its devices
 /// with it).
 /// <para>
-/// Decisions live in plain classes with their own specs: <see cref="ChunkCollector"/> (progress and results),
+/// Decisions live in plain classes with their own specs: <c>ResultCollector</c> (progress and results of each pass),
 /// <see cref="RecoveryPolicy"/> (whether and where a lost device is re-created), <see cref="DevicePlacement"/> (which node runs
 /// which device), <see cref="NodeFaultSchedule"/> (when a node fault strikes), <see cref="FaultLedger"/> (what faults cost),
 /// <see cref="DeviceSetupFactory"/> (every device's setup) and <see cref="JobSenders"/> (whom it takes messages from). This actor
@@ -37,8 +37,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly IProgress<RingProgress>? _progress;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly FaultPlan? _plan;
-    private readonly ChunkCollector _collector;
-    private readonly GradientCollector _gradients;
+    private readonly ResultCollector<ChunkCompleted> _collector;
+    private readonly ResultCollector<GradientsCompleted> _gradients;
     private RingPass _pass = RingPass.Forward;
     private long _backwardStartedAt;
     private float[][] _outputGradients = [];
@@ -79,8 +79,8 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _senders = new JobSenders(cancellation);
         var devices = job.Settings.Devices;
         _plan = job.Settings.Faults?.ForTrial(job.Settings.Trial, devices, job.Settings.Backward is null ? devices : 2 * devices);
-        _collector = new ChunkCollector(devices);
-        _gradients = new GradientCollector(devices);
+        _collector = new ResultCollector<ChunkCompleted>(devices, r => r.Device);
+        _gradients = new ResultCollector<GradientsCompleted>(devices, r => r.Device);
         _recovery = new RecoveryPolicy(_plan, devices);
         _nodeFaults = new NodeFaultSchedule(_plan);
         _ledger = _plan is null ? null : new FaultLedger(_plan, job.Settings.Trial);
@@ -160,7 +160,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<IRingMessage>(m => IsDeviceEvent(m) && !_senders.IsDevice(Sender), m => Drop(m, "only this job's devices send this"));
         Receive<BlockComputed>(m => m.JobId == _job.JobId, m =>
         {
-            if (m.Pass == RingPass.Forward ? _collector.BlockMerged(m.Device) : _gradients.BlockComputed(m.Device))
+            if (m.Pass == RingPass.Forward ? _collector.BlockDone(m.Device) : _gradients.BlockDone(m.Device))
             {
                 InjectNodeFaults(m.Device);
                 ReportProgress();
@@ -357,7 +357,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             return; // the same result again, the answer to the watchdog's repeated StartRing
         }
 
-        if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !_collector.ChunkFinished(m))
+        if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !_collector.Finished(m))
         {
             _log.Warning("Ring job {0}: a result for device {1} from {2} was not taken", _job.JobId, m.Device, Sender.Path);
             return;
@@ -516,7 +516,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             Stopwatch.GetElapsedTime(_startedAt, Now), Stopwatch.GetElapsedTime(_ringStartedAt, forwardEnded))
         {
             Gradients = _job.Settings.Backward is null ? null : AssembleGradients(),
-            BackwardDevices = _job.Settings.Backward is null ? null : _gradients.Stats,
+            BackwardDevices = _job.Settings.Backward is null ? null : _gradients.Results.Select(g => g.Stats).ToList(),
             BackwardRingTime = _job.Settings.Backward is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_backwardStartedAt, ringEnded),
             BackwardTimeline = _job.Settings.Backward is null || _gradients.Results.Any(g => g.MeasuredTimeline is null)
                 ? null
@@ -526,7 +526,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             MeasuredTimeline = RingTimelines.Measured(results, _ringStartedAt),
             Placement = _placement?.Describe(),
             SupervisorNetworkBytes = _networkBytes,
-            NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent) + (_job.Settings.Backward is null ? 0 : _gradients.Stats.Sum(s => s.NetworkBytesSent)),
+            NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent) + (_job.Settings.Backward is null ? 0 : _gradients.Results.Sum(g => g.Stats.NetworkBytesSent)),
         };
         Reply(new JobCompleted(ring));
     }
@@ -836,7 +836,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void ReportProgress() =>
         _progress?.Report(new RingProgress(
-            _job.JobId, _collector.BlocksDone, Devices * Devices, _collector.ChunksDone, Devices, Stopwatch.GetElapsedTime(_startedAt, Now)));
+            _job.JobId, _collector.BlocksDone, Devices * Devices, _collector.Done, Devices, Stopwatch.GetElapsedTime(_startedAt, Now)));
 
     /// <summary>
     /// When a device was lost (Stopwatch timestamps, 0 when not known) and, for a node fault, which (crash-node:…, or the node

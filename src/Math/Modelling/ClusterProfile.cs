@@ -143,71 +143,50 @@ public static class ClusterCatalog
     /// </summary>
     public static ClusterProfile FromJson(string json, string source = "<json>")
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"{source}: not valid JSON ({e.Message.Split('\n')[0].Trim()})", nameof(json));
-        }
-
+        var document = JsonFields.Parse(json, source, "a cluster", KnownFields);
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new ArgumentException($"{source}: a cluster must be a JSON object, got {root.ValueKind}", nameof(json));
-            }
-
-            foreach (var property in root.EnumerateObject())
-            {
-                if (!KnownFields.Contains(property.Name, StringComparer.Ordinal))
-                {
-                    throw new ArgumentException($"{source}: unknown field '{property.Name}', expected {string.Join(", ", KnownFields)}", nameof(json));
-                }
-            }
 
             try
             {
                 DeviceProfile device;
-                if (Text(root, "device", source) is { } deviceName)
+                if (JsonFields.Text(root, "device", source) is { } deviceName)
                 {
                     device = ProfileCatalog.Get(deviceName);
-                    if (Number(root, "peakFlops", source) is { } flops)
+                    if (JsonFields.Number(root, "peakFlops", source) is { } flops)
                     {
                         device = device with { PeakFlops = flops };
                     }
 
-                    if (Number(root, "memoryBytes", source) is { } bytes)
+                    if (JsonFields.Number(root, "memoryBytes", source) is { } bytes)
                     {
                         device = device with { MemoryBytes = Bytes(bytes, source) };
                     }
                 }
                 else
                 {
-                    device = new DeviceProfile("custom", Number(root, "peakFlops", source) ?? throw Missing("peakFlops (or device)", source), 1,
-                        Bytes(Number(root, "memoryBytes", source) ?? throw Missing("memoryBytes", source), source), 1, 0, $"read from {source}");
+                    device = new DeviceProfile("custom", JsonFields.Number(root, "peakFlops", source) ?? throw JsonFields.Missing("peakFlops (or device)", source), 1,
+                        Bytes(JsonFields.Number(root, "memoryBytes", source) ?? throw JsonFields.Missing("memoryBytes", source), source), 1, 0, $"read from {source}");
                 }
 
-                if (Number(root, "efficiency", source) is { } efficiency)
+                if (JsonFields.Number(root, "efficiency", source) is { } efficiency)
                 {
                     device = device with { Efficiency = efficiency };
                 }
 
-                var nic = Text(root, "nic", source) ?? "per-device";
+                var nic = JsonFields.Text(root, "nic", source) ?? "per-device";
                 return new ClusterProfile(
-                    Text(root, "name", source) ?? "custom",
+                    JsonFields.Text(root, "name", source) ?? "custom",
                     device,
                     Whole(root, "nodes", source) ?? 1,
-                    Whole(root, "devicesPerNode", source) ?? throw Missing("devicesPerNode", source),
-                    Number(root, "intraBandwidth", source) ?? throw Missing("intraBandwidth", source),
-                    Number(root, "intraLatency", source) ?? 0,
-                    Number(root, "nicBandwidth", source) ?? throw Missing("nicBandwidth", source),
-                    Number(root, "nicLatency", source) ?? 0,
+                    Whole(root, "devicesPerNode", source) ?? throw JsonFields.Missing("devicesPerNode", source),
+                    JsonFields.Number(root, "intraBandwidth", source) ?? throw JsonFields.Missing("intraBandwidth", source),
+                    JsonFields.Number(root, "intraLatency", source) ?? 0,
+                    JsonFields.Number(root, "nicBandwidth", source) ?? throw JsonFields.Missing("nicBandwidth", source),
+                    JsonFields.Number(root, "nicLatency", source) ?? 0,
                     ParseNic(nic),
-                    Text(root, "source", source) ?? $"read from {source}");
+                    JsonFields.Text(root, "source", source) ?? $"read from {source}");
             }
             catch (ArgumentException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
             {
@@ -227,34 +206,11 @@ public static class ClusterCatalog
     private static long Bytes(double value, string source) =>
         value is > 0 and < long.MaxValue ? (long)value : throw new ArgumentException($"{source}: field 'memoryBytes' must be in (0, 2^63), got {value.ToString("G6", CultureInfo.InvariantCulture)}", "memoryBytes");
 
-    private static ArgumentException Missing(string field, string source) => new($"{source}: required field '{field}' is missing", field);
 
     private static int? Whole(JsonElement root, string field, string source) =>
-        Number(root, field, source) is { } value
+        JsonFields.Number(root, field, source) is { } value
             ? value == System.Math.Floor(value) && value is >= 1 and <= 1 << 20 ? (int)value : throw new ArgumentException($"{source}: field '{field}' must be a whole number ≥ 1, got {value.ToString("G6", CultureInfo.InvariantCulture)}", field)
             : null;
 
-    private static double? Number(JsonElement root, string field, string source)
-    {
-        if (!root.TryGetProperty(field, out var value))
-        {
-            return null;
-        }
 
-        return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
-            ? number
-            : throw new ArgumentException($"{source}: field '{field}' must be a number, got {value.GetRawText()}", field);
-    }
-
-    private static string? Text(JsonElement root, string field, string source)
-    {
-        if (!root.TryGetProperty(field, out var value))
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new ArgumentException($"{source}: field '{field}' must be a string, got {value.GetRawText()}", field);
-    }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace RingActors.Math.Modelling;
 
@@ -98,33 +97,12 @@ public static class ProfileCatalog
     /// <exception cref="ArgumentException">Malformed JSON, a missing or unknown field, or an invalid value; the message names <paramref name="source"/> and the field.</exception>
     public static DeviceProfile FromJson(string json, string source = "<json>")
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"{source}: not valid JSON ({e.Message.Split('\n')[0].Trim()})", nameof(json));
-        }
-
+        var document = JsonFields.Parse(json, source, "a profile", KnownFields);
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new ArgumentException($"{source}: a profile must be a JSON object, got {root.ValueKind}", nameof(json));
-            }
 
-            foreach (var property in root.EnumerateObject())
-            {
-                if (!KnownFields.Contains(property.Name, StringComparer.Ordinal))
-                {
-                    throw new ArgumentException($"{source}: unknown field '{property.Name}', expected {string.Join(", ", KnownFields)}", nameof(json));
-                }
-            }
-
-            var memory = Number(root, "memoryBytes", source) ?? throw Missing("memoryBytes", source);
+            var memory = JsonFields.Number(root, "memoryBytes", source) ?? throw JsonFields.Missing("memoryBytes", source);
             if (memory >= long.MaxValue)
             {
                 throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{source}: field 'memoryBytes' is too large ({memory:G6})"), "memoryBytes");
@@ -133,13 +111,13 @@ public static class ProfileCatalog
             try
             {
                 return new DeviceProfile(
-                    Text(root, "name", source) ?? "custom",
-                    Number(root, "peakFlops", source) ?? throw Missing("peakFlops", source),
-                    Number(root, "efficiency", source) ?? 1,
+                    JsonFields.Text(root, "name", source) ?? "custom",
+                    JsonFields.Number(root, "peakFlops", source) ?? throw JsonFields.Missing("peakFlops", source),
+                    JsonFields.Number(root, "efficiency", source) ?? 1,
                     (long)memory,
-                    Number(root, "linkBandwidth", source) ?? throw Missing("linkBandwidth", source),
-                    Number(root, "linkLatency", source) ?? 0,
-                    Text(root, "source", source) ?? $"read from {source}");
+                    JsonFields.Number(root, "linkBandwidth", source) ?? throw JsonFields.Missing("linkBandwidth", source),
+                    JsonFields.Number(root, "linkLatency", source) ?? 0,
+                    JsonFields.Text(root, "source", source) ?? $"read from {source}");
             }
             catch (ArgumentException e) when (!e.Message.StartsWith(source, StringComparison.Ordinal))
             {
@@ -149,30 +127,6 @@ public static class ProfileCatalog
         }
     }
 
-    private static ArgumentException Missing(string field, string source) =>
-        new($"{source}: required field '{field}' is missing", field);
 
-    private static double? Number(JsonElement root, string field, string source)
-    {
-        if (!root.TryGetProperty(field, out var value))
-        {
-            return null;
-        }
 
-        return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
-            ? number
-            : throw new ArgumentException($"{source}: field '{field}' must be a number, got {value.GetRawText()}", field);
-    }
-
-    private static string? Text(JsonElement root, string field, string source)
-    {
-        if (!root.TryGetProperty(field, out var value))
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new ArgumentException($"{source}: field '{field}' must be a string, got {value.GetRawText()}", field);
-    }
 }
