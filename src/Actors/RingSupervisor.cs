@@ -62,6 +62,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     // requests to recompute a contribution for a home re-created during the backward (by home).
     private readonly StartBackward?[] _backwardStarts;
     private readonly Dictionary<int, List<(IActorRef To, RecomputeContribution Request)>> _recomputes = [];
+
+    // Devices lost after their forward result but before the backward started: the backward still needs them (their chunk's
+    // dQ, their block's dK/dV), so they are re-created when it starts.
+    private readonly SortedSet<int> _lostBeforeBackward = [];
     private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
@@ -430,6 +434,17 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
         _watchdog.PassStarted(Elapsed);
 
+        // A device lost after its forward result is recovered as if lost at the backward's first step (its StartBackward
+        // above went nowhere): the others learn its new incarnation and contribute to its block again.
+        foreach (var r in _lostBeforeBackward)
+        {
+            if (_replyTo is not null)
+            {
+                Recover(r, _losses[r].Cause!);
+            }
+        }
+
+        _lostBeforeBackward.Clear();
         ReportProgress();
     }
 
@@ -551,8 +566,19 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
     private void OnDeviceStopped(IActorRef device)
     {
-        if (!_devices.Remove(device, out var r) || Finished(r) || !_current[r].Equals(device))
+        if (!_devices.Remove(device, out var r) || !_current[r].Equals(device))
         {
+            return;
+        }
+
+        if (Finished(r))
+        {
+            LostAfterResult(r, _losses[r].Cause ?? $"device {r} stopped after its forward result");
+            if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
+            {
+                Finish();
+            }
+
             return;
         }
 
@@ -723,14 +749,31 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         // Its finished devices will answer no flush: waiting for them would last until the deadline.
-        foreach (var r in Enumerable.Range(0, Devices).Where(r => _placement[r].Equals(node) && _collector.HasResult(r)))
+        foreach (var (device, r) in _devices.Where(d => _placement[d.Value].Equals(node) && Finished(d.Value)).ToList())
         {
-            _watchdog.Gone(r);
+            Context.Unwatch(device);
+            _devices.Remove(device);
+            LostAfterResult(r, _losses[r].Cause ?? $"node {node} {how}");
         }
 
         if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
         {
             Finish();
+        }
+    }
+
+    /// <summary>
+    /// Device <paramref name="r"/> was lost with its result of this pass in: it answers no flush, and if the backward is still to
+    /// come it is re-created when the backward starts.
+    /// </summary>
+    private void LostAfterResult(int r, string cause)
+    {
+        _watchdog.Gone(r);
+        if (_job.Settings.Backward is not null && _pass == RingPass.Forward)
+        {
+            _losses[r].Cause = cause;
+            _lostBeforeBackward.Add(r);
+            _log.Warning("Ring job {0}: {1}; device {2} is re-created when the backward starts", _job.JobId, cause, r);
         }
     }
 
