@@ -78,12 +78,13 @@ public class ClusterFaultSpec
     [Fact]
     public async Task A_plan_that_crashes_every_device_node_must_fail_with_one_reason()
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
-        await coordinator.WhenUp.WaitAsync(UpTimeout);
-        var seeds = new[] { coordinator.Address.ToString() };
-        var node = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast, Crash = NodeAgent.AbortSystem });
+        var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Config = Fast });
+        var node = coordinator;
         try
         {
+            await coordinator.WhenUp.WaitAsync(UpTimeout);
+            var seeds = new[] { coordinator.Address.ToString() };
+            node = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Config = Fast, Crash = NodeAgent.AbortSystem });
             var members = await ClusterMembership.WaitForUpAsync(coordinator.System, ClusterRoles.Device, 1, UpTimeout);
             var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 31, 16), seed: 6);
             var plan = new FaultPlan([FaultSpec.Parse("crash-node:0@0"), FaultSpec.Parse("slow-device:0*1000")]).ValidateFor(2, cluster: true);
@@ -100,7 +101,7 @@ public class ClusterFaultSpec
         }
         finally
         {
-            await (node.System.WhenTerminated.IsCompleted ? Task.CompletedTask : node.System.Terminate());
+            await CrashableNodes.StopAsync([node, coordinator]);
         }
     }
 
@@ -134,22 +135,11 @@ public class ClusterFaultSpec
             }
             catch
             {
-                foreach (var node in Enumerable.Reverse(nodes))
-                {
-                    await node.DisposeAsync();
-                }
-
+                await CrashableNodes.StopAsync(nodes);
                 throw;
             }
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            // Devices first, the coordinator (their supervisor's system) last, as the `await using` statements did.
-            foreach (var node in _nodes.Reverse())
-            {
-                await node.DisposeAsync();
-            }
-        }
+        public async ValueTask DisposeAsync() => await CrashableNodes.StopAsync(_nodes);
     }
 }
