@@ -207,6 +207,7 @@ public static class RunReportJson
         waitingSeconds = d.WaitingTime.TotalSeconds,
         d.BytesSent,
         d.BytesReceived,
+        d.NetworkBytesSent,
         d.HandOffsSent,
         d.HandOffsReceived,
         d.HandOffsDelayedByCredit,

@@ -7,7 +7,8 @@ namespace RingActors.Host.Tests.Cluster;
 
 /// <summary>
 /// <c>run --cluster</c> against three <c>ringactors node --role device</c> processes on 127.0.0.1: the job's output (--out)
-/// equals the float64 oracle, the JSON names the nodes and the bytes that crossed; the node processes are always killed.
+/// equals the float64 oracle, the JSON names the nodes and the bytes that crossed; then <c>run --cluster --backward</c> on
+/// the same nodes writes dQ, dK and dV equal to the float64 oracle. The node processes are always killed.
 /// </summary>
 [Collection(MultiProcessCollection.Name)]
 [Trait("Category", "MultiProcess")]
@@ -39,10 +40,52 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
         var (data, _) = NpyFile.Read(outPath);
         Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
 
+        using (var report = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            Assert.Equal(3, report.RootElement.GetProperty("nodes").GetArrayLength());
+            Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
+            Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
+        }
+
+        await RunBackwardOnTheSameNodes(seed);
+    }
+
+    /// <summary>
+    /// <c>run --cluster --backward</c> on .npy files, on the nodes of the forward job above: the dQ, dK and dV it writes equal
+    /// the float64 oracle, and the backward's hand-offs and contributions crossed between the node processes.
+    /// </summary>
+    private async Task RunBackwardOnTheSameNodes(string seed)
+    {
+        var shape = new AttentionShape(1, 2, 1, 97, 8);
+        var input = AttentionInput.Random(shape, seed: 21);
+        var outputGradient = AttentionInput.Random(shape, seed: 22).Q;
+        string Npy(string name, float[] data, int[] dims)
+        {
+            var path = Path.Combine(_directory, name);
+            NpyFile.Write(path, data, dims);
+            return path;
+        }
+
+        var (q, k, v, dO) = (Npy("q.npy", input.Q, [2, 97, 8]), Npy("k.npy", input.K, [1, 97, 8]), Npy("v.npy", input.V, [1, 97, 8]), Npy("do.npy", outputGradient, [2, 97, 8]));
+        var (dq, dk, dv) = (Path.Combine(_directory, "dq.npy"), Path.Combine(_directory, "dk.npy"), Path.Combine(_directory, "dv.npy"));
+        var json = Path.Combine(_directory, "backward.json");
+        var (exitCode, text, errors) = await Task.Run(() => CommandLine.Run(
+            "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--q", q, "--k", k, "--v", v, "--causal",
+            "--layout", "zigzag", "--pattern", "none", "--no-scaling", "--deadline", JobDeadline, "--backward", "--grad-out", dO,
+            "--dq", dq, "--dk", dk, "--dv", dv, "--json", json));
+        output.WriteLine(text + errors);
+        Assert.Equal(0, exitCode);
+
+        var (expectedQ, expectedK, expectedV) = ReferenceBackward.Compute(input, outputGradient, new AttentionOptions(Causal: true));
+        foreach (var (path, expected) in new[] { (dq, expectedQ), (dk, expectedK), (dv, expectedV) })
+        {
+            Assert.InRange(ErrorMetrics.Compare(NpyFile.Read(path).Data, expected).RelativeError, 0, 1e-5);
+        }
+
         using var report = JsonDocument.Parse(File.ReadAllText(json));
-        Assert.Equal(3, report.RootElement.GetProperty("nodes").GetArrayLength());
-        Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
-        Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
+        var backward = report.RootElement.GetProperty("backward");
+        Assert.Equal(3 * 2, backward.GetProperty("contributionsSent").GetInt32());
+        Assert.True(backward.GetProperty("devices").EnumerateArray().All(d => d.GetProperty("stats").GetProperty("networkBytesSent").GetInt64() > 0), "every device's backward traffic crosses between node processes");
     }
 
     [Fact]
