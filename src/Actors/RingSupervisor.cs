@@ -66,6 +66,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     // Devices lost after their forward result but before the backward started: the backward still needs them (their chunk's
     // dQ, their block's dK/dV), so they are re-created when it starts.
     private readonly SortedSet<int> _lostBeforeBackward = [];
+
+    // Devices lost during the backward after their gradients were in: nothing waits for them unless a home is re-created
+    // later, which needs their contribution again; then they are re-created too.
+    private readonly SortedSet<int> _lostAfterGradients = [];
     private DevicePlacement? _placement;
     private SequenceLayout? _layout;
     private IActorRef? _replyTo;
@@ -462,7 +466,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             && m.KeyGradient.Length == (long)shape.Batch * shape.KvHeads * rows * shape.HeadDim && m.ValueGradient.Length == m.KeyGradient.Length;
         if (IsCurrent(m.Device) && _gradients.HasResult(m.Device))
         {
-            return; // the same gradients again, the answer to the watchdog's repeated StartBackward
+            // The same gradients again: the answer to the watchdog's repeated StartBackward, or from a device re-created
+            // after it had reported (only for its contributions), which is recovered now.
+            _watchdog.Completed(m.Device, Elapsed);
+            NoteRecovered(m.Device, m.Stats);
+            return;
         }
 
         if (!_devices.TryGetValue(Sender, out var sender) || sender != m.Device || !fits || !_gradients.Finished(m))
@@ -648,9 +656,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _networkBytes += RingWire.Tell(Context.System, device, _setups[r], Self);
         _watchdog.SetupSent(r, Elapsed, recovering: true);
         var requests = new List<(IActorRef To, RecomputeContribution Request)>();
+        var gone = _lostAfterGradients.Where(other => other != r).ToList();
         for (var other = 0; other < Devices; other++)
         {
-            if (other != r)
+            if (other != r && !gone.Contains(other))
             {
                 var request = new RecomputeContribution(_job.JobId, r, epoch, device, blocks[0]);
                 requests.Add((_current[other], request));
@@ -659,6 +668,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         _recomputes[r] = requests;
+
+        // A contributor that finished and was lost since cannot recompute its contribution to the new home: it is re-created
+        // (it recomputes every contribution of its chunk, sent to the homes as they are now; the homes that had one drop the
+        // repeat, and its repeated gradients are not counted again).
+        foreach (var other in gone)
+        {
+            _lostAfterGradients.Remove(other);
+            if (_replyTo is not null)
+            {
+                Recover(other, $"{_losses[other].Cause}; re-created for the contribution re-created device {r} needs");
+            }
+        }
     }
 
     /// <summary>A re-created device finished: its crash is recovered; record what it cost.</summary>
@@ -734,7 +755,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _lostNodes.Add(node);
         _down.Add(node);
         var lost = _devices.Where(d => _placement[d.Value].Equals(node) && !Finished(d.Value)).ToList();
+        var finished = _devices.Where(d => _placement[d.Value].Equals(node) && Finished(d.Value)).ToList();
         _log.Warning("Ring job {0}: device node {1} {2}; {3} unfinished device(s) there", _job.JobId, node, how, lost.Count);
+
+        // Its finished devices first: they answer no flush (waiting for them would last until the deadline), and a device of
+        // the node re-created below must know them gone, or it would wait for their contributions.
+        foreach (var (device, r) in finished)
+        {
+            Context.Unwatch(device);
+            _devices.Remove(device);
+            LostAfterResult(r, _losses[r].Cause ?? $"node {node} {how}");
+        }
+
         foreach (var (device, r) in lost)
         {
             if (_replyTo is null)
@@ -746,14 +778,6 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _devices.Remove(device);
             _losses[r].Cause ??= $"node {node} {how}";
             Recover(r, _losses[r].Cause!);
-        }
-
-        // Its finished devices will answer no flush: waiting for them would last until the deadline.
-        foreach (var (device, r) in _devices.Where(d => _placement[d.Value].Equals(node) && Finished(d.Value)).ToList())
-        {
-            Context.Unwatch(device);
-            _devices.Remove(device);
-            LostAfterResult(r, _losses[r].Cause ?? $"node {node} {how}");
         }
 
         if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
@@ -774,6 +798,18 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             _losses[r].Cause = cause;
             _lostBeforeBackward.Add(r);
             _log.Warning("Ring job {0}: {1}; device {2} is re-created when the backward starts", _job.JobId, cause, r);
+        }
+        else if (_pass == RingPass.Backward)
+        {
+            _losses[r].Cause = cause;
+            if (_recomputes.Any(home => !_gradients.HasResult(home.Key) && home.Value.Any(request => request.To.Equals(_current[r]))))
+            {
+                Recover(r, $"{cause}; re-created for the contribution a re-created device needs"); // a re-created home waits for it
+            }
+            else
+            {
+                _lostAfterGradients.Add(r);
+            }
         }
     }
 
