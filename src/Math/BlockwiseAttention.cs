@@ -283,8 +283,10 @@ public static class BlockwiseAttention
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeItem(int item, Scratch scratch)
         {
+            // Last query tiles first: under a causal mask over ascending positions they carry the most key tiles, and the
+            // threads that take items as they free up then end together instead of one finishing the heaviest tiles alone.
             var group = item / _queryTiles;
-            var queryTile = item % _queryTiles;
+            var queryTile = _queryTiles - 1 - (item % _queryTiles);
             var head = (_kvHead * _heads.GroupSize) + group;
             var firstRow = queryTile * QueryTile;
             var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
