@@ -11,11 +11,12 @@ public class ClusterNodeSpec
     [Fact]
     public async Task ClusterNode_must_bring_three_nodes_of_one_process_Up_with_their_roles()
     {
-        await using var seed = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
+        await using var nodes = new NodeGroup();
+        var seed = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
         await seed.WhenUp.WaitAsync(UpTimeout);
         var seeds = new[] { seed.Address.ToString() };
-        await using var first = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
-        await using var second = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
+        var first = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
+        var second = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
 
         await Task.WhenAll(first.WhenUp, second.WhenUp).WaitAsync(UpTimeout);
         var devices = await ClusterMembership.WaitForUpAsync(seed.System, ClusterRoles.Device, 2, UpTimeout);

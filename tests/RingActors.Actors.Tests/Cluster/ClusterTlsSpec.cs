@@ -20,7 +20,8 @@ public sealed class ClusterTlsSpec : IDisposable
     private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>How long an intruder is given to join or deliver before the spec concludes it cannot.</summary>
-    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(8);
+    // A refused node asks again every 2 s (akka.cluster.retry-unsuccessful-join-after): 5 s see at least three attempts.
+    private static readonly TimeSpan RefusalWindow = TimeSpan.FromSeconds(5);
 
     private readonly TestCertificates _certificates = new();
 

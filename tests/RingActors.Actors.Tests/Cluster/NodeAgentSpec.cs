@@ -17,12 +17,13 @@ public class NodeAgentSpec
     [Fact]
     public async Task A_node_agent_must_obey_a_crash_order_only_from_a_supervisor_on_a_coordinator()
     {
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
+        await using var nodes = new NodeGroup();
+        var coordinator = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0 });
         await coordinator.WhenUp.WaitAsync(UpTimeout);
         var seeds = new[] { coordinator.Address.ToString() };
         var crashed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var target = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Crash = system => crashed.TrySetResult(system.Name) });
-        await using var other = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
+        var target = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Crash = system => crashed.TrySetResult(system.Name) });
+        var other = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds });
         await Task.WhenAll(target.WhenUp, other.WhenUp).WaitAsync(UpTimeout);
         await ClusterMembership.WaitForUpAsync(target.System, ClusterRoles.Device, 2, UpTimeout);
 
@@ -47,14 +48,15 @@ public class NodeAgentSpec
         var ca = certificates.CreateAuthority("ring-ca");
         TlsOptions Tls(string name, string role) => new(ca.Issue(name, roles: [role]), TestCertificates.Password) { Authorities = [ca.CertificatePath] };
 
-        await using var coordinator = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Tls = Tls("coordinator", "coordinator") });
+        await using var nodes = new NodeGroup();
+        var coordinator = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Tls = Tls("coordinator", "coordinator") });
         await coordinator.WhenUp.WaitAsync(UpTimeout);
         var seeds = new[] { coordinator.Address.ToString() };
         var crashed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var target = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Tls = Tls("target", "device"), Crash = system => crashed.TrySetResult(system.Name) });
+        var target = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Seeds = seeds, Tls = Tls("target", "device"), Crash = system => crashed.TrySetResult(system.Name) });
 
         // A trusted member declaring the coordinator role with a certificate that grants only the device role.
-        await using var pretender = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Seeds = seeds, Tls = Tls("pretender", "device") });
+        var pretender = nodes.Start(new ClusterNodeOptions { Role = ClusterRoles.Coordinator, Port = 0, Seeds = seeds, Tls = Tls("pretender", "device") });
         await Task.WhenAll(target.WhenUp, pretender.WhenUp).WaitAsync(UpTimeout);
         await ClusterMembership.WaitForUpAsync(target.System, ClusterRoles.Coordinator, 2, UpTimeout);
 
