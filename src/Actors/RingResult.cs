@@ -33,9 +33,13 @@ public sealed record RingResult(
 
     /// <summary>
     /// The ring's wall-clock timeline: seconds from the ring's start, each device's hand-offs, waits and kernel runs as it
-    /// recorded them (Stopwatch timestamps: valid between devices of one machine).
+    /// recorded them, on the supervisor's clock (devices on other nodes shifted by <see cref="ClockAlignments"/>); a device
+    /// re-created after a kill shows what its lost incarnation recorded up to the kill, then its successor's work.
     /// </summary>
     public RingTimeline? MeasuredTimeline { get; init; }
+
+    /// <summary>How each device incarnation's clock was put on the supervisor's for the measured timelines (see <see cref="MeasuredTimelines"/>).</summary>
+    public IReadOnlyList<DeviceClockAlignment> ClockAlignments { get; init; } = [];
 
     /// <summary>
     /// dQ, dK and dV in the original token order when the job ran the backward pass (<see cref="RingJobSettings.Backward"/>);

@@ -47,6 +47,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     private readonly FaultLedger? _ledger;
     private readonly IActorRef[] _current;
     private readonly Dictionary<IActorRef, int> _devices = [];
+
+    // Every incarnation's epoch (never removed: a lost one's last messages still name their clock), and the devices' clocks.
+    private readonly Dictionary<IActorRef, (int Device, int Epoch)> _incarnations = [];
+    private readonly MeasuredTimelines _timelines = new();
     private readonly Dictionary<IActorRef, Exception> _failures = [];
     private readonly DeviceLoss[] _losses;
     private readonly HashSet<Address> _down = [];
@@ -190,7 +194,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Receive<ClusterEvent.UnreachableMember>(m => NodeLost(m.Member.Address, "unreachable"));
         Receive<ClusterEvent.MemberRemoved>(m => NodeLost(m.Member.Address, "removed from the cluster"));
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
-        Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(m.Event));
+        Receive<FaultObserved>(m => m.JobId == _job.JobId, m => _ledger?.Add(OnOurClock(m.Event)));
         Receive<FaultsFlushed>(m => m.JobId == _job.JobId, m =>
         {
             // Counted once per device: the watchdog's repeated FlushFaults may bring a second answer.
@@ -204,6 +208,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             if (IsCurrent(m.Device))
             {
                 _watchdog.Took(m.Device, m.Started, Elapsed);
+                if (m.Started)
+                {
+                    _timelines.Began(m.Device, EpochOf(Sender), m.StartedAt, Now);
+                }
             }
         });
         Receive<WatchdogTick>(_ => ResendUnacknowledged());
@@ -221,7 +229,13 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         {
             if ((uint)m.Device < (uint)Devices)
             {
-                _losses[m.Device].KilledAt = m.At; // detection follows with the device's Terminated (DeathWatch)
+                // Detection follows with the device's Terminated (DeathWatch). Its time and timeline are on its own clock.
+                var epoch = EpochOf(Sender);
+                _losses[m.Device].KilledAt = _timelines.ToSupervisor(m.Device, epoch, m.At);
+                if (m.Timeline is { } partial && partial.Device == m.Device)
+                {
+                    _timelines.Lost(m.Device, epoch, partial);
+                }
             }
         });
         Receive<DeadlineExceeded>(_ => Fail(
@@ -283,9 +297,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         _ringStartedAt = Now;
-        foreach (var device in _current)
+        for (var r = 0; r < Devices; r++)
         {
-            _networkBytes += RingWire.Tell(Context.System, device, new StartRing(_job.JobId), Self);
+            _timelines.Ordered(r, 0, _ringStartedAt, !RingWire.IsRemote(_current[r]));
+            _networkBytes += RingWire.Tell(Context.System, _current[r], new StartRing(_job.JobId), Self);
         }
 
         if (_placement is not null && Context.System.Settings.Config.GetString("akka.actor.provider", string.Empty).Contains("cluster", StringComparison.OrdinalIgnoreCase))
@@ -318,6 +333,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         Context.Watch(device);
         _senders.Spawned(device);
         _devices[device] = r;
+        _incarnations[device] = (r, epoch);
         _current[r] = device;
         return device;
     }
@@ -543,10 +559,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
             BackwardRingTime = _job.Settings.Backward is null ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_backwardStartedAt, ringEnded),
             BackwardTimeline = _job.Settings.Backward is null || _gradients.Results.Any(g => g.MeasuredTimeline is null)
                 ? null
-                : RingTimelines.Assemble([.. _gradients.Results.Select(g => g.MeasuredTimeline!)], MeasuredDeviceClock.Seconds(_backwardStartedAt)),
+                : _timelines.Assemble([.. _gradients.Results.Select(g => (g.Stats.Epoch, g.MeasuredTimeline!))], _backwardStartedAt, withLost: false),
             Faults = _ledger?.Report(_ringStartedAt),
             VirtualTimeline = RingTimelines.Virtual(results, _job.Settings.VirtualTime),
-            MeasuredTimeline = RingTimelines.Measured(results, _ringStartedAt),
+            MeasuredTimeline = results.Any(r => r.MeasuredTimeline is null) ? null : _timelines.Assemble([.. results.Select(r => (r.Stats.Epoch, r.MeasuredTimeline!))], _ringStartedAt, withLost: true),
+            ClockAlignments = _timelines.Alignments,
             Placement = _placement?.Describe(),
             SupervisorNetworkBytes = _networkBytes,
             NetworkBytes = _networkBytes + stats.Sum(s => s.NetworkBytesSent) + (_job.Settings.Backward is null ? 0 : _gradients.Results.Sum(g => g.Stats.NetworkBytesSent)),
@@ -615,6 +632,9 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
                 _losses[r].CrashedAt = Now;
                 var device = Spawn(r, recreate.Epoch, recreate.Node);
+
+                // Its setup is its order to start: it begins on receipt (before that, no clock of it can be known).
+                _timelines.Ordered(r, recreate.Epoch, _losses[r].CrashedAt, !RingWire.IsRemote(device));
                 var topology = new RingTopology(Devices);
                 var chunk = _layout!.QueryChunkOf(_job.Input, r, ChunkBufferPool.Shared);
                 var blocks = Enumerable.Range(0, Devices).Select(s => _layout.KeyValueBlockOf(_job.Input, topology.OriginAt(r, s), ChunkBufferPool.Shared)).ToList();
@@ -816,6 +836,25 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     /// <summary>The messages only a device of this job sends.</summary>
     private static bool IsDeviceEvent(IRingMessage message) =>
         message is BlockComputed or ChunkCompleted or GradientsCompleted or BlockRefused or FaultObserved or FaultsFlushed or LinkFailed or DeviceKilled or SetupTaken;
+
+    /// <summary>The incarnation a device's message came from (0 for a sender we did not spawn: its message is dropped before use).</summary>
+    private int EpochOf(IActorRef sender) => _incarnations.GetValueOrDefault(sender).Epoch;
+
+    /// <summary>A fault event's timestamps (its link's sender's clock) on ours.</summary>
+    private FaultEvent OnOurClock(FaultEvent e)
+    {
+        if (!_incarnations.TryGetValue(Sender, out var from))
+        {
+            return e;
+        }
+
+        return e with
+        {
+            InjectedAt = _timelines.ToSupervisor(from.Device, from.Epoch, e.InjectedAt),
+            DetectedAt = _timelines.ToSupervisor(from.Device, from.Epoch, e.DetectedAt),
+            RecoveredAt = _timelines.ToSupervisor(from.Device, from.Epoch, e.RecoveredAt),
+        };
+    }
 
     /// <summary>Time since the job started, the watchdog's clock.</summary>
     private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startedAt);

@@ -1,4 +1,3 @@
-using RingActors.Actors.Devices;
 using RingActors.Actors.Protocol;
 using RingActors.Math.Modelling;
 
@@ -55,10 +54,6 @@ public static class RingTimelines
     /// <summary>The virtual timeline of a finished job's devices, or null when the job did not run in virtual time.</summary>
     internal static RingTimeline? Virtual(IReadOnlyList<RingProtocol.ChunkCompleted?> results, VirtualTimeSettings? time) =>
         time is null || results.Any(r => r?.VirtualTimeline is null) ? null : Assemble([.. results.Select(r => r!.VirtualTimeline!)]);
-
-    /// <summary>The wall-clock timeline of a finished job's devices, from the ring's start (a Stopwatch timestamp).</summary>
-    internal static RingTimeline? Measured(IReadOnlyList<RingProtocol.ChunkCompleted?> results, long ringStartedAt) =>
-        results.Any(r => r?.MeasuredTimeline is null) ? null : Assemble([.. results.Select(r => r!.MeasuredTimeline!)], MeasuredDeviceClock.Seconds(ringStartedAt));
 
     private static DeviceTimeline Shift(DeviceTimeline device, double origin) => device with
     {

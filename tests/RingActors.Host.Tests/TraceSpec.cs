@@ -64,6 +64,92 @@ public sealed class TraceSpec : IDisposable
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(chart)[..4]);
     }
 
+    [Fact]
+    public void Experiment_must_mark_a_slow_devices_span_of_slowed_compute()
+    {
+        var trace = Path.Combine(_directory, "slow.json");
+        var chart = Path.Combine(_directory, "slow.svg");
+        var (exitCode, output, errors) = CommandLine.Run("experiment", "--seq", "64", "--heads", "2", "--kv-heads", "1", "--dim", "8", "--devices", "4",
+            "--fault", "slow-device:2*3", "--trace", trace, "--timeline", chart);
+        Assert.True(exitCode == 0, errors + output);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(trace));
+        var events = document.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var slowed = Assert.Single(events, e => e.TryGetProperty("cat", out var cat) && cat.GetString() == "slowed");
+        Assert.Equal("X", slowed.GetProperty("ph").GetString());
+        Assert.Equal(2, slowed.GetProperty("pid").GetInt32());
+        Assert.StartsWith("slowed: slow-device:2*3", slowed.GetProperty("name").GetString());
+
+        // The span covers every compute of device 2, from its first to its last (within a microsecond of rounding).
+        var computes = events.Where(e => e.GetProperty("name").GetString() == "compute" && e.GetProperty("pid").GetInt32() == 2).ToList();
+        var start = slowed.GetProperty("ts").GetDouble();
+        var end = start + slowed.GetProperty("dur").GetDouble();
+        Assert.Equal(computes.Min(e => e.GetProperty("ts").GetDouble()), start, 1e-3);
+        Assert.Equal(computes.Max(e => e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble()), end, 1e-3);
+        Assert.Contains("slowed compute", File.ReadAllText(chart), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Experiment_must_draw_a_killed_devices_lost_work_and_its_successors_on_one_track()
+    {
+        var trace = Path.Combine(_directory, "kill.json");
+        var chart = Path.Combine(_directory, "kill.png");
+        var (exitCode, output, errors) = CommandLine.Run("experiment", "--seq", "64", "--heads", "2", "--kv-heads", "1", "--dim", "8", "--devices", "4",
+            "--layout", "contiguous", "--no-causal", "--fault", "kill-device:1@2", "--trace", trace, "--timeline", chart);
+        Assert.True(exitCode == 0, errors + output);
+        Assert.Contains("timeline of the last trial written to", output, StringComparison.Ordinal);
+
+        using var document = JsonDocument.Parse(File.ReadAllText(trace));
+        var events = document.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var kill = Assert.Single(events, e => e.GetProperty("ph").GetString() == "i");
+        Assert.Equal(1, kill.GetProperty("pid").GetInt32());
+        var killedAt = kill.GetProperty("ts").GetDouble();
+        var steps = events.Where(e => e.GetProperty("name").GetString() == "compute" && e.GetProperty("pid").GetInt32() == 1)
+            .Select(e => (Start: e.GetProperty("ts").GetDouble(), End: e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble(), Step: e.GetProperty("args").GetProperty("step").GetInt32()))
+            .ToList();
+
+        // The lost incarnation's steps 0 and 1 before the kill, then the re-created device's four, all on device 1's track.
+        Assert.Equal([0, 1], steps.Where(s => s.End <= killedAt).Select(s => s.Step));
+        Assert.Equal([0, 1, 2, 3], steps.Where(s => s.Start >= killedAt).Select(s => s.Step));
+        Assert.Single(events, e => e.TryGetProperty("cat", out var cat) && cat.GetString() == "recovery" && e.GetProperty("pid").GetInt32() == 1);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(chart)[..4]);
+    }
+
+    /// <summary>
+    /// A cluster run's trace: the required fields, every device's compute on its own track, times on the coordinator's clock
+    /// (within the ring's span), and metadata saying how each node's clock was aligned.
+    /// </summary>
+    internal static void AssertCoordinatorClockTrace(string path, int devices)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var clock = document.RootElement.GetProperty("otherData").GetProperty("clock").GetString();
+        Assert.StartsWith("wall clock of the coordinator", clock, StringComparison.Ordinal);
+        Assert.Contains("round trip of its start order", clock, StringComparison.Ordinal);
+        var alignments = document.RootElement.GetProperty("otherData").GetProperty("clockAlignment").EnumerateArray().ToList();
+        Assert.Equal(devices, alignments.Count);
+        Assert.All(alignments, a => Assert.True(a.GetProperty("uncertaintySeconds").GetDouble() < 1, a.ToString()));
+
+        var spans = new List<JsonElement>();
+        foreach (var e in document.RootElement.GetProperty("traceEvents").EnumerateArray())
+        {
+            foreach (var key in new[] { "name", "ph", "ts", "pid", "tid" })
+            {
+                Assert.True(e.TryGetProperty(key, out _), $"an event lacks {key}: {e}");
+            }
+
+            if (e.GetProperty("ph").GetString() == "X")
+            {
+                Assert.True(e.GetProperty("dur").GetDouble() > 0, e.ToString());
+                spans.Add(e);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, devices), spans.Where(e => e.GetProperty("name").GetString() == "compute").Select(e => e.GetProperty("pid").GetInt32()).Distinct().Order());
+        var slack = alignments.Max(a => a.GetProperty("uncertaintySeconds").GetDouble()) * 1e6;
+        var end = spans.Max(e => e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble());
+        Assert.All(spans, e => Assert.InRange(e.GetProperty("ts").GetDouble(), -slack, end));
+    }
+
     [Theory]
     [InlineData("run")]
     [InlineData("experiment", "--fault", "duplicate:0.3")]

@@ -517,7 +517,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
     {
         _timelines = new DeviceTimelineRecorder(_setup, State.Credits);
         _timelines.Started(now);
-        Acknowledge(_answers.Began());
+        Acknowledge(_answers.Began(now));
         Become(Running);
         Stash.UnstashAll();
         Pump();
@@ -669,7 +669,8 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
             if (_setup.Hooks is { StopInsteadOfThrowing: true } hooks && hooks.FailsAt(_setup.Device, jobStep))
             {
                 _log.Warning("Device {0} of job {1} stops at step {2} (kill-device)", _setup.Device, _setup.JobId, jobStep);
-                Send(_senders.Supervisor, new DeviceKilled(_setup.JobId, _setup.Device, jobStep, Now));
+                // What it did of the forward goes with it: the job's timeline shows it on this device's track before its successor's.
+                Send(_senders.Supervisor, new DeviceKilled(_setup.JobId, _setup.Device, jobStep, Now, _pass == RingPass.Forward ? Timelines.MeasuredSoFar() : null));
                 Context.Stop(Self);
                 return;
             }

@@ -19,18 +19,20 @@ public sealed class DeviceAnswers(string jobId, int device, TimeSpan resultRepea
     private ChunkCompleted? _result;
     private GradientsCompleted? _gradients;
     private TimeSpan _reportedAt;
+    private long _startedAt;
 
     /// <summary>Whether the device runs the ring (took <see cref="StartRing"/>, or was re-created and started at once).</summary>
     public bool Started { get; private set; }
 
     /// <summary>The acknowledgement of the setup: the chunk is held, the ring not yet started.</summary>
-    public SetupTaken Took() => new(jobId, device, Started);
+    public SetupTaken Took() => new(jobId, device, Started, _startedAt);
 
-    /// <summary>The device began the ring: the acknowledgement of <see cref="StartRing"/> (or of a re-created device's setup).</summary>
-    public SetupTaken Began()
+    /// <summary>The device began the ring at <paramref name="now"/> (its Stopwatch): the acknowledgement of <see cref="StartRing"/> (or of a re-created device's setup).</summary>
+    public SetupTaken Began(long now)
     {
         Started = true;
-        return new SetupTaken(jobId, device, true);
+        _startedAt = now;
+        return Took();
     }
 
     /// <summary>The device's result as it is sent, kept to be sent again on a repeated <see cref="StartRing"/>.</summary>
@@ -61,10 +63,10 @@ public sealed class DeviceAnswers(string jobId, int device, TimeSpan resultRepea
     {
         if (result is null || now - _reportedAt < resultRepeatAfter)
         {
-            return [new SetupTaken(jobId, device, Started)];
+            return [Took()];
         }
 
         _reportedAt = now;
-        return [new SetupTaken(jobId, device, Started), result];
+        return [Took(), result];
     }
 }

@@ -68,6 +68,9 @@ internal sealed class DeviceTimelineRecorder
             ?? throw new InvalidOperationException($"device {_setup.Device} runs in virtual time but step {outcome.Step} counted no exact FLOPs"));
     }
 
+    /// <summary>The wall-clock timeline recorded so far (of a device about to stop).</summary>
+    public Math.Modelling.DeviceTimeline MeasuredSoFar() => _measured.Timeline();
+
     /// <summary>The device's result with its timelines attached.</summary>
     public ChunkCompleted Attach(ChunkCompleted result) =>
         result with { MeasuredTimeline = _measured.Timeline(), VirtualTimeline = _virtual?.Timeline() };

@@ -11,7 +11,6 @@ namespace RingActors.Actors.Devices;
 /// </summary>
 public sealed class MeasuredDeviceClock
 {
-    private readonly List<TimelineInterval> _computes = [];
     private readonly List<TimelineInterval> _intervals = [];
     private readonly List<TimelineInterval> _communications = [];
     private double _freeAt;
@@ -53,7 +52,6 @@ public sealed class MeasuredDeviceClock
         if (end > start)
         {
             _intervals.Add(compute);
-            _computes.Add(compute);
         }
 
         _freeAt = end;
@@ -62,31 +60,45 @@ public sealed class MeasuredDeviceClock
     /// <summary>The timeline so far, without the idle wait after the last step; hidden hand-off time is the part spent computing.</summary>
     public DeviceTimeline Timeline()
     {
-        double compute = 0, idle = 0, communication = 0, hidden = 0;
-        foreach (var interval in _intervals)
-        {
-            if (interval.Kind == IntervalKind.Compute)
-            {
-                compute += interval.Duration;
-            }
-            else
-            {
-                idle += interval.Duration;
-            }
-        }
-
-        foreach (var transfer in _communications)
-        {
-            communication += transfer.Duration;
-            foreach (var busy in _computes)
-            {
-                hidden += System.Math.Max(0, System.Math.Min(transfer.End, busy.End) - System.Math.Max(transfer.Start, busy.Start));
-            }
-        }
-
         // Grouped by step like the simulator's: the hand-off of a step, then its wait and its compute.
         var intervals = _intervals.Concat(_communications)
             .OrderBy(i => i.Step).ThenBy(i => i.Kind == IntervalKind.Communicate ? 0 : 1).ThenBy(i => i.Start).ToList();
-        return new DeviceTimeline(Device, intervals, compute, idle, communication, hidden, _freeAt, _received);
+        return Summarise(Device, intervals, _freeAt, _received);
+    }
+
+    /// <summary>
+    /// A device timeline of <paramref name="intervals"/> (kept in their order) with its totals: compute and idle seconds, hand-off
+    /// seconds and the part of them that overlaps a compute of the device (hidden). The one place these totals are computed,
+    /// for a device's own record and for one rebuilt on the supervisor's clock or joined over incarnations (<see cref="MeasuredTimelines"/>).
+    /// </summary>
+    public static DeviceTimeline Summarise(int device, IReadOnlyList<TimelineInterval> intervals, double finishedAt, int handOffsReceived)
+    {
+        ArgumentNullException.ThrowIfNull(intervals);
+        double compute = 0, idle = 0, communication = 0, hidden = 0;
+        foreach (var interval in intervals)
+        {
+            switch (interval.Kind)
+            {
+                case IntervalKind.Compute:
+                    compute += interval.Duration;
+                    break;
+                case IntervalKind.Idle:
+                    idle += interval.Duration;
+                    break;
+                case IntervalKind.Communicate:
+                    communication += interval.Duration;
+                    foreach (var busy in intervals)
+                    {
+                        if (busy.Kind == IntervalKind.Compute)
+                        {
+                            hidden += System.Math.Max(0, System.Math.Min(interval.End, busy.End) - System.Math.Max(interval.Start, busy.Start));
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return new DeviceTimeline(device, intervals, compute, idle, communication, hidden, finishedAt, handOffsReceived);
     }
 }

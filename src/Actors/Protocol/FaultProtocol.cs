@@ -8,8 +8,11 @@ namespace RingActors.Actors.Protocol;
 /// </summary>
 public static class FaultProtocol
 {
-    /// <summary>Device → supervisor: the device is stopping itself at <paramref name="Step"/> (kill-device) at Stopwatch time <paramref name="At"/>.</summary>
-    public sealed record DeviceKilled(string JobId, int Device, int Step, long At) : IRingMessage;
+    /// <summary>
+    /// Device → supervisor: the device is stopping itself at <paramref name="Step"/> (kill-device) at Stopwatch time <paramref name="At"/>
+    /// (its own clock), with the wall-clock timeline of the pass it recorded up to then (drawn on its track before its successor's).
+    /// </summary>
+    public sealed record DeviceKilled(string JobId, int Device, int Step, long At, Math.Modelling.DeviceTimeline? Timeline = null) : IRingMessage;
 
     /// <summary>Supervisor → device: every chunk is in; report what is still unreported and answer <see cref="FaultsFlushed"/>.</summary>
     public sealed record FlushFaults(string JobId) : IRingMessage;

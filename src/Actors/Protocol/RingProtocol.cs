@@ -50,8 +50,10 @@ public static class RingProtocol
     /// <summary>
     /// Device → supervisor: the device holds its chunk (from <see cref="AssignChunk"/> or <see cref="RecoverChunk"/>) and, when
     /// <see cref="Started"/>, runs the ring. The acknowledgement of the one-shot setup messages; repeated for every repeat of them.
+    /// <see cref="StartedAt"/> is the device's Stopwatch timestamp when it began the ring (0 before): with the time the order to
+    /// start left and this answer arrived, it puts the device's clock on the supervisor's (<see cref="MeasuredTimelines"/>).
     /// </summary>
-    public sealed record SetupTaken(string JobId, int Device, bool Started) : IRingMessage;
+    public sealed record SetupTaken(string JobId, int Device, bool Started, long StartedAt = 0) : IRingMessage;
 
     /// <summary>
     /// Device → successor: a key/value block to hand on and compute on. <see cref="Step"/> is the receiver's step for it,

@@ -23,8 +23,11 @@ public sealed class RingMessageSerializer : FrameSerializer
     /// <summary>Serializer identifier (above 100: 0–100 are Akka's own).</summary>
     public const int Id = 4110;
 
-    /// <summary>Layout version of every frame; bump it when a message's layout changes.</summary>
-    public const byte FrameVersion = 3;
+    /// <summary>
+    /// Layout version of every frame; bump it when a message's layout changes (a node of another version is refused, never
+    /// misread). 4: SetupTaken carries the device's start timestamp, DeviceKilled the timeline recorded up to the kill.
+    /// </summary>
+    public const byte FrameVersion = 4;
 
     /// <summary>Bytes of a <see cref="BlockChunk"/> frame besides its payload: version, id, index, count, total, byte count.</summary>
     public const int ChunkFrameOverhead = 1 + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int) + FrameWriter.LengthPrefixBytes;
@@ -60,14 +63,14 @@ public sealed class RingMessageSerializer : FrameSerializer
         Register("LS", WriteLinkResume, ReadLinkResume, m => Str(m.JobId) + 4 + 4 + 4 + FrameWriter.SizeOfArray4(m.StepsHeld.Count) + 1);
         Register("PL", WritePartition, ReadPartition, m => Str(m.JobId) + Str(m.Fault) + 1 + 1 + 8);
         Register("RC", WriteRecover, ReadRecover, SizeOfRecover);
-        Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8);
+        Register("DK", WriteKilled, ReadKilled, m => Str(m.JobId) + 4 + 4 + 8 + SizeOfTimeline(m.Timeline));
         Register("CO", (w, m) => w.WriteString(m.Fault), (ref FrameReader r) => new CrashOrder(ReadReason(ref r, "fault")), m => Str(m.Fault));
         Register("LK", WriteLinkFailed, ReadLinkFailed, m => Str(m.JobId) + 16 + Str(m.Reason));
         Register("FO", WriteFaultObserved, ReadFaultObserved, m => Str(m.JobId) + SizeOfFault(m.Event));
         Register("DS", WriteSetup, ReadSetup, SizeOfSetup);
         Register("FF", (w, m) => w.WriteString(m.JobId), (ref FrameReader r) => new FlushFaults(ReadJobId(ref r)), m => Str(m.JobId));
         Register("FD", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Link); }, (ref FrameReader r) => new FaultsFlushed(ReadJobId(ref r), ReadDevice(ref r, "link")), m => Str(m.JobId) + 4);
-        Register("ST", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Device); w.WriteBoolean(m.Started); }, (ref FrameReader r) => new SetupTaken(ReadJobId(ref r), ReadDevice(ref r), r.ReadBoolean("started")), m => Str(m.JobId) + 4 + 1);
+        Register("ST", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Device); w.WriteBoolean(m.Started); w.WriteInt64(m.StartedAt); }, (ref FrameReader r) => new SetupTaken(ReadJobId(ref r), ReadDevice(ref r), r.ReadBoolean("started"), r.ReadInt64("started at")), m => Str(m.JobId) + 4 + 1 + 8);
         Register("PM", (w, m) => w.WriteBytes(m.Nonce), (ref FrameReader r) => new ProveMembership(ReadBytes(ref r, "nonce", ProveMembership.NonceBytes)), m => 4 + m.Nonce.Length);
         Register("MP", (w, m) => { w.WriteBytes(m.Certificate); w.WriteBytes(m.Signature); }, ReadProof, m => 8 + m.Certificate.Length + m.Signature.Length);
         Register("SB", WriteStartBackward, ReadStartBackward, m => Str(m.JobId) + Floats(m.OutputGradient) + SizeOfHomes(m.Homes, m.HomeEpochs));
@@ -814,9 +817,15 @@ public sealed class RingMessageSerializer : FrameSerializer
         w.WriteInt32(m.Device);
         w.WriteInt32(m.Step);
         w.WriteInt64(m.At);
+        WriteTimeline(w, m.Timeline);
     }
 
-    private static DeviceKilled ReadKilled(ref FrameReader r) => new(ReadJobId(ref r), ReadDevice(ref r), ReadDevice(ref r, "step"), r.ReadInt64("at"));
+    private static DeviceKilled ReadKilled(ref FrameReader r)
+    {
+        var jobId = ReadJobId(ref r);
+        var device = ReadDevice(ref r);
+        return new DeviceKilled(jobId, device, ReadDevice(ref r, "step"), r.ReadInt64("at"), ReadTimeline(ref r, device));
+    }
 
     private static void WriteLinkFailed(FrameWriter w, LinkFailed m)
     {

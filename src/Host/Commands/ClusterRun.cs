@@ -137,6 +137,9 @@ internal static class ClusterRun
 
             var outcome = await run(node.System, input, job.Validate(input.Shape), baselines, settings, cancellationToken);
             console.Write(RunReportView.Render(outcome));
+
+            // The devices' timelines came back with their results, on the coordinator's clock (RingResult.ClockAlignments).
+            outcome = await RunTimelineView.WriteAsync(console, node.System, input, outcome, settings.Timeline, calibrate: false, cancellationToken, settings.Trace);
             var ring = outcome.Ring!;
             console.Write(NetworkTable(ring));
             var seconds = ring.RingTime.TotalSeconds;

@@ -57,11 +57,11 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
         public string? Json { get; init; }
 
         [CommandOption("--timeline <FILE>")]
-        [Description("Draw the last trial's wall-clock timeline as a Gantt chart to FILE.png or FILE.svg, each fault marked where it was first injected.")]
+        [Description("Draw the last trial's wall-clock timeline as a Gantt chart to FILE.png or FILE.svg: each fault marked where it was first injected, its recovery shaded, a slow device's slowed computes outlined, a killed device's lost work and its successor's on one row.")]
         public string? Timeline { get; init; }
 
         [CommandOption("--trace <FILE>")]
-        [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), when the job recorded one.")]
+        [Description("Write the last trial's wall-clock timeline in the Chrome trace event format to FILE.json (Perfetto opens it), with the faults, recoveries and slowed spans of --timeline; nothing when the last trial failed.")]
         public string? Trace { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
@@ -157,6 +157,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             var baseline = baselines.Order().ElementAt(BaselineRuns / 2);
             var trials = new List<ExperimentTrial>();
             Math.Modelling.RingTimeline? lastTimeline = null;
+            IReadOnlyList<DeviceClockAlignment> lastAlignments = [];
             for (var trial = 0; trial < settings.Trials; trial++)
             {
                 if (node is not null && trial > 0)
@@ -164,9 +165,10 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                     job = await ClusterRun.PlaceAsync(console, node, settings, job, cancellationToken);
                 }
 
-                var (outcome, timeline) = await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, outputTolerance, gradients?.Check, baseline, cancellationToken);
+                var (outcome, ring) = await Trial(system, input, job with { Faults = plan, Trial = trial }, dense, outputTolerance, gradients?.Check, baseline, cancellationToken);
                 trials.Add(outcome);
-                lastTimeline = timeline;
+                lastTimeline = ring?.MeasuredTimeline;
+                lastAlignments = ring?.ClockAlignments ?? [];
             }
 
             var report = new ExperimentReport(MaskWords.Name(job.Causal), plan.Describe(), plan.Seed, describe, baseline, trials)
@@ -186,15 +188,17 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
                 var last = trials[^1];
                 if (lastTimeline is null)
                 {
-                    console.MarkupLine("no trace or timeline written: the last trial recorded no timeline (a job that lost a device assembles none)");
+                    // A failed job returns no result, so no device timeline; a recovered one draws its re-created devices.
+                    console.MarkupLine("no trace or timeline written: the last trial failed, and a failed job returns no timeline");
                 }
                 else
                 {
-                    var marks = FaultMarks.From(last.Faults, lastTimeline.Devices.Count);
-                    var title = $"experiment {plan.Describe()}, trial {last.Trial} (wall clock, this machine)";
+                    var marks = FaultMarks.From(last.Faults, lastTimeline);
+                    var clock = lastAlignments.Any(a => !a.SameClock) ? "wall clock, the coordinator's" : "wall clock, this machine";
+                    var title = $"experiment {plan.Describe()}, trial {last.Trial} ({clock})";
                     if (settings.Trace is { } trace)
                     {
-                        ChromeTrace.Write(trace, lastTimeline, title, marks);
+                        ChromeTrace.Write(trace, lastTimeline, title, marks, lastAlignments);
                         console.MarkupLine($"trace of the last trial written to [bold]{Markup.Escape(trace)}[/] (Chrome trace event format, {marks.Count} fault(s) marked)");
                     }
 
@@ -252,7 +256,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             actual => BackwardCheck.Sampled(input, options, backward.OutputGradient, actual, GradientReport.DefaultRows, job.PatternSeed, threads));
     }
 
-    private static async Task<(ExperimentTrial Trial, Math.Modelling.RingTimeline? Timeline)> Trial(
+    private static async Task<(ExperimentTrial Trial, RingResult? Ring)> Trial(
         ActorSystem system, AttentionInput input, RingJobSettings job, float[] dense, double outputTolerance, Func<AttentionGradients, GradientErrors>? checkGradients, TimeSpan baseline, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -273,7 +277,7 @@ public sealed class ExperimentCommand(IAnsiConsole console) : AsyncCommand<Exper
             var exact = error.RelativeError <= outputTolerance && gradientsExact;
             return (new ExperimentTrial(
                 job.Trial, exact, error.MaxAbsError, error.RelativeError,
-                result.RingTime, result.RingTime - baseline, result.Faults, null, gradients), result.MeasuredTimeline);
+                result.RingTime, result.RingTime - baseline, result.Faults, null, gradients), result);
         }
         catch (RingJobException failure)
         {

@@ -57,7 +57,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
         public string? Timeline { get; init; }
 
         [CommandOption("--trace <FILE>")]
-        [Description("Write the run's timeline in the Chrome trace event format to FILE.json (Perfetto opens it): the wall clock, or the virtual clock with --profile.")]
+        [Description("Write the run's timeline in the Chrome trace event format to FILE.json (Perfetto opens it): the wall clock, or the virtual clock with --profile; with --cluster the coordinator's clock, each node's devices aligned to it by their start's round trip.")]
         public string? Trace { get; init; }
 
         [CommandOption("--profile <NAME>")]
@@ -153,11 +153,6 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             if (Trace is not null && !string.Equals(Path.GetExtension(Trace), ".json", StringComparison.OrdinalIgnoreCase))
             {
                 return Spectre.Console.ValidationResult.Error($"--trace must name a .json file, got '{Trace}'");
-            }
-
-            if (Cluster && Trace is not null)
-            {
-                return Spectre.Console.ValidationResult.Error("--trace is written for local runs; a --cluster run does not collect its devices' timelines yet");
             }
 
             if (Cluster && (Profile is not null || Calibrate))

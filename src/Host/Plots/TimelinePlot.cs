@@ -8,7 +8,7 @@ namespace RingActors.Host.Plots;
 /// <summary>
 /// Draws a ring timeline as a Gantt chart with ScottPlot: one row per device (device 0 at the top), each with a compute
 /// lane (compute or idle) and a thin lane below it for the hand-off travelling to the device; fault marks as red dashed
-/// lines with labels; the x axis in seconds. Rings larger than <see cref="MaxRows"/> devices show their first and last
+/// lines with labels, each recovery shaded, a slow device's span of slowed compute outlined over its row; the x axis in seconds. Rings larger than <see cref="MaxRows"/> devices show their first and last
 /// <see cref="MaxRows"/>/2 devices and say so in the title.
 /// </summary>
 public static class TimelinePlot
@@ -30,6 +30,7 @@ public static class TimelinePlot
     private static readonly Color CommunicationColour = Color.FromHex("#ff7f0e");
     private static readonly Color IdleColour = Color.FromHex("#d0d0d0");
     private static readonly Color FaultColour = Color.FromHex("#d62728");
+    private static readonly Color SlowedColour = Color.FromHex("#9467bd");
 
     /// <summary>
     /// Writes the chart of <paramref name="timeline"/> to <paramref name="path"/>: PNG for <c>.png</c>, SVG for <c>.svg</c>.
@@ -47,7 +48,7 @@ public static class TimelinePlot
         faults ??= [];
         foreach (var fault in faults)
         {
-            if (!double.IsFinite(fault.Time) || fault.Time < 0 || fault.Device < 0 || fault.Device >= timeline.Devices.Count)
+            if (!double.IsFinite(fault.Time) || fault.Time < 0 || fault.Device < 0 || fault.Device >= timeline.Devices.Count || fault.SlowedUntil < fault.Time)
             {
                 throw new ArgumentException(
                     string.Create(CultureInfo.InvariantCulture, $"fault '{fault.Label}' at {fault.Time} s on device {fault.Device}: its time must be finite and ≥ 0 and its device within the ring of {timeline.Devices.Count} devices"),
@@ -140,6 +141,25 @@ public static class TimelinePlot
             label.LabelFontSize = 12;
             label.LabelPadding = 2;
             var row = IndexOf(layout.Rows, fault.Device);
+            if (row >= 0 && fault.SlowedUntil is { } slowedUntil)
+            {
+                // Over the device's compute lane, a little taller, translucent so the computes under it stay visible.
+                var slowed = plot.Add.Bars(new[]
+                {
+                    new Bar
+                    {
+                        Position = Y(row) + ComputeLaneCentre,
+                        Size = ComputeLaneHeight * 1.3,
+                        ValueBase = fault.Time,
+                        Value = slowedUntil,
+                        FillColor = SlowedColour.WithAlpha(0.3),
+                        LineColor = SlowedColour,
+                        LineWidth = 2,
+                    },
+                });
+                slowed.Horizontal = true;
+            }
+
             if (row >= 0)
             {
                 plot.Add.Marker(fault.Time, Y(row) + ComputeLaneCentre, MarkerShape.FilledDiamond, 12, FaultColour);
@@ -152,6 +172,11 @@ public static class TimelinePlot
             if (ordered.Any(f => f.RecoveredAt is not null))
             {
                 plot.Legend.ManualItems.Add(new LegendItem { LabelText = "recovery", FillColor = FaultColour.WithAlpha(0.15) });
+            }
+
+            if (ordered.Any(f => f.SlowedUntil is not null))
+            {
+                plot.Legend.ManualItems.Add(new LegendItem { LabelText = "slowed compute", FillColor = SlowedColour.WithAlpha(0.3), LineColor = SlowedColour });
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using RingActors.Actors;
 using RingActors.Host.Plots;
 using RingActors.Math.Modelling;
 
@@ -8,8 +9,10 @@ namespace RingActors.Host.Reporting;
 /// <summary>
 /// Writes a timeline in the Chrome trace event format (the JSON object form, <c>{"traceEvents": [...]}</c>), which
 /// Perfetto and chrome://tracing open: one process per device ("device r"), with a thread per lane — compute (compute and
-/// idle spans), send and receive — as complete events (<c>ph: "X"</c>, <c>ts</c> and <c>dur</c> in microseconds) and
-/// faults as instant events (<c>ph: "i"</c>). Fed by <see cref="RingTimeline"/> (the ring simulator, the actors' virtual
+/// idle spans), send and receive — as complete events (<c>ph: "X"</c>, <c>ts</c> and <c>dur</c> in microseconds), faults
+/// as instant events (<c>ph: "i"</c>) and, on a faults lane, each fault's recovery and a slow device's span of slowed compute
+/// as complete events. <c>otherData.clock</c> says which clock the times are on (for a cluster run, how each node's clock
+/// was put on the coordinator's, with <c>otherData.clockAlignment</c> per device). Fed by <see cref="RingTimeline"/> (the ring simulator, the actors' virtual
 /// and measured clocks) or <see cref="ClusterTimeline"/> (the strategy planner); written as it goes, so a million spans
 /// do not sit in memory twice.
 /// </summary>
@@ -18,15 +21,19 @@ public static class ChromeTrace
     public const int ComputeLane = 0;
     public const int SendLane = 1;
     public const int ReceiveLane = 2;
+    public const int FaultLane = 3;
+
+    /// <summary>The clock of a timeline of one process: nothing to align.</summary>
+    public const string LocalClock = "simulated or measured seconds from the start, written in microseconds";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>A ring's timeline: compute and idle on the compute lane, each hand-off on the receiver's receive lane and the sender's send lane.</summary>
-    public static void Write(string path, RingTimeline timeline, string title, IEnumerable<FaultMark>? faults = null)
+    public static void Write(string path, RingTimeline timeline, string title, IEnumerable<FaultMark>? faults = null, IReadOnlyList<DeviceClockAlignment>? alignments = null)
     {
         ArgumentNullException.ThrowIfNull(timeline);
         using var stream = Create(path);
-        using var writer = Open(stream, title, timeline.Devices.Count);
+        using var writer = Open(stream, title, timeline.Devices.Count, alignments);
         var p = timeline.Devices.Count;
         foreach (var device in timeline.Devices)
         {
@@ -101,14 +108,55 @@ public static class ChromeTrace
         return File.Create(path);
     }
 
-    private static Utf8JsonWriter Open(Stream stream, string title, int devices)
+    /// <summary>
+    /// What <c>otherData.clock</c> says of a measured timeline: the process's own clock, or how devices on other nodes were put
+    /// on the coordinator's (<see cref="MeasuredTimelines"/>) and the worst uncertainty of it.
+    /// </summary>
+    public static string ClockOf(IReadOnlyList<DeviceClockAlignment>? alignments)
+    {
+        var remote = alignments?.Where(a => !a.SameClock).ToList() ?? [];
+        if (remote.Count == 0)
+        {
+            return LocalClock;
+        }
+
+        var unknown = remote.Count(a => a.OffsetSeconds is null);
+        var worst = remote.Where(a => a.OffsetSeconds is not null).Select(a => a.UncertaintySeconds).DefaultIfEmpty(0).Max();
+        return "wall clock of the coordinator, seconds from the ring's start, written in microseconds; each device on another node recorded on its own node's clock, "
+            + "put on the coordinator's by the round trip of its start order (its start placed midway between the order leaving and its acknowledgement arriving), "
+            + (worst * 1e3).ToString("G3", System.Globalization.CultureInfo.InvariantCulture).Insert(0, "within ± ") + " ms"
+            + (unknown > 0 ? $"; {unknown} incarnation(s) never acknowledged their start and are not aligned" : string.Empty);
+    }
+
+    private static Utf8JsonWriter Open(Stream stream, string title, int devices, IReadOnlyList<DeviceClockAlignment>? alignments = null)
     {
         var writer = new Utf8JsonWriter(stream, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("displayTimeUnit", "ms");
         writer.WriteStartObject("otherData");
         writer.WriteString("title", title);
-        writer.WriteString("clock", "simulated or measured seconds from the start, written in microseconds");
+        writer.WriteString("clock", ClockOf(alignments));
+        if (alignments?.Any(a => !a.SameClock) == true)
+        {
+            writer.WriteStartArray("clockAlignment");
+            foreach (var a in alignments)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("device", a.Device);
+                writer.WriteNumber("epoch", a.Epoch);
+                writer.WriteBoolean("sameClock", a.SameClock);
+                if (a.OffsetSeconds is { } offset)
+                {
+                    writer.WriteNumber("offsetSeconds", offset);
+                }
+
+                writer.WriteNumber("uncertaintySeconds", a.UncertaintySeconds);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
         writer.WriteStartArray("traceEvents");
         for (var device = 0; device < devices; device++)
@@ -118,6 +166,7 @@ public static class ChromeTrace
             Metadata(writer, "thread_name", device, ComputeLane, "compute");
             Metadata(writer, "thread_name", device, SendLane, "send");
             Metadata(writer, "thread_name", device, ReceiveLane, "receive");
+            Metadata(writer, "thread_name", device, FaultLane, "faults");
         }
 
         return writer;
@@ -201,18 +250,17 @@ public static class ChromeTrace
             writer.WriteNumber("pid", System.Math.Max(fault.Device, 0));
             writer.WriteNumber("tid", ComputeLane);
             writer.WriteEndObject();
+            // Spans on the device's faults lane, not its compute lane: they overlap computes only in part, which a trace
+            // viewer cannot nest on one thread.
             if (fault.RecoveredAt is { } recovered)
             {
-                // The recovery as a complete event on the same track, from the fault to the moment the ring had recovered.
-                writer.WriteStartObject();
-                writer.WriteString("name", $"recovery: {fault.Label}");
-                writer.WriteString("cat", "recovery");
-                writer.WriteString("ph", "X");
-                writer.WriteNumber("ts", fault.Time * 1e6);
-                writer.WriteNumber("dur", (recovered - fault.Time) * 1e6);
-                writer.WriteNumber("pid", System.Math.Max(fault.Device, 0));
-                writer.WriteNumber("tid", ComputeLane);
-                writer.WriteEndObject();
+                // The recovery, from the fault to the moment the ring had recovered.
+                Span(writer, $"recovery: {fault.Label}", "recovery", System.Math.Max(fault.Device, 0), FaultLane, fault.Time, recovered, null);
+            }
+
+            if (fault.SlowedUntil is { } slowedUntil)
+            {
+                Span(writer, $"slowed: {fault.Label}", "slowed", System.Math.Max(fault.Device, 0), FaultLane, fault.Time, slowedUntil, null);
             }
         }
     }

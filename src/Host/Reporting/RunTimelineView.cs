@@ -26,7 +26,7 @@ public static class RunTimelineView
 
         if (timelinePath is not null)
         {
-            var (timeline, clock) = ring.VirtualTimeline is { } v ? (v, $"virtual clock, {ring.Settings.VirtualTime!.Profile.Name}") : (ring.MeasuredTimeline!, "wall clock, this machine");
+            var (timeline, clock) = Chosen(ring);
             var shape = input.Shape;
             var title = Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0}, {Actors.SequenceLayout.NameOf(ring.Settings.Layout)}{(ring.Settings.Causal ? ", causal" : string.Empty)} ({clock})");
             TimelinePlot.Save(timeline, timelinePath, title);
@@ -35,9 +35,9 @@ public static class RunTimelineView
 
         if (tracePath is not null)
         {
-            var (timeline, clock) = ring.VirtualTimeline is { } v ? (v, $"virtual clock, {ring.Settings.VirtualTime!.Profile.Name}") : (ring.MeasuredTimeline!, "wall clock, this machine");
+            var (timeline, clock) = Chosen(ring);
             var shape = input.Shape;
-            ChromeTrace.Write(tracePath, timeline, Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0} ({clock})"));
+            ChromeTrace.Write(tracePath, timeline, Invariant($"ring of {ring.Settings.Devices} devices, N = {shape.SeqLen:N0} ({clock})"), alignments: ring.VirtualTimeline is null ? ring.ClockAlignments : null);
             console.MarkupLine($"trace ({Markup.Escape(clock)}) written to [bold]{Markup.Escape(tracePath)}[/] (Chrome trace event format)");
         }
 
@@ -71,6 +71,12 @@ public static class RunTimelineView
         console.Write(table);
         return outcome with { Calibration = lines };
     }
+
+    /// <summary>The timeline a run draws: the virtual one when it ran with a profile, else the measured one (on the coordinator's clock for a cluster run).</summary>
+    private static (Math.Modelling.RingTimeline Timeline, string Clock) Chosen(Actors.RingResult ring) =>
+        ring.VirtualTimeline is { } v ? (v, $"virtual clock, {ring.Settings.VirtualTime!.Profile.Name}")
+        : ring.MeasuredTimeline is { } m ? (m, ring.ClockAlignments.Any(a => !a.SameClock) ? "wall clock, the coordinator's; other nodes aligned to it" : "wall clock, this machine")
+        : throw new InvalidOperationException("the run recorded no timeline");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -102,6 +102,20 @@ public sealed class ClusterRingSpec : IDisposable
             Assert.True(error.RelativeError < 1e-5, $"relative error {error.RelativeError}");
             Assert.Equal(placement.Select(a => a.ToString()), result.Placement);
             Assert.True(result.NetworkBytes > input.Shape.QueryLength * sizeof(float), $"only {result.NetworkBytes} bytes crossed");
+
+            // The devices' timelines came back with their results and were put on the coordinator's clock. These nodes share
+            // one clock, so the true offset is 0: the estimate must lie within its stated uncertainty (half the start's round trip).
+            var timeline = Assert.IsType<Math.Modelling.RingTimeline>(result.MeasuredTimeline);
+            Assert.Equal(devices, timeline.Devices.Count);
+            Assert.Equal(devices, result.ClockAlignments.Count);
+            foreach (var alignment in result.ClockAlignments)
+            {
+                Assert.False(alignment.SameClock, $"device {alignment.Device} ran on another node");
+                var offset = Assert.IsType<double>(alignment.OffsetSeconds);
+                Assert.True(System.Math.Abs(offset) <= alignment.UncertaintySeconds + 1e-6, $"device {alignment.Device}: offset {offset} s beyond ± {alignment.UncertaintySeconds} s");
+                var slack = alignment.UncertaintySeconds + 1e-6;
+                Assert.All(timeline.Devices[alignment.Device].Intervals, i => Assert.InRange(i.Start, -slack, timeline.TotalSeconds + slack));
+            }
         }
         finally
         {

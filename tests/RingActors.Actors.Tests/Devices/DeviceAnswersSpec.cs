@@ -15,19 +15,20 @@ public class DeviceAnswersSpec
         Assert.Equal(new SetupTaken("job", 2, false), answers.Took());
         Assert.Equal([new SetupTaken("job", 2, false)], answers.Repeat(t));
 
-        Assert.Equal(new SetupTaken("job", 2, true), answers.Began());
+        // The start's timestamp goes with every acknowledgement after it: the supervisor puts the device's clock on its own with it.
+        Assert.Equal(new SetupTaken("job", 2, true, 4242), answers.Began(4242));
         Assert.True(answers.Started);
-        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat(t));
+        Assert.Equal([new SetupTaken("job", 2, true, 4242)], answers.Repeat(t));
 
         var result = Result(2, 1f);
         Assert.Same(result, answers.Reported(result, t));
         Assert.Same(result, answers.Reported(Result(2, 9f), t)); // reported once: a second report changes nothing
 
         // Asked again soon after the result left: it is most likely still on its way, so only the acknowledgement goes back.
-        Assert.Equal([new SetupTaken("job", 2, true)], answers.Repeat(t + (gap / 2)));
+        Assert.Equal([new SetupTaken("job", 2, true, 4242)], answers.Repeat(t + (gap / 2)));
         var repeat = answers.Repeat(t + gap);
         Assert.Equal(2, repeat.Count);
-        Assert.Equal(new SetupTaken("job", 2, true), repeat[0]);
+        Assert.Equal(new SetupTaken("job", 2, true, 4242), repeat[0]);
         Assert.Same(result, repeat[1]);
         Assert.Single(answers.Repeat(t + gap + (gap / 2))); // the copy just sent restarts the wait
         Assert.Same(result, answers.Repeat(t + (3 * gap))[1]);

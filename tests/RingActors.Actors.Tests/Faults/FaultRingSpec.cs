@@ -54,6 +54,24 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
     }
 
     [Fact]
+    public async Task FaultRing_must_draw_a_killed_devices_work_before_its_successors_on_its_track()
+    {
+        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 64, 8), seed: 12);
+        var plan = FaultPlan.FromSpecs(["kill-device:1@2"], seed: 3) with { AckTimeout = ShortTimeout, Retries = 20 };
+        var settings = new RingJobSettings(4, LayoutKind.Contiguous, Causal: false) { Faults = plan };
+
+        var result = await RingRunner.RunAsync(Sys, input, settings);
+
+        AssertExact(input, settings, result);
+        var killedAt = Assert.Single(result.Faults!.Records).FirstInjected!.Value.TotalSeconds;
+        var computes = result.MeasuredTimeline!.Devices[1].Intervals.Where(i => i.Kind == Math.Modelling.IntervalKind.Compute).ToList();
+
+        // Steps 0 and 1 of the lost incarnation, up to the kill; then all four steps of its successor, after it.
+        Assert.Equal([0, 1], computes.Where(i => i.End <= killedAt).Select(i => i.Step));
+        Assert.Equal([0, 1, 2, 3], computes.Where(i => i.Start >= killedAt).Select(i => i.Step));
+    }
+
+    [Fact]
     public async Task FaultRing_must_recover_from_every_single_process_fault_at_once()
     {
         var shape = new AttentionShape(1, 2, 1, 257, 8);

@@ -29,9 +29,10 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
         var seed = cluster.Seed;
         var json = Path.Combine(_directory, "report.json");
         var outPath = Path.Combine(_directory, "out.npy");
+        var trace = Path.Combine(_directory, "trace.json");
         var (exitCode, text, errors) = CommandLine.Run(
             "run", "--cluster", "--seed", seed, "--devices", "3", "--device-nodes", "3", "--seq", "257", "--heads", "2", "--kv-heads", "1",
-            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", JobDeadline, "--json", json, "--out", outPath);
+            "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", JobDeadline, "--json", json, "--out", outPath, "--trace", trace);
         output.WriteLine(text + errors);
         Assert.Equal(0, exitCode);
 
@@ -46,6 +47,8 @@ public sealed class ClusterRunSpec(ITestOutputHelper output) : IDisposable
             Assert.Equal(3, report.RootElement.GetProperty("placement").GetArrayLength());
             Assert.True(report.RootElement.GetProperty("networkBytes").GetInt64() > 257 * 16 * 4);
         }
+
+        TraceSpec.AssertCoordinatorClockTrace(trace, devices: 3);
 
         await RunBackwardOnTheSameNodes(seed);
     }
