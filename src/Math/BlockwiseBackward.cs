@@ -161,56 +161,38 @@ public static class BlockwiseBackward
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>
-    /// One worker's buffers: the query tile and dO tile as rows (left operands of S and dP) and transposed (left operands of
-    /// dKᵀ and dVᵀ), P and dS of one tile, dQ of the query tile, and the worker's own dKᵀ and dVᵀ of the whole block.
+    /// One worker's buffers: P and dS of one tile, dKᵀ and dVᵀ of the key tile it works on, and its own dQ of every query
+    /// tile of the kv head's group ([item][64][paddedDim]), summed over workers at the end of the kv head.
     /// </summary>
     private sealed class Scratch : IDisposable
     {
-        public Scratch(int headDim, int paddedDim, int dimRows, int accumulatorLength)
+        public Scratch(int dimRows, int queryGradientLength)
         {
-            Queries = Rent(QueryTile * headDim);
-            OutputGradient = Rent(QueryTile * headDim);
-            QueriesTransposed = Rent(dimRows * QueryTile);
-            OutputGradientTransposed = Rent(dimRows * QueryTile);
             Probabilities = Rent(QueryTile * KeyTile);
             ScoreGradient = Rent(QueryTile * KeyTile);
-            QueryGradient = Rent(QueryTile * paddedDim);
-            RowLse = Rent(QueryTile);
-            RowDelta = Rent(QueryTile);
-            KeyGradient = Rent(accumulatorLength);
-            ValueGradient = Rent(accumulatorLength);
-            AccumulatorLength = accumulatorLength;
-
-            // Rows d..dimRows of the transposed tiles are only ever read as zeros: cleared once, never written.
-            QueriesTransposed.AsSpan().Clear();
-            OutputGradientTransposed.AsSpan().Clear();
+            KeyGradient = Rent(dimRows * KeyTile);
+            ValueGradient = Rent(dimRows * KeyTile);
+            KeyGradientLength = dimRows * KeyTile;
+            QueryGradient = Rent(queryGradientLength);
+            QueryGradientLength = queryGradientLength;
         }
-
-        public float[] Queries { get; }
-
-        public float[] OutputGradient { get; }
-
-        public float[] QueriesTransposed { get; }
-
-        public float[] OutputGradientTransposed { get; }
 
         public float[] Probabilities { get; }
 
         public float[] ScoreGradient { get; }
 
-        public float[] QueryGradient { get; }
-
-        public float[] RowLse { get; }
-
-        public float[] RowDelta { get; }
-
-        /// <summary>dKᵀ of the block, [keyTile][dimRows][128].</summary>
+        /// <summary>dKᵀ of one key tile, [dimRows][128].</summary>
         public float[] KeyGradient { get; }
 
-        /// <summary>dVᵀ of the block, [keyTile][dimRows][128].</summary>
+        /// <summary>dVᵀ of one key tile, [dimRows][128].</summary>
         public float[] ValueGradient { get; }
 
-        public int AccumulatorLength { get; }
+        public int KeyGradientLength { get; }
+
+        /// <summary>dQ of every query item, [item][64][paddedDim].</summary>
+        public float[] QueryGradient { get; }
+
+        public int QueryGradientLength { get; }
 
         public long Pairs { get; set; }
 
@@ -218,15 +200,9 @@ public static class BlockwiseBackward
 
         public long Skipped { get; set; }
 
-        public void ClearAccumulators()
-        {
-            KeyGradient.AsSpan(0, AccumulatorLength).Clear();
-            ValueGradient.AsSpan(0, AccumulatorLength).Clear();
-        }
-
         public void Dispose()
         {
-            foreach (var buffer in new[] { Queries, OutputGradient, QueriesTransposed, OutputGradientTransposed, Probabilities, ScoreGradient, QueryGradient, RowLse, RowDelta, KeyGradient, ValueGradient })
+            foreach (var buffer in new[] { Probabilities, ScoreGradient, KeyGradient, ValueGradient, QueryGradient })
             {
                 ArrayPool<float>.Shared.Return(buffer);
             }
@@ -236,18 +212,19 @@ public static class BlockwiseBackward
     }
 
     /// <summary>
-    /// The tiled backward of one call. Per (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and
-    /// dP = dO·Vᵀ, K as padded rows for dQ += dS·K); then the items (query head of the group × query tile), each looping over
-    /// the key tiles. dKᵀ and dVᵀ are accumulated transposed ([d][128] per key tile), so their products dVᵀ += dOᵀ·P and
-    /// dKᵀ += Qᵀ·dS read P and dS as they are stored and need only the query tile transposed, once per item rather than a
-    /// transpose of P and dS per tile; they are turned back to [tokens][d] once per kv head.
+    /// The tiled backward of one call, key tiles outside, query tiles inside (FlashAttention-2's backward order). Per
+    /// (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and dP = dO·Vᵀ, K as padded rows for
+    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as rows, Qᵀ and dOᵀ, lse, D). An
+    /// item is a key tile: its dKᵀ and dVᵀ ([d][128]) and its K and V tiles stay in L2 while every query tile passes over
+    /// them, and are written to the block's dK and dV once. dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read P and dS as they are stored.
     /// </summary>
     /// <remarks>
-    /// Threads: parallel over query tiles, each worker with its own dKᵀ/dVᵀ of the block, summed at the end of the kv head.
-    /// A query tile's dQ then stays in one worker's buffer over all key tiles and is added to the caller's array once, with no
-    /// sharing; the items and the mask classification are the forward's. The other split (over key tiles with per-worker dQ)
-    /// needs G·Nq·d floats per worker against 2·Nk·d here, more under GQA. Items are dealt round-robin (worker t takes items
-    /// t, t + T, …), which balances a causal triangle and makes the sums, and so the result, the same on every run.
+    /// The other order (query tiles outside) kept dQ still and streamed five key-side arrays per tile, two of them read and
+    /// written (dKᵀ, dVᵀ): on AVX2 at N=8192 that stalled the transposed products on memory (docs/benchmarks.md). Here the
+    /// streamed side is four query-side tiles read and dQ read and written. Threads: parallel over key tiles, each dK/dV row
+    /// written by one worker; each worker sums dQ in its own buffer, and the buffers are added in worker order. Items are dealt
+    /// round-robin (worker t takes key tiles t, t + T, …), which balances a causal triangle and makes the sums, and so the
+    /// result, the same on every run.
     /// </remarks>
     private sealed class Run<TOps, TVec, TMain, TRowTail>
         where TOps : struct, ISimd<TVec>
@@ -270,12 +247,20 @@ public static class BlockwiseBackward
         private readonly int _paddedKeys;
         private readonly int _queryTiles;
         private readonly int _keyTiles;
+        private readonly int _queryItems;
         private readonly float _scale;
         private readonly IAttentionMask? _sharedMask;
         private readonly BlockCoverage[]? _sharedCoverage;
+        private readonly IAttentionMask?[] _itemMasks;
         private float[] _keysTransposed = [];
         private float[] _valuesTransposed = [];
         private float[] _keys = [];
+        private float[] _queries = [];
+        private float[] _outputGradient = [];
+        private float[] _queriesTransposed = [];
+        private float[] _outputGradientTransposed = [];
+        private float[] _lse = [];
+        private float[] _delta = [];
         private int _batch;
         private int _kvHead;
 
@@ -295,6 +280,8 @@ public static class BlockwiseBackward
             _paddedKeys = RoundUp(_keyTokens, ColumnAlign);
             _queryTiles = (_queryTokens + QueryTile - 1) / QueryTile;
             _keyTiles = (_keyTokens + KeyTile - 1) / KeyTile;
+            _queryItems = _heads.GroupSize * _queryTiles;
+            _itemMasks = new IAttentionMask?[_heads.GroupSize];
             _scale = options.Scale ?? 1f / MathF.Sqrt(_d);
             if (options.SameMaskForAllHeads)
             {
@@ -305,16 +292,25 @@ public static class BlockwiseBackward
 
         public BlockWork Execute()
         {
-            _keysTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
-            _valuesTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
-            _keys = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
-            var items = _heads.GroupSize * _queryTiles;
-            var workers = new Scratch[System.Math.Min(_options.Threads, items)];
+            _keysTransposed = Rent(_keyTiles * _d * KeyTile);
+            _valuesTransposed = Rent(_keyTiles * _d * KeyTile);
+            _keys = Rent(_paddedKeys * _paddedDim);
+            _queries = Rent(_queryItems * QueryTile * _d);
+            _outputGradient = Rent(_queryItems * QueryTile * _d);
+            _queriesTransposed = Rent(_queryItems * _dimRows * QueryTile);
+            _outputGradientTransposed = Rent(_queryItems * _dimRows * QueryTile);
+            _lse = Rent(_queryItems * QueryTile);
+            _delta = Rent(_queryItems * QueryTile);
+
+            // Rows d..dimRows of the transposed tiles are only ever read as zeros: cleared once, never written.
+            _queriesTransposed.AsSpan().Clear();
+            _outputGradientTransposed.AsSpan().Clear();
+            var workers = new Scratch[System.Math.Min(_options.Threads, _keyTiles)];
             try
             {
                 for (var t = 0; t < workers.Length; t++)
                 {
-                    workers[t] = new Scratch(_d, _paddedDim, _dimRows, _keyTiles * _dimRows * KeyTile);
+                    workers[t] = new Scratch(_dimRows, _queryItems * QueryTile * _paddedDim);
                 }
 
                 for (_batch = 0; _batch < _heads.Batch; _batch++)
@@ -322,30 +318,31 @@ public static class BlockwiseBackward
                     for (_kvHead = 0; _kvHead < _heads.KvHeads; _kvHead++)
                     {
                         PackKeyValueHead();
+                        PackQueryHeads();
                         foreach (var worker in workers)
                         {
-                            worker.ClearAccumulators();
+                            worker.QueryGradient.AsSpan(0, worker.QueryGradientLength).Clear();
                         }
 
                         if (workers.Length > 1)
                         {
                             Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, t =>
                             {
-                                for (var item = t; item < items; item += workers.Length)
+                                for (var keyTile = t; keyTile < _keyTiles; keyTile += workers.Length)
                                 {
-                                    ComputeItem(item, workers[t]);
+                                    ComputeKeyTile(keyTile, workers[t]);
                                 }
                             });
                         }
                         else
                         {
-                            for (var item = 0; item < items; item++)
+                            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
                             {
-                                ComputeItem(item, workers[0]);
+                                ComputeKeyTile(keyTile, workers[0]);
                             }
                         }
 
-                        StoreKeyValueGradients(workers);
+                        StoreQueryGradients(workers);
                     }
                 }
 
@@ -366,11 +363,14 @@ public static class BlockwiseBackward
                     worker?.Dispose();
                 }
 
-                ArrayPool<float>.Shared.Return(_keysTransposed);
-                ArrayPool<float>.Shared.Return(_valuesTransposed);
-                ArrayPool<float>.Shared.Return(_keys);
+                foreach (var buffer in new[] { _keysTransposed, _valuesTransposed, _keys, _queries, _outputGradient, _queriesTransposed, _outputGradientTransposed, _lse, _delta })
+                {
+                    ArrayPool<float>.Shared.Return(buffer);
+                }
             }
         }
+
+        private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(length);
 
         private ReadOnlySpan<int> QueryPositions(int queryTile) => TilePacking.Slice(_rows.Queries.Positions, queryTile, QueryTile);
 
@@ -386,32 +386,49 @@ public static class BlockwiseBackward
             TilePacking.PaddedRows(keys, _keyTokens, _d, _paddedDim, _paddedKeys, _keys);
         }
 
-        /// <summary>The workers' dKᵀ and dVᵀ summed (in worker order, so the same every run), transposed back and added to the block's.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void StoreKeyValueGradients(Scratch[] workers)
+        /// <summary>Every query tile of the group's heads (item = group · queryTiles + queryTile): Q, dO as zero-padded rows, Qᵀ, dOᵀ, lse and D.</summary>
+        private void PackQueryHeads()
         {
-            var first = workers[0];
-            var length = first.AccumulatorLength;
-            for (var t = 1; t < workers.Length; t++)
+            for (var group = 0; group < _heads.GroupSize; group++)
             {
-                TensorPrimitives.Add(first.KeyGradient.AsSpan(0, length), workers[t].KeyGradient.AsSpan(0, length), first.KeyGradient.AsSpan(0, length));
-                TensorPrimitives.Add(first.ValueGradient.AsSpan(0, length), workers[t].ValueGradient.AsSpan(0, length), first.ValueGradient.AsSpan(0, length));
-            }
-
-            var dK = _blockGradients.Keys.AsSpan(KvOffset, _keyTokens * _d);
-            var dV = _blockGradients.Values.AsSpan(KvOffset, _keyTokens * _d);
-            for (var tile = 0; tile < _keyTiles; tile++)
-            {
-                var firstKey = tile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-                for (var c = 0; c < _d; c++)
+                var head = (_kvHead * _heads.GroupSize) + group;
+                _itemMasks[group] = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
+                for (var queryTile = 0; queryTile < _queryTiles; queryTile++)
                 {
-                    var keyRow = first.KeyGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
-                    var valueRow = first.ValueGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
-                    for (var j = 0; j < columns; j++)
+                    var item = (group * _queryTiles) + queryTile;
+                    var firstRow = queryTile * QueryTile;
+                    var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
+                    var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
+                    var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
+                    var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
+                    var tile = _queries.AsSpan(item * QueryTile * _d, QueryTile * _d);
+                    var gradientTile = _outputGradient.AsSpan(item * QueryTile * _d, QueryTile * _d);
+                    queries.CopyTo(tile);
+                    outputGradient.CopyTo(gradientTile);
+                    tile[(rows * _d)..].Clear();
+                    gradientTile[(rows * _d)..].Clear();
+                    TilePacking.Transpose(queries, rows, _d, _queriesTransposed.AsSpan(item * _dimRows * QueryTile, _d * QueryTile), QueryTile);
+                    TilePacking.Transpose(outputGradient, rows, _d, _outputGradientTransposed.AsSpan(item * _dimRows * QueryTile, _d * QueryTile), QueryTile);
+                    _rows.Lse.AsSpan(rowBase, rows).CopyTo(_lse.AsSpan(item * QueryTile, rows));
+                    _rows.Delta.AsSpan(rowBase, rows).CopyTo(_delta.AsSpan(item * QueryTile, rows));
+                }
+            }
+        }
+
+        /// <summary>The workers' dQ summed in worker order (the same every run) and added to the caller's.</summary>
+        private void StoreQueryGradients(Scratch[] workers)
+        {
+            for (var group = 0; group < _heads.GroupSize; group++)
+            {
+                var head = (_kvHead * _heads.GroupSize) + group;
+                var headBase = ((_batch * _heads.Heads) + head) * _queryTokens;
+                for (var row = 0; row < _queryTokens; row++)
+                {
+                    var target = _queryGradient.AsSpan((headBase + row) * _d, _d);
+                    var source = ((group * _queryTiles * QueryTile) + row) * _paddedDim;
+                    foreach (var worker in workers)
                     {
-                        dK[((firstKey + j) * _d) + c] += keyRow[j];
-                        dV[((firstKey + j) * _d) + c] += valueRow[j];
+                        TensorPrimitives.Add(target, worker.QueryGradient.AsSpan(source, _d), target);
                     }
                 }
             }
@@ -419,67 +436,64 @@ public static class BlockwiseBackward
 
         // Full optimisation from the first call: tiering would run the first blocks of every job as unoptimised code.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeItem(int item, Scratch scratch)
+        private void ComputeKeyTile(int keyTile, Scratch scratch)
         {
-            var group = item / _queryTiles;
-            var queryTile = item % _queryTiles;
-            var head = (_kvHead * _heads.GroupSize) + group;
-            var firstRow = queryTile * QueryTile;
-            var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
-            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
-            var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
-            var mask = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
-            var qPositions = QueryPositions(queryTile);
-            var packed = false;
-            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
+            var firstKey = keyTile * KeyTile;
+            var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+            var paddedColumns = RoundUp(columns, ColumnAlign);
+            var kPositions = KeyPositions(keyTile);
+            var cleared = false;
+            for (var item = 0; item < _queryItems; item++)
             {
+                var group = item / _queryTiles;
+                var queryTile = item % _queryTiles;
+                var mask = _itemMasks[group];
+                var qPositions = QueryPositions(queryTile);
                 var coverage = mask is null ? BlockCoverage.Full
                     : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
-                    : mask.Classify(qPositions, KeyPositions(keyTile));
+                    : mask.Classify(qPositions, kPositions);
                 if (coverage == BlockCoverage.Empty)
                 {
                     scratch.Skipped++;
                     continue;
                 }
 
-                if (!packed)
+                if (!cleared)
                 {
-                    // Only an item with a tile to compute pays for its copies and transposes (most of a causal triangle's do).
-                    PackQueryTile(scratch, rowBase, rows, paddedRows);
-                    packed = true;
+                    scratch.KeyGradient.AsSpan(0, scratch.KeyGradientLength).Clear();
+                    scratch.ValueGradient.AsSpan(0, scratch.KeyGradientLength).Clear();
+                    cleared = true;
                 }
 
-                var firstKey = keyTile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-                var paddedColumns = RoundUp(columns, ColumnAlign);
+                var rows = System.Math.Min(QueryTile, _queryTokens - (queryTile * QueryTile));
+                var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
                 scratch.Tiles++;
                 scratch.Pairs += (long)rows * columns;
-                ComputeTile(scratch, keyTile, firstKey, rows, paddedRows, columns, paddedColumns, qPositions, coverage == BlockCoverage.Partial ? mask : null);
+                ComputeTile(scratch, item, keyTile, firstKey, rows, paddedRows, columns, paddedColumns, qPositions, coverage == BlockCoverage.Partial ? mask : null);
             }
 
-            if (packed)
+            if (cleared)
             {
-                for (var r = 0; r < rows; r++)
-                {
-                    var target = _queryGradient.AsSpan((rowBase + r) * _d, _d);
-                    TensorPrimitives.Add(target, scratch.QueryGradient.AsSpan(r * _paddedDim, _d), target);
-                }
+                StoreKeyValueGradients(scratch, firstKey, columns);
             }
         }
 
-        private void PackQueryTile(Scratch scratch, int rowBase, int rows, int paddedRows)
+        /// <summary>The key tile's dKᵀ and dVᵀ transposed back and added to the block's dK and dV (rows only this worker writes).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void StoreKeyValueGradients(Scratch scratch, int firstKey, int columns)
         {
-            var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
-            var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
-            queries.CopyTo(scratch.Queries);
-            outputGradient.CopyTo(scratch.OutputGradient);
-            scratch.Queries.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
-            scratch.OutputGradient.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
-            TilePacking.Transpose(queries, rows, _d, scratch.QueriesTransposed, QueryTile);
-            TilePacking.Transpose(outputGradient, rows, _d, scratch.OutputGradientTransposed, QueryTile);
-            _rows.Lse.AsSpan(rowBase, rows).CopyTo(scratch.RowLse);
-            _rows.Delta.AsSpan(rowBase, rows).CopyTo(scratch.RowDelta);
-            scratch.QueryGradient.AsSpan(0, paddedRows * _paddedDim).Clear();
+            var dK = _blockGradients.Keys.AsSpan(KvOffset + (firstKey * _d), columns * _d);
+            var dV = _blockGradients.Values.AsSpan(KvOffset + (firstKey * _d), columns * _d);
+            for (var c = 0; c < _d; c++)
+            {
+                var keyRow = scratch.KeyGradient.AsSpan(c * KeyTile, columns);
+                var valueRow = scratch.ValueGradient.AsSpan(c * KeyTile, columns);
+                for (var j = 0; j < columns; j++)
+                {
+                    dK[(j * _d) + c] += keyRow[j];
+                    dV[(j * _d) + c] += valueRow[j];
+                }
+            }
         }
 
         /// <summary>
@@ -487,37 +501,38 @@ public static class BlockwiseBackward
         /// dQ += dS·K. Scale is folded into dS once, so the three products that use dS need no scaling of their own.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeTile(Scratch scratch, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        private void ComputeTile(Scratch scratch, int item, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
             ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
             ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
             var tileOffset = keyTile * _d * KeyTile;
+            var rowsOffset = item * QueryTile * _d;
+            var transposedOffset = item * _dimRows * QueryTile;
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref MemoryMarshal.GetArrayDataReference(scratch.Queries), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _d,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
                 ref p, KeyTile, paddedRows, paddedColumns, _d);
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradient), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _d,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_valuesTransposed), tileOffset), KeyTile,
                 ref dS, KeyTile, paddedRows, paddedColumns, _d);
 
-            ProbabilitiesAndScoreGradient(scratch, rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
+            ProbabilitiesAndScoreGradient(scratch, _lse.AsSpan(item * QueryTile, QueryTile), _delta.AsSpan(item * QueryTile, QueryTile), rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
 
-            var accumulatorOffset = keyTile * _dimRows * KeyTile;
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradientTransposed), QueryTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradientTransposed), transposedOffset), QueryTile,
                 ref p, KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), accumulatorOffset), KeyTile,
+                ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref MemoryMarshal.GetArrayDataReference(scratch.QueriesTransposed), QueryTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queriesTransposed), transposedOffset), QueryTile,
                 ref dS, KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), accumulatorOffset), KeyTile,
+                ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
                 ref dS, KeyTile,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), firstKey * _paddedDim), _paddedDim,
-                ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), _paddedDim,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), item * QueryTile * _paddedDim), _paddedDim,
                 paddedRows, _paddedDim, paddedColumns);
         }
 
@@ -526,7 +541,7 @@ public static class BlockwiseBackward
         /// rows with lse = −∞ (which attend nothing; exp(S + ∞) would be ∞ and the products NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ProbabilitiesAndScoreGradient(Scratch scratch, int rows, int paddedRows, int firstKey, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        private void ProbabilitiesAndScoreGradient(Scratch scratch, ReadOnlySpan<float> rowLse, ReadOnlySpan<float> rowDelta, int rows, int paddedRows, int firstKey, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
             var w = TOps.Count;
             var scale = TOps.Broadcast(_scale);
@@ -536,15 +551,15 @@ public static class BlockwiseBackward
             for (var r = 0; r < paddedRows; r++)
             {
                 var start = (nuint)(r * KeyTile);
-                if (r >= rows || float.IsNegativeInfinity(scratch.RowLse[r]))
+                if (r >= rows || float.IsNegativeInfinity(rowLse[r]))
                 {
                     scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns).Clear();
                     scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns).Clear();
                     continue;
                 }
 
-                var shift = TOps.Broadcast(-scratch.RowLse[r]);
-                var delta = TOps.Broadcast(scratch.RowDelta[r]);
+                var shift = TOps.Broadcast(-rowLse[r]);
+                var delta = TOps.Broadcast(rowDelta[r]);
                 for (var j = 0; j < paddedColumns; j += w)
                 {
                     var offset = start + (nuint)j;
