@@ -214,7 +214,7 @@ public static class BlockwiseBackward
     /// <summary>
     /// The tiled backward of one call, key tiles outside, query tiles inside (FlashAttention-2's backward order). Per
     /// (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and dP = dO·Vᵀ, K as padded rows for
-    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as rows, Qᵀ and dOᵀ, lse, D). An
+    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as zero-padded rows, lse, D). An
     /// item is a key tile: its dKᵀ and dVᵀ ([d][128]) and its K and V tiles stay in L2 while every query tile passes over
     /// them, and are written to the block's dK and dV once. dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read P and dS as they are stored.
     /// </summary>
@@ -257,8 +257,6 @@ public static class BlockwiseBackward
         private float[] _keys = [];
         private float[] _queries = [];
         private float[] _outputGradient = [];
-        private float[] _queriesTransposed = [];
-        private float[] _outputGradientTransposed = [];
         private float[] _lse = [];
         private float[] _delta = [];
         private int _batch;
@@ -295,16 +293,10 @@ public static class BlockwiseBackward
             _keysTransposed = Rent(_keyTiles * _d * KeyTile);
             _valuesTransposed = Rent(_keyTiles * _d * KeyTile);
             _keys = Rent(_paddedKeys * _paddedDim);
-            _queries = Rent(_queryItems * QueryTile * _d);
-            _outputGradient = Rent(_queryItems * QueryTile * _d);
-            _queriesTransposed = Rent(_queryItems * _dimRows * QueryTile);
-            _outputGradientTransposed = Rent(_queryItems * _dimRows * QueryTile);
+            _queries = Rent(_queryItems * QueryTile * _paddedDim);
+            _outputGradient = Rent(_queryItems * QueryTile * _paddedDim);
             _lse = Rent(_queryItems * QueryTile);
             _delta = Rent(_queryItems * QueryTile);
-
-            // Rows d..dimRows of the transposed tiles are only ever read as zeros: cleared once, never written.
-            _queriesTransposed.AsSpan().Clear();
-            _outputGradientTransposed.AsSpan().Clear();
             var workers = new Scratch[System.Math.Min(_options.Threads, _keyTiles)];
             try
             {
@@ -363,7 +355,7 @@ public static class BlockwiseBackward
                     worker?.Dispose();
                 }
 
-                foreach (var buffer in new[] { _keysTransposed, _valuesTransposed, _keys, _queries, _outputGradient, _queriesTransposed, _outputGradientTransposed, _lse, _delta })
+                foreach (var buffer in new[] { _keysTransposed, _valuesTransposed, _keys, _queries, _outputGradient, _lse, _delta })
                 {
                     ArrayPool<float>.Shared.Return(buffer);
                 }
@@ -386,7 +378,7 @@ public static class BlockwiseBackward
             TilePacking.PaddedRows(keys, _keyTokens, _d, _paddedDim, _paddedKeys, _keys);
         }
 
-        /// <summary>Every query tile of the group's heads (item = group · queryTiles + queryTile): Q, dO as zero-padded rows, Qᵀ, dOᵀ, lse and D.</summary>
+        /// <summary>Every query tile of the group's heads (item = group · queryTiles + queryTile): Q and dO as zero-padded rows of paddedDim, lse and D.</summary>
         private void PackQueryHeads()
         {
             for (var group = 0; group < _heads.GroupSize; group++)
@@ -401,14 +393,8 @@ public static class BlockwiseBackward
                     var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
                     var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
                     var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
-                    var tile = _queries.AsSpan(item * QueryTile * _d, QueryTile * _d);
-                    var gradientTile = _outputGradient.AsSpan(item * QueryTile * _d, QueryTile * _d);
-                    queries.CopyTo(tile);
-                    outputGradient.CopyTo(gradientTile);
-                    tile[(rows * _d)..].Clear();
-                    gradientTile[(rows * _d)..].Clear();
-                    TilePacking.Transpose(queries, rows, _d, _queriesTransposed.AsSpan(item * _dimRows * QueryTile, _d * QueryTile), QueryTile);
-                    TilePacking.Transpose(outputGradient, rows, _d, _outputGradientTransposed.AsSpan(item * _dimRows * QueryTile, _d * QueryTile), QueryTile);
+                    TilePacking.PaddedRows(queries, rows, _d, _paddedDim, QueryTile, _queries.AsSpan(item * QueryTile * _paddedDim, QueryTile * _paddedDim));
+                    TilePacking.PaddedRows(outputGradient, rows, _d, _paddedDim, QueryTile, _outputGradient.AsSpan(item * QueryTile * _paddedDim, QueryTile * _paddedDim));
                     _rows.Lse.AsSpan(rowBase, rows).CopyTo(_lse.AsSpan(item * QueryTile, rows));
                     _rows.Delta.AsSpan(rowBase, rows).CopyTo(_delta.AsSpan(item * QueryTile, rows));
                 }
@@ -506,26 +492,25 @@ public static class BlockwiseBackward
             ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
             ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
             var tileOffset = keyTile * _d * KeyTile;
-            var rowsOffset = item * QueryTile * _d;
-            var transposedOffset = item * _dimRows * QueryTile;
+            var rowsOffset = item * QueryTile * _paddedDim;
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
                 ref p, KeyTile, paddedRows, paddedColumns, _d);
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_valuesTransposed), tileOffset), KeyTile,
                 ref dS, KeyTile, paddedRows, paddedColumns, _d);
 
             ProbabilitiesAndScoreGradient(scratch, _lse.AsSpan(item * QueryTile, QueryTile), _delta.AsSpan(item * QueryTile, QueryTile), rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
 
-            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradientTransposed), transposedOffset), QueryTile,
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
                 ref p, KeyTile,
                 ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
-            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queriesTransposed), transposedOffset), QueryTile,
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref dS, KeyTile,
                 ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
