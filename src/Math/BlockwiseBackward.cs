@@ -161,18 +161,18 @@ public static class BlockwiseBackward
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>
-    /// One worker's buffers: P and dS of one tile, dKᵀ and dVᵀ of the key tile it works on, and its own dQ of every query
-    /// tile of the kv head's group ([item][64][paddedDim]), summed over workers at the end of the kv head.
+    /// One worker's buffers: P and dS of one tile, dKᵀ and dVᵀ of the key tiles of the panel it works on, and its own dQ of
+    /// every query tile of the kv head's group ([item][64][paddedDim]), summed over workers at the end of the kv head.
     /// </summary>
     private sealed class Scratch : IDisposable
     {
-        public Scratch(int dimRows, int queryGradientLength)
+        public Scratch(int dimRows, int panelTiles, int queryGradientLength)
         {
             Probabilities = Rent(QueryTile * KeyTile);
             ScoreGradient = Rent(QueryTile * KeyTile);
-            KeyGradient = Rent(dimRows * KeyTile);
-            ValueGradient = Rent(dimRows * KeyTile);
-            KeyGradientLength = dimRows * KeyTile;
+            KeyGradient = Rent(panelTiles * dimRows * KeyTile);
+            ValueGradient = Rent(panelTiles * dimRows * KeyTile);
+            Cleared = new bool[panelTiles];
             QueryGradient = Rent(queryGradientLength);
             QueryGradientLength = queryGradientLength;
         }
@@ -181,13 +181,14 @@ public static class BlockwiseBackward
 
         public float[] ScoreGradient { get; }
 
-        /// <summary>dKᵀ of one key tile, [dimRows][128].</summary>
+        /// <summary>dKᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
         public float[] KeyGradient { get; }
 
-        /// <summary>dVᵀ of one key tile, [dimRows][128].</summary>
+        /// <summary>dVᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
         public float[] ValueGradient { get; }
 
-        public int KeyGradientLength { get; }
+        /// <summary>Which of the panel's tiles have their dKᵀ and dVᵀ cleared, i.e. met a query tile that is not masked out.</summary>
+        public bool[] Cleared { get; }
 
         /// <summary>dQ of every query item, [item][64][paddedDim].</summary>
         public float[] QueryGradient { get; }
@@ -214,16 +215,18 @@ public static class BlockwiseBackward
     /// <summary>
     /// The tiled backward of one call, key tiles outside, query tiles inside (FlashAttention-2's backward order). Per
     /// (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and dP = dO·Vᵀ, K as padded rows for
-    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as zero-padded rows, lse, D). An
-    /// item is a key tile: its dKᵀ and dVᵀ ([d][128]) and its K and V tiles stay in L2 while every query tile passes over
-    /// them, and are written to the block's dK and dV once. dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read P and dS as they are stored.
+    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as zero-padded rows, lse, D). A
+    /// worker's unit is a panel of key tiles (as many as fit <see cref="PanelBytes"/>): their dKᵀ and dVᵀ ([d][128] each)
+    /// and K and V tiles stay in L2 while every query tile passes over them, each query tile against all the panel's key
+    /// tiles in turn, and are written to the block's dK and dV once. dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read P and dS as they are
+    /// stored and dO and Q through a depth stride.
     /// </summary>
     /// <remarks>
     /// The other order (query tiles outside) kept dQ still and streamed five key-side arrays per tile, two of them read and
     /// written (dKᵀ, dVᵀ): on AVX2 at N=8192 that stalled the transposed products on memory (docs/benchmarks.md). Here the
-    /// streamed side is four query-side tiles read and dQ read and written. Threads: parallel over key tiles, each dK/dV row
-    /// written by one worker; each worker sums dQ in its own buffer, and the buffers are added in worker order. Items are dealt
-    /// round-robin (worker t takes key tiles t, t + T, …), which balances a causal triangle and makes the sums, and so the
+    /// streamed side is two query-side tiles read and dQ read and written. Threads: parallel over panels, each dK/dV row
+    /// written by one worker; each worker sums dQ in its own buffer, and the buffers are added in worker order. Panels are dealt
+    /// round-robin (worker t takes panels t, t + T, …), which balances a causal triangle and makes the sums, and so the
     /// result, the same on every run.
     /// </remarks>
     private sealed class Run<TOps, TVec, TMain, TRowTail>
@@ -233,6 +236,12 @@ public static class BlockwiseBackward
         where TRowTail : struct, IMicroKernel
     {
         private const int ColumnAlign = 16;
+
+        // A panel's stationary data, per key tile Kᵀ, Vᵀ, K, dKᵀ and dVᵀ (5 · 128 · d floats), kept within 384 KiB so it stays
+        // in L2 (512 KiB on Zen 3, 1 MiB on Zen 4) beside the streamed query tiles: 2 tiles at d = 64, 1 at d = 128. Each query
+        // tile streamed in is then used against every tile of the panel.
+        private const int PanelBytes = 384 * 1024;
+        private const int MaxPanelTiles = 4;
         private readonly BackwardRows _rows;
         private readonly KeyValueBlock _block;
         private readonly AttentionHeads _heads;
@@ -248,6 +257,8 @@ public static class BlockwiseBackward
         private readonly int _queryTiles;
         private readonly int _keyTiles;
         private readonly int _queryItems;
+        private readonly int _panelTiles;
+        private readonly int _panels;
         private readonly float _scale;
         private readonly IAttentionMask? _sharedMask;
         private readonly BlockCoverage[]? _sharedCoverage;
@@ -280,6 +291,8 @@ public static class BlockwiseBackward
             _keyTiles = (_keyTokens + KeyTile - 1) / KeyTile;
             _queryItems = _heads.GroupSize * _queryTiles;
             _itemMasks = new IAttentionMask?[_heads.GroupSize];
+            _panelTiles = System.Math.Clamp(PanelBytes / (5 * KeyTile * _d * sizeof(float)), 1, MaxPanelTiles);
+            _panels = (_keyTiles + _panelTiles - 1) / _panelTiles;
             _scale = options.Scale ?? 1f / MathF.Sqrt(_d);
             if (options.SameMaskForAllHeads)
             {
@@ -297,12 +310,12 @@ public static class BlockwiseBackward
             _outputGradient = Rent(_queryItems * QueryTile * _paddedDim);
             _lse = Rent(_queryItems * QueryTile);
             _delta = Rent(_queryItems * QueryTile);
-            var workers = new Scratch[System.Math.Min(_options.Threads, _keyTiles)];
+            var workers = new Scratch[System.Math.Min(_options.Threads, _panels)];
             try
             {
                 for (var t = 0; t < workers.Length; t++)
                 {
-                    workers[t] = new Scratch(_dimRows, _queryItems * QueryTile * _paddedDim);
+                    workers[t] = new Scratch(_dimRows, _panelTiles, _queryItems * QueryTile * _paddedDim);
                 }
 
                 for (_batch = 0; _batch < _heads.Batch; _batch++)
@@ -320,17 +333,17 @@ public static class BlockwiseBackward
                         {
                             Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, t =>
                             {
-                                for (var keyTile = t; keyTile < _keyTiles; keyTile += workers.Length)
+                                for (var panel = t; panel < _panels; panel += workers.Length)
                                 {
-                                    ComputeKeyTile(keyTile, workers[t]);
+                                    ComputePanel(panel, workers[t]);
                                 }
                             });
                         }
                         else
                         {
-                            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
+                            for (var panel = 0; panel < _panels; panel++)
                             {
-                                ComputeKeyTile(keyTile, workers[0]);
+                                ComputePanel(panel, workers[0]);
                             }
                         }
 
@@ -422,58 +435,66 @@ public static class BlockwiseBackward
 
         // Full optimisation from the first call: tiering would run the first blocks of every job as unoptimised code.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeKeyTile(int keyTile, Scratch scratch)
+        private void ComputePanel(int panel, Scratch scratch)
         {
-            var firstKey = keyTile * KeyTile;
-            var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-            var paddedColumns = RoundUp(columns, ColumnAlign);
-            var kPositions = KeyPositions(keyTile);
-            var cleared = false;
+            var firstTile = panel * _panelTiles;
+            var tiles = System.Math.Min(_panelTiles, _keyTiles - firstTile);
+            Array.Clear(scratch.Cleared);
             for (var item = 0; item < _queryItems; item++)
             {
                 var group = item / _queryTiles;
                 var queryTile = item % _queryTiles;
                 var mask = _itemMasks[group];
                 var qPositions = QueryPositions(queryTile);
-                var coverage = mask is null ? BlockCoverage.Full
-                    : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
-                    : mask.Classify(qPositions, kPositions);
-                if (coverage == BlockCoverage.Empty)
-                {
-                    scratch.Skipped++;
-                    continue;
-                }
-
-                if (!cleared)
-                {
-                    scratch.KeyGradient.AsSpan(0, scratch.KeyGradientLength).Clear();
-                    scratch.ValueGradient.AsSpan(0, scratch.KeyGradientLength).Clear();
-                    cleared = true;
-                }
-
                 var rows = System.Math.Min(QueryTile, _queryTokens - (queryTile * QueryTile));
                 var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
-                scratch.Tiles++;
-                scratch.Pairs += (long)rows * columns;
-                ComputeTile(scratch, item, keyTile, firstKey, rows, paddedRows, columns, paddedColumns, qPositions, coverage == BlockCoverage.Partial ? mask : null);
+                for (var slot = 0; slot < tiles; slot++)
+                {
+                    var keyTile = firstTile + slot;
+                    var coverage = mask is null ? BlockCoverage.Full
+                        : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
+                        : mask.Classify(qPositions, KeyPositions(keyTile));
+                    if (coverage == BlockCoverage.Empty)
+                    {
+                        scratch.Skipped++;
+                        continue;
+                    }
+
+                    if (!scratch.Cleared[slot])
+                    {
+                        scratch.KeyGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
+                        scratch.ValueGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
+                        scratch.Cleared[slot] = true;
+                    }
+
+                    var firstKey = keyTile * KeyTile;
+                    var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                    scratch.Tiles++;
+                    scratch.Pairs += (long)rows * columns;
+                    ComputeTile(scratch, item, slot, keyTile, firstKey, rows, paddedRows, columns, RoundUp(columns, ColumnAlign), qPositions, coverage == BlockCoverage.Partial ? mask : null);
+                }
             }
 
-            if (cleared)
+            for (var slot = 0; slot < tiles; slot++)
             {
-                StoreKeyValueGradients(scratch, firstKey, columns);
+                if (scratch.Cleared[slot])
+                {
+                    var firstKey = (firstTile + slot) * KeyTile;
+                    StoreKeyValueGradients(scratch, slot, firstKey, System.Math.Min(KeyTile, _keyTokens - firstKey));
+                }
             }
         }
 
         /// <summary>The key tile's dKᵀ and dVᵀ transposed back and added to the block's dK and dV (rows only this worker writes).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void StoreKeyValueGradients(Scratch scratch, int firstKey, int columns)
+        private void StoreKeyValueGradients(Scratch scratch, int slot, int firstKey, int columns)
         {
             var dK = _blockGradients.Keys.AsSpan(KvOffset + (firstKey * _d), columns * _d);
             var dV = _blockGradients.Values.AsSpan(KvOffset + (firstKey * _d), columns * _d);
             for (var c = 0; c < _d; c++)
             {
-                var keyRow = scratch.KeyGradient.AsSpan(c * KeyTile, columns);
-                var valueRow = scratch.ValueGradient.AsSpan(c * KeyTile, columns);
+                var keyRow = scratch.KeyGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
+                var valueRow = scratch.ValueGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
                 for (var j = 0; j < columns; j++)
                 {
                     dK[(j * _d) + c] += keyRow[j];
@@ -487,12 +508,13 @@ public static class BlockwiseBackward
         /// dQ += dS·K. Scale is folded into dS once, so the three products that use dS need no scaling of their own.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeTile(Scratch scratch, int item, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        private void ComputeTile(Scratch scratch, int item, int slot, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
             ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
             ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
             var tileOffset = keyTile * _d * KeyTile;
             var rowsOffset = item * QueryTile * _paddedDim;
+            var accumulatorOffset = slot * _dimRows * KeyTile;
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
@@ -507,12 +529,12 @@ public static class BlockwiseBackward
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
                 ref p, KeyTile,
-                ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), accumulatorOffset), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref dS, KeyTile,
-                ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), KeyTile,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), accumulatorOffset), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
                 ref dS, KeyTile,
