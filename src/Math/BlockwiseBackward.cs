@@ -227,7 +227,9 @@ public static class BlockwiseBackward
     /// streamed side is two query-side tiles read and dQ read and written. Threads: parallel over panels, each dK/dV row
     /// written by one worker; each worker sums dQ in its own buffer, and the buffers are added in worker order. Panels are dealt
     /// round-robin (worker t takes panels t, t + T, …), which balances a causal triangle and makes the sums, and so the
-    /// result, the same on every run.
+    /// result, the same on every run. The price is memory: Q and dO of the group packed (2·G·Nq·paddedDim floats) and a dQ
+    /// per worker (G·Nq·paddedDim), where the other order held 2·Nk·d per worker; reading Q and dO in place when d is a
+    /// multiple of 16 would save the packs.
     /// </remarks>
     private sealed class Run<TOps, TVec, TMain, TRowTail>
         where TOps : struct, ISimd<TVec>
