@@ -161,56 +161,39 @@ public static class BlockwiseBackward
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>
-    /// One worker's buffers: the query tile and dO tile as rows (left operands of S and dP) and transposed (left operands of
-    /// dKᵀ and dVᵀ), P and dS of one tile, dQ of the query tile, and the worker's own dKᵀ and dVᵀ of the whole block.
+    /// One worker's buffers: P and dS of one tile, dKᵀ and dVᵀ of the key tiles of the panel it works on, and its own dQ of
+    /// every query tile of the kv head's group ([item][64][paddedDim]), summed over workers at the end of the kv head.
     /// </summary>
     private sealed class Scratch : IDisposable
     {
-        public Scratch(int headDim, int paddedDim, int dimRows, int accumulatorLength)
+        public Scratch(int dimRows, int panelTiles, int queryGradientLength)
         {
-            Queries = Rent(QueryTile * headDim);
-            OutputGradient = Rent(QueryTile * headDim);
-            QueriesTransposed = Rent(dimRows * QueryTile);
-            OutputGradientTransposed = Rent(dimRows * QueryTile);
             Probabilities = Rent(QueryTile * KeyTile);
             ScoreGradient = Rent(QueryTile * KeyTile);
-            QueryGradient = Rent(QueryTile * paddedDim);
-            RowLse = Rent(QueryTile);
-            RowDelta = Rent(QueryTile);
-            KeyGradient = Rent(accumulatorLength);
-            ValueGradient = Rent(accumulatorLength);
-            AccumulatorLength = accumulatorLength;
-
-            // Rows d..dimRows of the transposed tiles are only ever read as zeros: cleared once, never written.
-            QueriesTransposed.AsSpan().Clear();
-            OutputGradientTransposed.AsSpan().Clear();
+            KeyGradient = Rent(panelTiles * dimRows * KeyTile);
+            ValueGradient = Rent(panelTiles * dimRows * KeyTile);
+            Cleared = new bool[panelTiles];
+            QueryGradient = Rent(queryGradientLength);
+            QueryGradientLength = queryGradientLength;
         }
-
-        public float[] Queries { get; }
-
-        public float[] OutputGradient { get; }
-
-        public float[] QueriesTransposed { get; }
-
-        public float[] OutputGradientTransposed { get; }
 
         public float[] Probabilities { get; }
 
         public float[] ScoreGradient { get; }
 
-        public float[] QueryGradient { get; }
-
-        public float[] RowLse { get; }
-
-        public float[] RowDelta { get; }
-
-        /// <summary>dKᵀ of the block, [keyTile][dimRows][128].</summary>
+        /// <summary>dKᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
         public float[] KeyGradient { get; }
 
-        /// <summary>dVᵀ of the block, [keyTile][dimRows][128].</summary>
+        /// <summary>dVᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
         public float[] ValueGradient { get; }
 
-        public int AccumulatorLength { get; }
+        /// <summary>Which of the panel's tiles have their dKᵀ and dVᵀ cleared, i.e. met a query tile that is not masked out.</summary>
+        public bool[] Cleared { get; }
+
+        /// <summary>dQ of every query item, [item][64][paddedDim].</summary>
+        public float[] QueryGradient { get; }
+
+        public int QueryGradientLength { get; }
 
         public long Pairs { get; set; }
 
@@ -218,15 +201,9 @@ public static class BlockwiseBackward
 
         public long Skipped { get; set; }
 
-        public void ClearAccumulators()
-        {
-            KeyGradient.AsSpan(0, AccumulatorLength).Clear();
-            ValueGradient.AsSpan(0, AccumulatorLength).Clear();
-        }
-
         public void Dispose()
         {
-            foreach (var buffer in new[] { Queries, OutputGradient, QueriesTransposed, OutputGradientTransposed, Probabilities, ScoreGradient, QueryGradient, RowLse, RowDelta, KeyGradient, ValueGradient })
+            foreach (var buffer in new[] { Probabilities, ScoreGradient, KeyGradient, ValueGradient, QueryGradient })
             {
                 ArrayPool<float>.Shared.Return(buffer);
             }
@@ -236,18 +213,23 @@ public static class BlockwiseBackward
     }
 
     /// <summary>
-    /// The tiled backward of one call. Per (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and
-    /// dP = dO·Vᵀ, K as padded rows for dQ += dS·K); then the items (query head of the group × query tile), each looping over
-    /// the key tiles. dKᵀ and dVᵀ are accumulated transposed ([d][128] per key tile), so their products dVᵀ += dOᵀ·P and
-    /// dKᵀ += Qᵀ·dS read P and dS as they are stored and need only the query tile transposed, once per item rather than a
-    /// transpose of P and dS per tile; they are turned back to [tokens][d] once per kv head.
+    /// The tiled backward of one call, key tiles outside, query tiles inside (FlashAttention-2's backward order). Per
+    /// (batch, kv head): K and V packed once (Kᵀ and Vᵀ by tiles for S = Q·Kᵀ and dP = dO·Vᵀ, K as padded rows for
+    /// dQ += dS·K), and the query tiles of every head of the group packed once (Q and dO as zero-padded rows, lse, D). A
+    /// worker's unit is a panel of key tiles (as many as fit <see cref="PanelBytes"/>): their dKᵀ and dVᵀ ([d][128] each)
+    /// and K and V tiles stay in L2 while every query tile passes over them, each query tile against all the panel's key
+    /// tiles in turn, and are written to the block's dK and dV once. dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read P and dS as they are
+    /// stored and dO and Q through a depth stride.
     /// </summary>
     /// <remarks>
-    /// Threads: parallel over query tiles, each worker with its own dKᵀ/dVᵀ of the block, summed at the end of the kv head.
-    /// A query tile's dQ then stays in one worker's buffer over all key tiles and is added to the caller's array once, with no
-    /// sharing; the items and the mask classification are the forward's. The other split (over key tiles with per-worker dQ)
-    /// needs G·Nq·d floats per worker against 2·Nk·d here, more under GQA. Items are dealt round-robin (worker t takes items
-    /// t, t + T, …), which balances a causal triangle and makes the sums, and so the result, the same on every run.
+    /// The other order (query tiles outside) kept dQ still and streamed five key-side arrays per tile, two of them read and
+    /// written (dKᵀ, dVᵀ): on AVX2 at N=8192 that stalled the transposed products on memory (docs/benchmarks.md). Here the
+    /// streamed side is two query-side tiles read and dQ read and written. Threads: parallel over panels, each dK/dV row
+    /// written by one worker; each worker sums dQ in its own buffer, and the buffers are added in worker order. Panels are dealt
+    /// round-robin (worker t takes panels t, t + T, …), which balances a causal triangle and makes the sums, and so the
+    /// result, the same on every run. The price is memory: Q and dO of the group packed (2·G·Nq·paddedDim floats) and a dQ
+    /// per worker (G·Nq·paddedDim), where the other order held 2·Nk·d per worker; reading Q and dO in place when d is a
+    /// multiple of 16 would save the packs.
     /// </remarks>
     private sealed class Run<TOps, TVec, TMain, TRowTail>
         where TOps : struct, ISimd<TVec>
@@ -256,6 +238,12 @@ public static class BlockwiseBackward
         where TRowTail : struct, IMicroKernel
     {
         private const int ColumnAlign = 16;
+
+        // A panel's stationary data, per key tile Kᵀ, Vᵀ, K, dKᵀ and dVᵀ (5 · 128 · d floats), kept within 384 KiB so it stays
+        // in L2 (512 KiB on Zen 3, 1 MiB on Zen 4) beside the streamed query tiles: 2 tiles at d = 64, 1 at d = 128. Each query
+        // tile streamed in is then used against every tile of the panel.
+        private const int PanelBytes = 384 * 1024;
+        private const int MaxPanelTiles = 4;
         private readonly BackwardRows _rows;
         private readonly KeyValueBlock _block;
         private readonly AttentionHeads _heads;
@@ -270,12 +258,20 @@ public static class BlockwiseBackward
         private readonly int _paddedKeys;
         private readonly int _queryTiles;
         private readonly int _keyTiles;
+        private readonly int _queryItems;
+        private readonly int _panelTiles;
+        private readonly int _panels;
         private readonly float _scale;
         private readonly IAttentionMask? _sharedMask;
         private readonly BlockCoverage[]? _sharedCoverage;
+        private readonly IAttentionMask?[] _itemMasks;
         private float[] _keysTransposed = [];
         private float[] _valuesTransposed = [];
         private float[] _keys = [];
+        private float[] _queries = [];
+        private float[] _outputGradient = [];
+        private float[] _lse = [];
+        private float[] _delta = [];
         private int _batch;
         private int _kvHead;
 
@@ -295,6 +291,10 @@ public static class BlockwiseBackward
             _paddedKeys = RoundUp(_keyTokens, ColumnAlign);
             _queryTiles = (_queryTokens + QueryTile - 1) / QueryTile;
             _keyTiles = (_keyTokens + KeyTile - 1) / KeyTile;
+            _queryItems = _heads.GroupSize * _queryTiles;
+            _itemMasks = new IAttentionMask?[_heads.GroupSize];
+            _panelTiles = System.Math.Clamp(PanelBytes / (5 * KeyTile * _d * sizeof(float)), 1, MaxPanelTiles);
+            _panels = (_keyTiles + _panelTiles - 1) / _panelTiles;
             _scale = options.Scale ?? 1f / MathF.Sqrt(_d);
             if (options.SameMaskForAllHeads)
             {
@@ -305,16 +305,19 @@ public static class BlockwiseBackward
 
         public BlockWork Execute()
         {
-            _keysTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
-            _valuesTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
-            _keys = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
-            var items = _heads.GroupSize * _queryTiles;
-            var workers = new Scratch[System.Math.Min(_options.Threads, items)];
+            _keysTransposed = Rent(_keyTiles * _d * KeyTile);
+            _valuesTransposed = Rent(_keyTiles * _d * KeyTile);
+            _keys = Rent(_paddedKeys * _paddedDim);
+            _queries = Rent(_queryItems * QueryTile * _paddedDim);
+            _outputGradient = Rent(_queryItems * QueryTile * _paddedDim);
+            _lse = Rent(_queryItems * QueryTile);
+            _delta = Rent(_queryItems * QueryTile);
+            var workers = new Scratch[System.Math.Min(_options.Threads, _panels)];
             try
             {
                 for (var t = 0; t < workers.Length; t++)
                 {
-                    workers[t] = new Scratch(_d, _paddedDim, _dimRows, _keyTiles * _dimRows * KeyTile);
+                    workers[t] = new Scratch(_dimRows, _panelTiles, _queryItems * QueryTile * _paddedDim);
                 }
 
                 for (_batch = 0; _batch < _heads.Batch; _batch++)
@@ -322,30 +325,31 @@ public static class BlockwiseBackward
                     for (_kvHead = 0; _kvHead < _heads.KvHeads; _kvHead++)
                     {
                         PackKeyValueHead();
+                        PackQueryHeads();
                         foreach (var worker in workers)
                         {
-                            worker.ClearAccumulators();
+                            worker.QueryGradient.AsSpan(0, worker.QueryGradientLength).Clear();
                         }
 
                         if (workers.Length > 1)
                         {
                             Parallel.For(0, workers.Length, new ParallelOptions { MaxDegreeOfParallelism = workers.Length }, t =>
                             {
-                                for (var item = t; item < items; item += workers.Length)
+                                for (var panel = t; panel < _panels; panel += workers.Length)
                                 {
-                                    ComputeItem(item, workers[t]);
+                                    ComputePanel(panel, workers[t]);
                                 }
                             });
                         }
                         else
                         {
-                            for (var item = 0; item < items; item++)
+                            for (var panel = 0; panel < _panels; panel++)
                             {
-                                ComputeItem(item, workers[0]);
+                                ComputePanel(panel, workers[0]);
                             }
                         }
 
-                        StoreKeyValueGradients(workers);
+                        StoreQueryGradients(workers);
                     }
                 }
 
@@ -366,11 +370,14 @@ public static class BlockwiseBackward
                     worker?.Dispose();
                 }
 
-                ArrayPool<float>.Shared.Return(_keysTransposed);
-                ArrayPool<float>.Shared.Return(_valuesTransposed);
-                ArrayPool<float>.Shared.Return(_keys);
+                foreach (var buffer in new[] { _keysTransposed, _valuesTransposed, _keys, _queries, _outputGradient, _lse, _delta })
+                {
+                    ArrayPool<float>.Shared.Return(buffer);
+                }
             }
         }
+
+        private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(length);
 
         private ReadOnlySpan<int> QueryPositions(int queryTile) => TilePacking.Slice(_rows.Queries.Positions, queryTile, QueryTile);
 
@@ -386,32 +393,43 @@ public static class BlockwiseBackward
             TilePacking.PaddedRows(keys, _keyTokens, _d, _paddedDim, _paddedKeys, _keys);
         }
 
-        /// <summary>The workers' dKᵀ and dVᵀ summed (in worker order, so the same every run), transposed back and added to the block's.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void StoreKeyValueGradients(Scratch[] workers)
+        /// <summary>Every query tile of the group's heads (item = group · queryTiles + queryTile): Q and dO as zero-padded rows of paddedDim, lse and D.</summary>
+        private void PackQueryHeads()
         {
-            var first = workers[0];
-            var length = first.AccumulatorLength;
-            for (var t = 1; t < workers.Length; t++)
+            for (var group = 0; group < _heads.GroupSize; group++)
             {
-                TensorPrimitives.Add(first.KeyGradient.AsSpan(0, length), workers[t].KeyGradient.AsSpan(0, length), first.KeyGradient.AsSpan(0, length));
-                TensorPrimitives.Add(first.ValueGradient.AsSpan(0, length), workers[t].ValueGradient.AsSpan(0, length), first.ValueGradient.AsSpan(0, length));
-            }
-
-            var dK = _blockGradients.Keys.AsSpan(KvOffset, _keyTokens * _d);
-            var dV = _blockGradients.Values.AsSpan(KvOffset, _keyTokens * _d);
-            for (var tile = 0; tile < _keyTiles; tile++)
-            {
-                var firstKey = tile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-                for (var c = 0; c < _d; c++)
+                var head = (_kvHead * _heads.GroupSize) + group;
+                _itemMasks[group] = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
+                for (var queryTile = 0; queryTile < _queryTiles; queryTile++)
                 {
-                    var keyRow = first.KeyGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
-                    var valueRow = first.ValueGradient.AsSpan(((tile * _dimRows) + c) * KeyTile, columns);
-                    for (var j = 0; j < columns; j++)
+                    var item = (group * _queryTiles) + queryTile;
+                    var firstRow = queryTile * QueryTile;
+                    var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
+                    var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
+                    var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
+                    var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
+                    TilePacking.PaddedRows(queries, rows, _d, _paddedDim, QueryTile, _queries.AsSpan(item * QueryTile * _paddedDim, QueryTile * _paddedDim));
+                    TilePacking.PaddedRows(outputGradient, rows, _d, _paddedDim, QueryTile, _outputGradient.AsSpan(item * QueryTile * _paddedDim, QueryTile * _paddedDim));
+                    _rows.Lse.AsSpan(rowBase, rows).CopyTo(_lse.AsSpan(item * QueryTile, rows));
+                    _rows.Delta.AsSpan(rowBase, rows).CopyTo(_delta.AsSpan(item * QueryTile, rows));
+                }
+            }
+        }
+
+        /// <summary>The workers' dQ summed in worker order (the same every run) and added to the caller's.</summary>
+        private void StoreQueryGradients(Scratch[] workers)
+        {
+            for (var group = 0; group < _heads.GroupSize; group++)
+            {
+                var head = (_kvHead * _heads.GroupSize) + group;
+                var headBase = ((_batch * _heads.Heads) + head) * _queryTokens;
+                for (var row = 0; row < _queryTokens; row++)
+                {
+                    var target = _queryGradient.AsSpan((headBase + row) * _d, _d);
+                    var source = ((group * _queryTiles * QueryTile) + row) * _paddedDim;
+                    foreach (var worker in workers)
                     {
-                        dK[((firstKey + j) * _d) + c] += keyRow[j];
-                        dV[((firstKey + j) * _d) + c] += valueRow[j];
+                        TensorPrimitives.Add(target, worker.QueryGradient.AsSpan(source, _d), target);
                     }
                 }
             }
@@ -419,67 +437,72 @@ public static class BlockwiseBackward
 
         // Full optimisation from the first call: tiering would run the first blocks of every job as unoptimised code.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeItem(int item, Scratch scratch)
+        private void ComputePanel(int panel, Scratch scratch)
         {
-            var group = item / _queryTiles;
-            var queryTile = item % _queryTiles;
-            var head = (_kvHead * _heads.GroupSize) + group;
-            var firstRow = queryTile * QueryTile;
-            var rows = System.Math.Min(QueryTile, _queryTokens - firstRow);
-            var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
-            var rowBase = (((_batch * _heads.Heads) + head) * _queryTokens) + firstRow;
-            var mask = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
-            var qPositions = QueryPositions(queryTile);
-            var packed = false;
-            for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
+            var firstTile = panel * _panelTiles;
+            var tiles = System.Math.Min(_panelTiles, _keyTiles - firstTile);
+            Array.Clear(scratch.Cleared);
+            for (var item = 0; item < _queryItems; item++)
             {
-                var coverage = mask is null ? BlockCoverage.Full
-                    : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
-                    : mask.Classify(qPositions, KeyPositions(keyTile));
-                if (coverage == BlockCoverage.Empty)
+                var group = item / _queryTiles;
+                var queryTile = item % _queryTiles;
+                var mask = _itemMasks[group];
+                var qPositions = QueryPositions(queryTile);
+                var rows = System.Math.Min(QueryTile, _queryTokens - (queryTile * QueryTile));
+                var paddedRows = RoundUp(rows, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
+                for (var slot = 0; slot < tiles; slot++)
                 {
-                    scratch.Skipped++;
-                    continue;
-                }
+                    var keyTile = firstTile + slot;
+                    var coverage = mask is null ? BlockCoverage.Full
+                        : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
+                        : mask.Classify(qPositions, KeyPositions(keyTile));
+                    if (coverage == BlockCoverage.Empty)
+                    {
+                        scratch.Skipped++;
+                        continue;
+                    }
 
-                if (!packed)
-                {
-                    // Only an item with a tile to compute pays for its copies and transposes (most of a causal triangle's do).
-                    PackQueryTile(scratch, rowBase, rows, paddedRows);
-                    packed = true;
-                }
+                    if (!scratch.Cleared[slot])
+                    {
+                        scratch.KeyGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
+                        scratch.ValueGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
+                        scratch.Cleared[slot] = true;
+                    }
 
-                var firstKey = keyTile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
-                var paddedColumns = RoundUp(columns, ColumnAlign);
-                scratch.Tiles++;
-                scratch.Pairs += (long)rows * columns;
-                ComputeTile(scratch, keyTile, firstKey, rows, paddedRows, columns, paddedColumns, qPositions, coverage == BlockCoverage.Partial ? mask : null);
+                    var firstKey = keyTile * KeyTile;
+                    var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                    scratch.Tiles++;
+                    scratch.Pairs += (long)rows * columns;
+                    ComputeTile(scratch, item, slot, keyTile, firstKey, rows, paddedRows, columns, RoundUp(columns, ColumnAlign), qPositions, coverage == BlockCoverage.Partial ? mask : null);
+                }
             }
 
-            if (packed)
+            for (var slot = 0; slot < tiles; slot++)
             {
-                for (var r = 0; r < rows; r++)
+                if (scratch.Cleared[slot])
                 {
-                    var target = _queryGradient.AsSpan((rowBase + r) * _d, _d);
-                    TensorPrimitives.Add(target, scratch.QueryGradient.AsSpan(r * _paddedDim, _d), target);
+                    var firstKey = (firstTile + slot) * KeyTile;
+                    StoreKeyValueGradients(scratch, slot, firstKey, System.Math.Min(KeyTile, _keyTokens - firstKey));
                 }
             }
         }
 
-        private void PackQueryTile(Scratch scratch, int rowBase, int rows, int paddedRows)
+        /// <summary>The key tile's dKᵀ and dVᵀ transposed back and added to the block's dK and dV (rows only this worker writes).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void StoreKeyValueGradients(Scratch scratch, int slot, int firstKey, int columns)
         {
-            var queries = _rows.Queries.Data.AsSpan(rowBase * _d, rows * _d);
-            var outputGradient = _rows.OutputGradient.AsSpan(rowBase * _d, rows * _d);
-            queries.CopyTo(scratch.Queries);
-            outputGradient.CopyTo(scratch.OutputGradient);
-            scratch.Queries.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
-            scratch.OutputGradient.AsSpan(rows * _d, (paddedRows - rows) * _d).Clear();
-            TilePacking.Transpose(queries, rows, _d, scratch.QueriesTransposed, QueryTile);
-            TilePacking.Transpose(outputGradient, rows, _d, scratch.OutputGradientTransposed, QueryTile);
-            _rows.Lse.AsSpan(rowBase, rows).CopyTo(scratch.RowLse);
-            _rows.Delta.AsSpan(rowBase, rows).CopyTo(scratch.RowDelta);
-            scratch.QueryGradient.AsSpan(0, paddedRows * _paddedDim).Clear();
+            var dK = _blockGradients.Keys.AsSpan(KvOffset + (firstKey * _d), columns * _d);
+            var dV = _blockGradients.Values.AsSpan(KvOffset + (firstKey * _d), columns * _d);
+            for (var c = 0; c < _d; c++)
+            {
+                var keyRow = scratch.KeyGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
+                var valueRow = scratch.ValueGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
+                for (var j = 0; j < columns; j++)
+                {
+                    dK[(j * _d) + c] += keyRow[j];
+                    dV[(j * _d) + c] += valueRow[j];
+                }
+            }
         }
 
         /// <summary>
@@ -487,37 +510,38 @@ public static class BlockwiseBackward
         /// dQ += dS·K. Scale is folded into dS once, so the three products that use dS need no scaling of their own.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ComputeTile(Scratch scratch, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        private void ComputeTile(Scratch scratch, int item, int slot, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
             ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
             ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
             var tileOffset = keyTile * _d * KeyTile;
+            var rowsOffset = item * QueryTile * _paddedDim;
+            var accumulatorOffset = slot * _dimRows * KeyTile;
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref MemoryMarshal.GetArrayDataReference(scratch.Queries), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
                 ref p, KeyTile, paddedRows, paddedColumns, _d);
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
-                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradient), _d,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_valuesTransposed), tileOffset), KeyTile,
                 ref dS, KeyTile, paddedRows, paddedColumns, _d);
 
-            ProbabilitiesAndScoreGradient(scratch, rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
+            ProbabilitiesAndScoreGradient(scratch, _lse.AsSpan(item * QueryTile, QueryTile), _delta.AsSpan(item * QueryTile, QueryTile), rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
 
-            var accumulatorOffset = keyTile * _dimRows * KeyTile;
-            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref MemoryMarshal.GetArrayDataReference(scratch.OutputGradientTransposed), QueryTile,
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
                 ref p, KeyTile,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), accumulatorOffset), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
-            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref MemoryMarshal.GetArrayDataReference(scratch.QueriesTransposed), QueryTile,
+            TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
                 ref dS, KeyTile,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), accumulatorOffset), KeyTile,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
                 ref dS, KeyTile,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), firstKey * _paddedDim), _paddedDim,
-                ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), _paddedDim,
+                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), item * QueryTile * _paddedDim), _paddedDim,
                 paddedRows, _paddedDim, paddedColumns);
         }
 
@@ -526,7 +550,7 @@ public static class BlockwiseBackward
         /// rows with lse = −∞ (which attend nothing; exp(S + ∞) would be ∞ and the products NaN).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void ProbabilitiesAndScoreGradient(Scratch scratch, int rows, int paddedRows, int firstKey, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
+        private void ProbabilitiesAndScoreGradient(Scratch scratch, ReadOnlySpan<float> rowLse, ReadOnlySpan<float> rowDelta, int rows, int paddedRows, int firstKey, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
             var w = TOps.Count;
             var scale = TOps.Broadcast(_scale);
@@ -536,15 +560,15 @@ public static class BlockwiseBackward
             for (var r = 0; r < paddedRows; r++)
             {
                 var start = (nuint)(r * KeyTile);
-                if (r >= rows || float.IsNegativeInfinity(scratch.RowLse[r]))
+                if (r >= rows || float.IsNegativeInfinity(rowLse[r]))
                 {
                     scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns).Clear();
                     scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns).Clear();
                     continue;
                 }
 
-                var shift = TOps.Broadcast(-scratch.RowLse[r]);
-                var delta = TOps.Broadcast(scratch.RowDelta[r]);
+                var shift = TOps.Broadcast(-rowLse[r]);
+                var delta = TOps.Broadcast(rowDelta[r]);
                 for (var j = 0; j < paddedColumns; j += w)
                 {
                     var offset = start + (nuint)j;

@@ -30,6 +30,11 @@ public sealed class BlockwiseBackwardSpec
             data.Add(2, 3, 1, 130, 33, true, 1, isa);
             data.Add(1, 1, 1, 1000, 8, true, 2, isa);
             data.Add(1, 2, 1, 1000, 5, false, 1, isa);
+
+            // Key panels (key tiles sharing a pass over the query tiles): 3 panels of 2 tiles dealt to 2 threads at d = 64, one
+            // tile per panel at d = 130 (rows of Q and dO read through a depth stride of 144, 132 accumulator rows).
+            data.Add(1, 1, 1, 700, 64, false, 2, isa);
+            data.Add(1, 2, 1, 300, 130, true, 2, isa);
         }
 
         return data;

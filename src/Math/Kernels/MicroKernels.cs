@@ -14,10 +14,11 @@ internal interface IMicroKernel
 
     /// <summary>
     /// C[r, j] = Σ_k A[r, k] · B[k, j] for r &lt; Rows, j &lt; Vectors · width (C += when <paramref name="accumulate"/>);
-    /// A row-major from <paramref name="a"/>, B from element <paramref name="bOffset"/> with row stride
+    /// A[r, k] at element r · <paramref name="aStride"/> + k · <paramref name="aDepthStride"/> of <paramref name="a"/> (row-major:
+    /// depth stride 1; stored transposed: row stride 1), B from element <paramref name="bOffset"/> with row stride
     /// <paramref name="bStride"/>, C from <paramref name="cOffset"/>.
     /// </summary>
-    static abstract void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate);
+    static abstract void Run(ref float a, int aStride, int aDepthStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate);
 }
 
 /// <summary>How a micro-kernel writes its accumulators over C: overwrite (the forward's products) or add (the backward's).</summary>
@@ -44,7 +45,7 @@ internal readonly struct Kernel4x4<TOps, TVec> : IMicroKernel
     public static int Vectors => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
+    public static void Run(ref float a, int aStride, int aDepthStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -56,28 +57,29 @@ internal readonly struct Kernel4x4<TOps, TVec> : IMicroKernel
         TVec c20 = TOps.Zero, c21 = TOps.Zero, c22 = TOps.Zero, c23 = TOps.Zero;
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c32 = TOps.Zero, c33 = TOps.Zero;
         var offset = bOffset;
-        for (var k = 0; k < depth; k++, offset += (nuint)bStride)
+        nint ak = 0;
+        for (var k = 0; k < depth; k++, offset += (nuint)bStride, ak += aDepthStride)
         {
             var b0 = TOps.Load(ref b, offset);
             var b1 = TOps.Load(ref b, offset + w);
             var b2 = TOps.Load(ref b, offset + (2 * w));
             var b3 = TOps.Load(ref b, offset + (3 * w));
-            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, k));
+            var x0 = TOps.Broadcast(Unsafe.Add(ref a0, ak));
             c00 = TOps.MultiplyAdd(x0, b0, c00);
             c01 = TOps.MultiplyAdd(x0, b1, c01);
             c02 = TOps.MultiplyAdd(x0, b2, c02);
             c03 = TOps.MultiplyAdd(x0, b3, c03);
-            var x1 = TOps.Broadcast(Unsafe.Add(ref a1, k));
+            var x1 = TOps.Broadcast(Unsafe.Add(ref a1, ak));
             c10 = TOps.MultiplyAdd(x1, b0, c10);
             c11 = TOps.MultiplyAdd(x1, b1, c11);
             c12 = TOps.MultiplyAdd(x1, b2, c12);
             c13 = TOps.MultiplyAdd(x1, b3, c13);
-            var x2 = TOps.Broadcast(Unsafe.Add(ref a2, k));
+            var x2 = TOps.Broadcast(Unsafe.Add(ref a2, ak));
             c20 = TOps.MultiplyAdd(x2, b0, c20);
             c21 = TOps.MultiplyAdd(x2, b1, c21);
             c22 = TOps.MultiplyAdd(x2, b2, c22);
             c23 = TOps.MultiplyAdd(x2, b3, c23);
-            var x3 = TOps.Broadcast(Unsafe.Add(ref a3, k));
+            var x3 = TOps.Broadcast(Unsafe.Add(ref a3, ak));
             c30 = TOps.MultiplyAdd(x3, b0, c30);
             c31 = TOps.MultiplyAdd(x3, b1, c31);
             c32 = TOps.MultiplyAdd(x3, b2, c32);
@@ -114,7 +116,7 @@ internal readonly struct Kernel6x2<TOps, TVec> : IMicroKernel
     public static int Vectors => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
+    public static void Run(ref float a, int aStride, int aDepthStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -126,26 +128,27 @@ internal readonly struct Kernel6x2<TOps, TVec> : IMicroKernel
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
         TVec c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
         var offset = bOffset;
-        for (var k = 0; k < depth; k++, offset += (nuint)bStride)
+        nint ak = 0;
+        for (var k = 0; k < depth; k++, offset += (nuint)bStride, ak += aDepthStride)
         {
             var b0 = TOps.Load(ref b, offset);
             var b1 = TOps.Load(ref b, offset + w);
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, k));
+            var x = TOps.Broadcast(Unsafe.Add(ref a0, ak));
             c00 = TOps.MultiplyAdd(x, b0, c00);
             c01 = TOps.MultiplyAdd(x, b1, c01);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a1, ak));
             c10 = TOps.MultiplyAdd(x, b0, c10);
             c11 = TOps.MultiplyAdd(x, b1, c11);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a2, ak));
             c20 = TOps.MultiplyAdd(x, b0, c20);
             c21 = TOps.MultiplyAdd(x, b1, c21);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a3, ak));
             c30 = TOps.MultiplyAdd(x, b0, c30);
             c31 = TOps.MultiplyAdd(x, b1, c31);
-            x = TOps.Broadcast(Unsafe.Add(ref a4, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a4, ak));
             c40 = TOps.MultiplyAdd(x, b0, c40);
             c41 = TOps.MultiplyAdd(x, b1, c41);
-            x = TOps.Broadcast(Unsafe.Add(ref a5, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a5, ak));
             c50 = TOps.MultiplyAdd(x, b0, c50);
             c51 = TOps.MultiplyAdd(x, b1, c51);
         }
@@ -177,7 +180,7 @@ internal readonly struct Kernel4x2<TOps, TVec> : IMicroKernel
     public static int Vectors => 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
+    public static void Run(ref float a, int aStride, int aDepthStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         var w = (nuint)TOps.Count;
         ref var a0 = ref a;
@@ -187,20 +190,21 @@ internal readonly struct Kernel4x2<TOps, TVec> : IMicroKernel
         TVec c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero;
         TVec c20 = TOps.Zero, c21 = TOps.Zero, c30 = TOps.Zero, c31 = TOps.Zero;
         var offset = bOffset;
-        for (var k = 0; k < depth; k++, offset += (nuint)bStride)
+        nint ak = 0;
+        for (var k = 0; k < depth; k++, offset += (nuint)bStride, ak += aDepthStride)
         {
             var b0 = TOps.Load(ref b, offset);
             var b1 = TOps.Load(ref b, offset + w);
-            var x = TOps.Broadcast(Unsafe.Add(ref a0, k));
+            var x = TOps.Broadcast(Unsafe.Add(ref a0, ak));
             c00 = TOps.MultiplyAdd(x, b0, c00);
             c01 = TOps.MultiplyAdd(x, b1, c01);
-            x = TOps.Broadcast(Unsafe.Add(ref a1, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a1, ak));
             c10 = TOps.MultiplyAdd(x, b0, c10);
             c11 = TOps.MultiplyAdd(x, b1, c11);
-            x = TOps.Broadcast(Unsafe.Add(ref a2, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a2, ak));
             c20 = TOps.MultiplyAdd(x, b0, c20);
             c21 = TOps.MultiplyAdd(x, b1, c21);
-            x = TOps.Broadcast(Unsafe.Add(ref a3, k));
+            x = TOps.Broadcast(Unsafe.Add(ref a3, ak));
             c30 = TOps.MultiplyAdd(x, b0, c30);
             c31 = TOps.MultiplyAdd(x, b1, c31);
         }
@@ -223,7 +227,7 @@ internal readonly struct Kernel4x1<TOps, TVec> : IMicroKernel
     public static int Vectors => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run(ref float a, int aStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
+    public static void Run(ref float a, int aStride, int aDepthStride, ref float b, nuint bOffset, int bStride, ref float c, nuint cOffset, int cStride, int depth, bool accumulate)
     {
         ref var a0 = ref a;
         ref var a1 = ref Unsafe.Add(ref a0, aStride);
@@ -231,13 +235,14 @@ internal readonly struct Kernel4x1<TOps, TVec> : IMicroKernel
         ref var a3 = ref Unsafe.Add(ref a2, aStride);
         TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
         var offset = bOffset;
-        for (var k = 0; k < depth; k++, offset += (nuint)bStride)
+        nint ak = 0;
+        for (var k = 0; k < depth; k++, offset += (nuint)bStride, ak += aDepthStride)
         {
             var bv = TOps.Load(ref b, offset);
-            c0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a0, k)), bv, c0);
-            c1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a1, k)), bv, c1);
-            c2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a2, k)), bv, c2);
-            c3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a3, k)), bv, c3);
+            c0 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a0, ak)), bv, c0);
+            c1 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a1, ak)), bv, c1);
+            c2 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a2, ak)), bv, c2);
+            c3 = TOps.MultiplyAdd(TOps.Broadcast(Unsafe.Add(ref a3, ak)), bv, c3);
         }
 
         var s = (nuint)cStride;

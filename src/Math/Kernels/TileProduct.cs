@@ -26,15 +26,24 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth) =>
-        Product(ref a, aStride, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: false);
+        Product(ref a, aStride, 1, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: false);
 
     /// <summary>C += A · B, otherwise as <see cref="Multiply"/>: the backward's dQ, dK and dV sum over tiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAdd(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth) =>
-        Product(ref a, aStride, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: true);
+        Product(ref a, aStride, 1, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: true);
+
+    /// <summary>
+    /// C += Aᵀ · B with A stored [depth][<paramref name="aStride"/>] (C[r, c] = Σ_k A[k, r] · B[k, c]), otherwise as
+    /// <see cref="MultiplyAdd"/>: the backward's dVᵀ += dOᵀ·P and dKᵀ += Qᵀ·dS read dO and Q as the rows they are, with no
+    /// transposed copy; a register block's broadcasts for one k then come from one cache line.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyAddTransposed(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth) =>
+        Product(ref a, 1, aStride, ref b, bStride, ref c, cStride, rows, columns, depth, accumulate: true);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Product(ref float a, int aStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth, bool accumulate)
+    private static void Product(ref float a, int aStride, int aDepthStride, ref float b, int bStride, ref float c, int cStride, int rows, int columns, int depth, bool accumulate)
     {
         Debug.Assert(rows % RowStep == 0 && TRowTail.Rows == RowStep && TRowTail.Vectors == TMain.Vectors, "rows padded to 4, tail kernel 4 rows of the same width");
         var w = TOps.Count;
@@ -56,12 +65,12 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
             var r = 0;
             for (; r < mainRows; r += TMain.Rows)
             {
-                TMain.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
+                TMain.Run(ref Unsafe.Add(ref a, r * aStride), aStride, aDepthStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
 
             for (; r < rows; r += RowStep)
             {
-                TRowTail.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
+                TRowTail.Run(ref Unsafe.Add(ref a, r * aStride), aStride, aDepthStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
         }
 
@@ -70,7 +79,7 @@ internal static class TileProduct<TOps, TVec, TMain, TRowTail>
         {
             for (var col = wideColumns; col < columns; col += w)
             {
-                Kernel4x1<TOps, TVec>.Run(ref Unsafe.Add(ref a, r * aStride), aStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
+                Kernel4x1<TOps, TVec>.Run(ref Unsafe.Add(ref a, r * aStride), aStride, aDepthStride, ref b, (nuint)col, bStride, ref c, (nuint)((r * cStride) + col), cStride, depth, accumulate);
             }
         }
     }
