@@ -43,7 +43,7 @@ public sealed record JobMemory(long Inputs, long Ring, long PerDevice, long Refe
     public static string GiB(long bytes) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB");
 
     /// <summary>Estimates the job of <paramref name="shape"/> on <paramref name="devices"/> devices.</summary>
-    public static JobMemory Estimate(AttentionShape shape, int devices, bool measureScaling, int referenceThreads, bool backward = false)
+    public static JobMemory Estimate(AttentionShape shape, int devices, bool measureScaling, int referenceThreads, bool backward = false, int threadsPerDevice = 1)
     {
         ArgumentNullException.ThrowIfNull(shape);
         shape.Validate();
@@ -72,6 +72,12 @@ public sealed record JobMemory(long Inputs, long Ring, long PerDevice, long Refe
             // up to two contributions of its own on their way home; then the supervisor's reassembled dQ, dK and dV.
             ring += (q * 2) + (q + (rows * Float)) + (2 * kv) + (2 * 2 * kv) + (q + (2 * kv));
             perDevice += (((long)chunkShape.QueryLength * 2) + ((long)chunkShape.KeyValueLength * 2 * 3) + ((long)shape.Batch * shape.Heads * chunk)) * Float;
+
+            // The backward kernel's scratch for one block (its query tiles of a kv head's group packed, a dQ per worker): about
+            // (2 + threads) × G × chunk × d floats, more than the chunk's Q itself under MQA.
+            var kernel = Math.BlockwiseBackward.ScratchBytes(shape.Heads / shape.KvHeads, chunk, chunk, shape.HeadDim, threadsPerDevice);
+            perDevice += kernel;
+            ring += devices * kernel;
         }
 
 

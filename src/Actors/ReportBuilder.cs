@@ -54,7 +54,7 @@ public sealed class ReportBuilder(ActorSystem system)
         var forPrefix = options.PatternForPrefix ?? SamePatternIfValid;
         var denseOptions = new AttentionOptions(settings.Causal, null, settings.Scale, options.BaselineThreads);
         var ringOptions = settings.OptionsFor(options.BaselineThreads);
-        var memory = JobMemory.Estimate(shape, settings.Devices, halfInput is not null, options.BaselineThreads, settings.Backward is not null);
+        var memory = JobMemory.Estimate(shape, settings.Devices, halfInput is not null, options.BaselineThreads, settings.Backward is not null, settings.ThreadsPerDevice ?? 1);
         var available = options.MemoryAvailable ?? long.MaxValue;
 
         // The ring first: its timed runs at N/2 and N (the job's own run warmed the N path), the median run's statistics kept.

@@ -91,6 +91,30 @@ public static class BlockwiseBackward
     /// <summary>Keys of a tile: the forward's.</summary>
     public const int KeyTile = BlockwiseAttention.KeyTile;
 
+    // Most key tiles a panel shares one pass over the query tiles (the panel's stationary data is bounded in Run).
+    private const int MaxPanelTiles = 4;
+
+    /// <summary>
+    /// Bytes of scratch one call takes on <paramref name="threads"/> threads for <paramref name="queryTokens"/> rows of a group
+    /// of <paramref name="groupSize"/> query heads against <paramref name="keyTokens"/> keys (an upper bound over both vector
+    /// paths): K, Kᵀ and Vᵀ packed; Q, dO, lse and D of the group's query tiles packed; per worker P and dS of a tile, dKᵀ and
+    /// dVᵀ of a panel and a dQ of every query tile. For the memory estimate of a backward job.
+    /// </summary>
+    public static long ScratchBytes(int groupSize, int queryTokens, int keyTokens, int headDim, int threads)
+    {
+        Guard.Positive(groupSize, nameof(groupSize));
+        Guard.Positive(headDim, nameof(headDim));
+        Guard.Positive(threads, nameof(threads));
+        long padded = RoundUp(headDim, 16);
+        long dimRows = System.Math.Max(RoundUp(headDim, 4), RoundUp(headDim, 6));
+        long keyTiles = (System.Math.Max(keyTokens, 0) + KeyTile - 1) / KeyTile;
+        long items = (long)groupSize * ((System.Math.Max(queryTokens, 0) + QueryTile - 1) / QueryTile);
+        long keys = (2 * keyTiles * headDim * KeyTile) + (RoundUp(System.Math.Max(keyTokens, 0), 16) * padded);
+        long queries = (2 * items * QueryTile * padded) + (2 * items * QueryTile);
+        long worker = (2L * QueryTile * KeyTile) + (2 * MaxPanelTiles * dimRows * KeyTile) + (items * QueryTile * padded);
+        return (keys + queries + (System.Math.Max(1, System.Math.Min(threads, keyTiles)) * worker)) * sizeof(float);
+    }
+
     /// <summary>
     /// Adds this block's contributions to <paramref name="queryGradient"/> (dQ of the chunk, laid out as its queries) and to
     /// <paramref name="blockGradients"/> (dK and dV of the block).
@@ -243,7 +267,6 @@ public static class BlockwiseBackward
         // in L2 (512 KiB on Zen 3, 1 MiB on Zen 4) beside the streamed query tiles: 2 tiles at d = 64, 1 at d = 128. Each query
         // tile streamed in is then used against every tile of the panel.
         private const int PanelBytes = 384 * 1024;
-        private const int MaxPanelTiles = 4;
         private readonly BackwardRows _rows;
         private readonly KeyValueBlock _block;
         private readonly AttentionHeads _heads;

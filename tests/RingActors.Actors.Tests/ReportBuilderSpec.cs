@@ -93,11 +93,13 @@ public class ReportBuilderSpec(ITestOutputHelper output) : RingTestKit(output)
         var backward = JobMemory.Estimate(shape, 4, measureScaling: false, referenceThreads: 1, backward: true);
 
         // Bytes, counted here from the shape: dO twice, dQ and D, the homes' dK/dV, two contributions in flight per device, the
-        // reassembled gradients; per device (chunk 250) its dO and dQ, D, its dK/dV sums and two outgoing contributions.
+        // reassembled gradients; per device (chunk 250) its dO and dQ, D, its dK/dV sums and two outgoing contributions, and
+        // the backward kernel's scratch for one block on one thread (every device's in the ring's total).
         long q = 2 * 4 * 1000 * 16 * 4, kv = 2 * 2 * 1000 * 16 * 4, rows = 2 * 4 * 1000 * 4;
-        Assert.Equal(forward.Ring + (3 * q) + rows + (2 * kv) + (4 * kv) + q + (2 * kv), backward.Ring);
+        var kernel = Math.BlockwiseBackward.ScratchBytes(2, 250, 250, 16, threads: 1);
+        Assert.Equal(forward.Ring + (3 * q) + rows + (2 * kv) + (4 * kv) + q + (2 * kv) + (4 * kernel), backward.Ring);
         long chunkQ = 2 * 4 * 250 * 16 * 4, chunkKv = 2 * 2 * 250 * 16 * 4, chunkRows = 2 * 4 * 250 * 4;
-        Assert.Equal(forward.PerDevice + (2 * chunkQ) + (6 * chunkKv) + chunkRows, backward.PerDevice);
+        Assert.Equal(forward.PerDevice + (2 * chunkQ) + (6 * chunkKv) + chunkRows + kernel, backward.PerDevice);
         Assert.Equal(forward.Inputs, backward.Inputs);
     }
 

@@ -107,6 +107,34 @@ public sealed class BlockwiseBackwardSpec
         Assert.Equal(10.0 * 16 * work.PairsComputed, work.BackwardFlops);
     }
 
+    /// <summary>
+    /// The scratch estimate bounds what a call allocates: the pooled buffers are at most twice what is asked for (the pool
+    /// rounds up to powers of two), so on one thread the bytes this thread allocates stay within 2 × the estimate plus the
+    /// fixed small objects. MQA over 8 heads, where the group's packed query tiles dominate.
+    /// </summary>
+    [Fact]
+    public void ScratchBytes_must_bound_what_one_call_allocates()
+    {
+        var shape = new AttentionShape(1, 8, 1, 1531, 72);
+        var input = AttentionInput.Random(shape, seed: 15);
+        var outputGradient = AttentionInput.Random(shape, seed: 16).Q;
+        var positions = Enumerable.Range(0, shape.SeqLen).ToArray();
+        var heads = AttentionHeads.Of(shape);
+        var (forward, _) = BlockwiseAttention.Compute(input, new AttentionOptions());
+        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), outputGradient, forward);
+        var block = new KeyValueBlock(input.K, input.V, positions);
+        var queryGradient = new float[shape.QueryLength];
+        var gradients = KeyValueGradients.Zero(heads, shape.SeqLen);
+        var estimate = BlockwiseBackward.ScratchBytes(8, shape.SeqLen, shape.SeqLen, shape.HeadDim, threads: 1);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        BlockwiseBackward.Accumulate(rows, block, heads, new AttentionOptions(Threads: 1), queryGradient, gradients);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.InRange(allocated, 0, (2 * estimate) + (64 * 1024));
+        Assert.True(estimate > 2L * shape.QueryLength * sizeof(float), $"MQA packs Q and dO of all 8 heads: {estimate} bytes");
+    }
+
     [Theory]
     [MemberData(nameof(PathsData))]
     public void Accumulate_must_give_zero_gradients_for_rows_that_attend_nothing(VectorIsa isa)

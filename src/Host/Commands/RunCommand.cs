@@ -230,7 +230,7 @@ public sealed class RunCommand(IAnsiConsole console) : AsyncCommand<RunCommand.S
             return; // unknown memory, or a job that Validate refuses anyway with its own message
         }
 
-        var memory = JobMemory.Estimate(shape, settings.Devices, !settings.NoScaling, settings.ThreadCount, settings.Backward);
+        var memory = JobMemory.Estimate(shape, settings.Devices, !settings.NoScaling, settings.ThreadCount, settings.Backward, settings.ThreadsPerDevice ?? 1);
         if (memory.Shortfall(bytes) is { } refusal)
         {
             throw new UserInputException(refusal);
