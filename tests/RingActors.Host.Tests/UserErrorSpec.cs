@@ -53,8 +53,8 @@ public sealed class UserErrorSpec
     public async Task A_run_past_its_deadline_must_print_one_line_and_exit_1_with_no_stack_trace_anywhere()
     {
         // A process of its own, so what Akka prints (its loggers write to the console, not to Program.Run's writer) is seen too.
-        // 2048 tokens on 4 devices take far longer than the 1 ms deadline: the supervisor fails the job when it passes.
-        var (exitCode, output, errors) = await RunProcessAsync("run", "--seq", "2048", "--heads", "2", "--kv-heads", "1", "--devices", "4", "--deadline", "0.001", "--pattern", "none", "--no-scaling", "--threads", "1");
+        // 8192 tokens on 4 devices take far longer than the 1 ms deadline (which strikes at the scheduler's next 10 ms tick).
+        var (exitCode, output, errors) = await RunProcessAsync("run", "--seq", "8192", "--heads", "2", "--kv-heads", "1", "--devices", "4", "--deadline", "0.001", "--pattern", "none", "--no-scaling", "--threads", "1");
 
         Assert.True(exitCode == 1, $"exit {exitCode}\n{output}\n{errors}");
         var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -66,8 +66,10 @@ public sealed class UserErrorSpec
     [Fact]
     public void An_experiment_whose_baseline_fails_must_print_one_line_and_exit_1()
     {
+        // Akka's scheduler ticks every 10 ms, so the 1 ms deadline strikes after about 10 ms: the job must take longer than that
+        // (N = 2048 took 8.9 ms once the kernel got faster, and finished first).
         var (exitCode, output, errors) = CommandLine.Run(
-            "experiment", "--seq", "2048", "--heads", "2", "--kv-heads", "1", "--devices", "4", "--deadline", "0.001", "--fault", "drop:0", "--threads", "1");
+            "experiment", "--seq", "8192", "--heads", "2", "--kv-heads", "1", "--devices", "4", "--deadline", "0.001", "--fault", "drop:0", "--threads", "1");
 
         Assert.True(exitCode == 1, $"exit {exitCode}\n{output}\n{errors}");
         var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
