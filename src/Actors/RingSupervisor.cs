@@ -598,7 +598,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
 
         if (Finished(r))
         {
-            LostAfterResult(r, _losses[r].Cause ?? $"device {r} stopped after its forward result");
+            LostAfterResult(r, _losses[r].Cause ?? $"device {r} stopped after its {(_pass == RingPass.Forward ? "forward result" : "gradients")}");
             if (_replyTo is not null && _flushRequested && _watchdog.AllFlushed)
             {
                 Finish();

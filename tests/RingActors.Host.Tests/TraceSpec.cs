@@ -20,20 +20,7 @@ public sealed class TraceSpec : IDisposable
         Assert.True(exitCode == 0, errors + output);
 
         using var document = JsonDocument.Parse(File.ReadAllText(path));
-        var spans = new List<JsonElement>();
-        foreach (var e in document.RootElement.GetProperty("traceEvents").EnumerateArray())
-        {
-            foreach (var key in new[] { "name", "ph", "ts", "pid", "tid" })
-            {
-                Assert.True(e.TryGetProperty(key, out _), $"an event lacks {key}: {e}");
-            }
-
-            if (e.GetProperty("ph").GetString() == "X")
-            {
-                Assert.True(e.GetProperty("dur").GetDouble() > 0, e.ToString());
-                spans.Add(e);
-            }
-        }
+        var spans = CompleteEvents(document);
 
         Assert.Equal([0, 1, 2, 3], spans.Select(e => e.GetProperty("pid").GetInt32()).Distinct().Order());
         Assert.Contains(spans, e => e.GetProperty("name").GetString() == "compute");
@@ -116,19 +103,11 @@ public sealed class TraceSpec : IDisposable
     }
 
     /// <summary>
-    /// A cluster run's trace: the required fields, every device's compute on its own track, times on the coordinator's clock
-    /// (within the ring's span), and metadata saying how each node's clock was aligned.
+    /// Checks every event of a trace for the fields the Chrome trace event format requires (name, ph, ts, pid, tid) and every
+    /// complete event ("X") for a positive dur; returns the complete events.
     /// </summary>
-    internal static void AssertCoordinatorClockTrace(string path, int devices)
+    internal static List<JsonElement> CompleteEvents(JsonDocument document)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        var clock = document.RootElement.GetProperty("otherData").GetProperty("clock").GetString();
-        Assert.StartsWith("wall clock of the coordinator", clock, StringComparison.Ordinal);
-        Assert.Contains("round trip of its start order", clock, StringComparison.Ordinal);
-        var alignments = document.RootElement.GetProperty("otherData").GetProperty("clockAlignment").EnumerateArray().ToList();
-        Assert.Equal(devices, alignments.Count);
-        Assert.All(alignments, a => Assert.True(a.GetProperty("uncertaintySeconds").GetDouble() < 1, a.ToString()));
-
         var spans = new List<JsonElement>();
         foreach (var e in document.RootElement.GetProperty("traceEvents").EnumerateArray())
         {
@@ -143,6 +122,25 @@ public sealed class TraceSpec : IDisposable
                 spans.Add(e);
             }
         }
+
+        return spans;
+    }
+
+    /// <summary>
+    /// A cluster run's trace: the required fields, every device's compute on its own track, times on the coordinator's clock
+    /// (within the ring's span), and metadata saying how each node's clock was aligned.
+    /// </summary>
+    internal static void AssertCoordinatorClockTrace(string path, int devices)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var clock = document.RootElement.GetProperty("otherData").GetProperty("clock").GetString();
+        Assert.StartsWith("wall clock of the coordinator", clock, StringComparison.Ordinal);
+        Assert.Contains("round trip of its start order", clock, StringComparison.Ordinal);
+        var alignments = document.RootElement.GetProperty("otherData").GetProperty("clockAlignment").EnumerateArray().ToList();
+        Assert.Equal(devices, alignments.Count);
+        Assert.All(alignments, a => Assert.True(a.GetProperty("uncertaintySeconds").GetDouble() < 1, a.ToString()));
+
+        var spans = CompleteEvents(document);
 
         Assert.Equal(Enumerable.Range(0, devices), spans.Where(e => e.GetProperty("name").GetString() == "compute").Select(e => e.GetProperty("pid").GetInt32()).Distinct().Order());
         var slack = alignments.Max(a => a.GetProperty("uncertaintySeconds").GetDouble()) * 1e6;

@@ -41,23 +41,12 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         // repeats are ten supervisors (ring-1 … ring-10) for the rogue to try to cancel; the job is large enough (about a
         // second) that the rogue sees the coordinator Up, through gossip, while the supervisors still run.
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
-        using var coordinator = NodeProcess.Start(
+        using var coordinator = await RunCoordinatorAsync(
             "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
             "--seq", "1537", "--heads", "2", "--kv-heads", "1", "--dim", "32", "--seed", "5", "--pattern", "none", "--no-scaling",
             "--repeats", "10", "--deadline", "30", "--out", outPath);
-        try
-        {
-            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
-        }
-        finally
-        {
-            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
-        }
 
-        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 1537, 32), 5);
-        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
-        var (data, _) = NpyFile.Read(outPath);
-        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+        AssertOracle(outPath, new AttentionShape(1, 2, 1, 1537, 32));
 
         // Every node is alive and logged one refusal (of dozens of orders); each supervisor that saw a cancel logged it once.
         foreach (var node in cluster.Nodes)
@@ -88,22 +77,11 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         await using var stranger = ClusterNode.Start(new ClusterNodeOptions { Role = ClusterRoles.Device, Port = 0, Tls = theirs, Seeds = [cluster.Seed], JoinTimeout = Timeout * 3 });
 
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
-        using var coordinator = NodeProcess.Start(
+        using var coordinator = await RunCoordinatorAsync(
             ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
             "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--deadline", "30", "--out", outPath, .. Tls("coordinator")]);
-        try
-        {
-            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
-        }
-        finally
-        {
-            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
-        }
 
-        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
-        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
-        var (data, _) = NpyFile.Read(outPath);
-        Assert.True(ErrorMetrics.Compare(data, expected).RelativeError < 1e-5);
+        AssertOracle(outPath, new AttentionShape(1, 2, 1, 257, 16));
 
         // The whole job was the intruders' window: neither became a member, and the seed refused the one with a certificate.
         Assert.False(bare.WhenUp.IsCompletedSuccessfully, "the node without TLS joined");
@@ -129,21 +107,11 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
 
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
         var json = Path.Combine(_certificates.Folder, "report.json");
-        using var coordinator = NodeProcess.Start(
+        using var coordinator = await RunCoordinatorAsync(
             ["run", "--cluster", "--seed", cluster.Seed, "--devices", "3", "--device-nodes", "2", "--seq", "257", "--heads", "2", "--kv-heads", "1",
             "--dim", "16", "--seed", "5", "--pattern", "none", "--no-scaling", "--repeats", "3", "--deadline", "30", "--out", outPath, "--json", json, .. Tls("coordinator", "coordinator")]);
-        try
-        {
-            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
-        }
-        finally
-        {
-            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
-        }
 
-        var input = AttentionInput.Random(new AttentionShape(1, 2, 1, 257, 16), 5);
-        var (expected, _) = ReferenceAttention.Compute(input, new AttentionOptions(Causal: true));
-        Assert.True(ErrorMetrics.Compare(NpyFile.Read(outPath).Data, expected).RelativeError < 1e-5);
+        AssertOracle(outPath, new AttentionShape(1, 2, 1, 257, 16));
 
         // The pretender was a device member all along, but no device went to it; its refusal is one line over all three jobs.
         using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
@@ -154,6 +122,33 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         var refusal = Assert.Single(coordinator.Lines, line => line.Contains("is not given work", StringComparison.Ordinal));
         Assert.Contains($"member {pretender.Address} declares role device", refusal, StringComparison.Ordinal);
         Assert.Contains("names only coordinator, not urn:ringactors:role:device", refusal, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a <c>run --cluster</c> coordinator process to its end (exit 0) and writes what it printed to the test's output.</summary>
+    private async Task<NodeProcess> RunCoordinatorAsync(params string[] args)
+    {
+        var coordinator = NodeProcess.Start(args);
+        try
+        {
+            Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
+            return coordinator;
+        }
+        catch
+        {
+            coordinator.Dispose();
+            throw;
+        }
+        finally
+        {
+            output.WriteLine($"--- coordinator ---\n{coordinator.Output}");
+        }
+    }
+
+    /// <summary>The job's --out (random input of seed 5, causal) equals the float64 oracle.</summary>
+    private static void AssertOracle(string outPath, AttentionShape shape)
+    {
+        var (expected, _) = ReferenceAttention.Compute(AttentionInput.Random(shape, 5), new AttentionOptions(Causal: true));
+        Assert.True(ErrorMetrics.Compare(NpyFile.Read(outPath).Data, expected).RelativeError < 1e-5);
     }
 
     private static bool Refused(string line) => line.Contains("refused a crash order", StringComparison.Ordinal);
