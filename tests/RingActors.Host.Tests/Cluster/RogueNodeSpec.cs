@@ -34,17 +34,19 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
 
         // Named like a supervisor, so only the member check can refuse its crash orders. Both device nodes have refused one
         // before the job starts; the orders go on for the whole job.
-        rogue.System.ActorOf(Props.Create(() => new Orders(nodes.Select(n => NodeAgent.Path(Address.Parse(n))).ToArray())), SenderPaths.SupervisorPrefix + "7");
+        var orders = rogue.System.ActorOf(Props.Create(() => new Orders(nodes.Select(n => NodeAgent.Path(Address.Parse(n))).ToArray())), SenderPaths.SupervisorPrefix + "7");
         await UntilAsync(() => cluster.Nodes.All(n => n.Lines.Any(Refused))).WaitAsync(Timeout);
 
-        // The rogue is a device member too: the job names its nodes so that none of its devices lands on the rogue. Ten
-        // repeats are ten supervisors (ring-1 … ring-10) for the rogue to try to cancel; the job is large enough (about a
-        // second) that the rogue sees the coordinator Up, through gossip, while the supervisors still run.
+        // The rogue is a device member too: the job names its nodes so that none of its devices lands on the rogue. Twenty
+        // repeats are twenty supervisors (ring-1 … ring-20) for the rogue to try to cancel. The rogue is told the
+        // coordinator's address the moment the coordinator prints it, before its first ring: gossip alone reached the rogue
+        // only after the last supervisor had stopped once (CI, a loaded machine, heartbeats 3 s late).
         var outPath = Path.Combine(_certificates.Folder, "out.npy");
         using var coordinator = await RunCoordinatorAsync(
+            process => TellCoordinatorAsync(process, orders),
             "run", "--cluster", "--seed", cluster.Seed, "--devices", "4", "--placement", string.Join(',', nodes[0], nodes[1], nodes[0], nodes[1]),
             "--seq", "1537", "--heads", "2", "--kv-heads", "1", "--dim", "32", "--seed", "5", "--pattern", "none", "--no-scaling",
-            "--repeats", "10", "--deadline", "30", "--out", outPath);
+            "--repeats", "20", "--deadline", "30", "--out", outPath);
 
         AssertOracle(outPath, new AttentionShape(1, 2, 1, 1537, 32));
 
@@ -125,11 +127,16 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Runs a <c>run --cluster</c> coordinator process to its end (exit 0) and writes what it printed to the test's output.</summary>
-    private async Task<NodeProcess> RunCoordinatorAsync(params string[] args)
+    private Task<NodeProcess> RunCoordinatorAsync(params string[] args) => RunCoordinatorAsync(_ => Task.CompletedTask, args);
+
+    /// <inheritdoc cref="RunCoordinatorAsync(string[])"/>
+    /// <param name="whileRunning">Started with the process, awaited before its exit.</param>
+    private async Task<NodeProcess> RunCoordinatorAsync(Func<NodeProcess, Task> whileRunning, params string[] args)
     {
         var coordinator = NodeProcess.Start(args);
         try
         {
+            await whileRunning(coordinator).WaitAsync(Timeout);
             Assert.Equal(0, await coordinator.WaitForExitAsync(Timeout * 2));
             return coordinator;
         }
@@ -151,6 +158,20 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
         Assert.True(ErrorMetrics.Compare(NpyFile.Read(outPath).Data, expected).RelativeError < 1e-5);
     }
 
+    /// <summary>Tells <paramref name="orders"/> the address the coordinator prints once its devices are placed.</summary>
+    private static async Task TellCoordinatorAsync(NodeProcess coordinator, IActorRef orders)
+    {
+        const string Prefix = "coordinator ";
+        string? line;
+        while ((line = coordinator.Lines.FirstOrDefault(l => l.StartsWith(Prefix, StringComparison.Ordinal))) is null && !coordinator.HasExited)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5));
+        }
+
+        Assert.NotNull(line);
+        orders.Tell(Address.Parse(line[Prefix.Length..line.IndexOf(": ", StringComparison.Ordinal)]));
+    }
+
     private static bool Refused(string line) => line.Contains("refused a crash order", StringComparison.Ordinal);
 
     /// <summary>Completes once <paramref name="condition"/> holds, checked every 100 ms (the caller bounds the wait).</summary>
@@ -163,16 +184,18 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// Every 20 ms: a crash order to each device node's agent, and a cancel to supervisors ring-1 … ring-12 of every
-    /// coordinator member that is Up.
+    /// Every 20 ms: a crash order to each device node's agent, and a cancel to supervisors ring-1 … ring-24 of every
+    /// coordinator it was told of (an <see cref="Address"/> message) or sees in gossip.
     /// </summary>
     private sealed class Orders : ReceiveActor, IWithTimers
     {
         private readonly ActorPath[] _agents;
+        private readonly HashSet<Address> _told = [];
 
         public Orders(ActorPath[] agents)
         {
             _agents = agents;
+            Receive<Address>(address => _told.Add(address));
             Receive<Tick>(_ =>
             {
                 foreach (var agent in _agents)
@@ -181,12 +204,12 @@ public sealed class RogueNodeSpec(ITestOutputHelper output) : IDisposable
                 }
 
                 var coordinators = Akka.Cluster.Cluster.Get(Context.System).State.Members
-                    .Where(m => m.Status == Akka.Cluster.MemberStatus.Up && m.HasRole(ClusterRoles.Coordinator));
+                    .Where(m => m.HasRole(ClusterRoles.Coordinator)).Select(m => m.Address).Union(_told);
                 foreach (var coordinator in coordinators)
                 {
-                    for (var n = 1; n <= 12; n++)
+                    for (var n = 1; n <= 24; n++)
                     {
-                        Context.ActorSelection(new RootActorPath(coordinator.Address) / "user" / (SenderPaths.SupervisorPrefix + n)).Tell(RingProtocol.CancelJob.Instance, Self);
+                        Context.ActorSelection(new RootActorPath(coordinator) / "user" / (SenderPaths.SupervisorPrefix + n)).Tell(RingProtocol.CancelJob.Instance, Self);
                     }
                 }
             });
