@@ -53,6 +53,15 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
     /// <summary>A backward ticket that only recomputes the block's contribution for a re-created home (its dQ is scratch).</summary>
     internal bool ContributionOnly { get; init; }
 
+    /// <summary>
+    /// The device's work left in its pass, this block included (allowed query–key pairs, an upper bound under a sparse
+    /// pattern): the <see cref="ComputeGate"/> admits the ticket with the most work left first.
+    /// </summary>
+    internal long WorkLeft { get; init; }
+
+    /// <summary>A ticket that computes nothing (phantom, or a pair the mask leaves empty) and so needs no compute slot.</summary>
+    internal bool TakesNoSlot => Phantom || BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions);
+
     /// <summary>Stopwatch timestamp at which the device issued the ticket.</summary>
     public long IssuedAt { get; }
 

@@ -688,6 +688,7 @@ public sealed class DeviceActor : ReceiveActor, IWithStash, IWithTimers
                 Rows = rows,
                 QueryGradient = new float[rows.Queries.Data.Length],
                 ContributionOnly = true,
+                WorkLeft = state.WorkLeft,
             });
         }
 

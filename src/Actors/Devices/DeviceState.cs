@@ -91,6 +91,7 @@ public sealed class DeviceState
     private int _blocksComputed;
     private int _blocksSkipped;
     private BlockWork _work;
+    private long _pairsLeft;
     private long _bytesSent;
     private long _bytesReceived;
     private int _handOffsSent;
@@ -134,6 +135,7 @@ public sealed class DeviceState
 
         _queries = queries;
         _rows = rows;
+        _pairsLeft = PairsBound(setup, queries.Positions);
         Pass = rows is null ? RingPass.Forward : RingPass.Backward;
         _seen = new bool[_topology.Devices];
         _done = new bool[_topology.Devices];
@@ -512,8 +514,27 @@ public sealed class DeviceState
             Precision = Setup.PartialPrecision,
             Rows = _rows,
             QueryGradient = _queryGradient,
+            WorkLeft = WorkLeft,
         };
         return true;
+    }
+
+    /// <summary>Query–key pairs this device has still to compute in its pass (an upper bound under a sparse pattern); never negative.</summary>
+    public long WorkLeft => System.Math.Max(0, _pairsLeft);
+
+    /// <summary>
+    /// The pairs a query chunk meets over the whole sequence: every key, or under the causal mask the keys up to each query.
+    /// O(chunk), unlike an exact count over a pattern; only the compute gate's order depends on it.
+    /// </summary>
+    private static long PairsBound(DeviceSetup setup, int[] positions)
+    {
+        long perHead = 0;
+        foreach (var position in positions)
+        {
+            perHead += setup.Options.Causal ? position + 1 : setup.SeqLen;
+        }
+
+        return perHead * setup.Heads.Batch * setup.Heads.Heads;
     }
 
     /// <summary>Records the worker's answer: the step is done, the block is released once handed on too.</summary>
@@ -540,6 +561,7 @@ public sealed class DeviceState
         {
             _blocksComputed++;
             _work += outcome.Work;
+            _pairsLeft -= outcome.Work.PairsComputed;
         }
 
         TryRelease(block);

@@ -39,6 +39,7 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         var result = await RingRunner.RunAsync(Sys, input, settings);
 
         AssertExact(input, settings, result);
+        AwaitAssert(() => AssertComputeGateIsWhole(), TimeSpan.FromSeconds(5));
         var record = Assert.Single(result.Faults!.Records, r => r.Fault == plan.Faults[0].ToString());
         if (fault.StartsWith("kill", StringComparison.Ordinal))
         {
@@ -51,6 +52,13 @@ public class FaultRingSpec(ITestOutputHelper output) : RingTestKit(output)
         {
             Assert.True(record.Occurrences > 0, $"{fault} never struck in {record}");
         }
+    }
+
+    /// <summary>No slot of the compute gate is left taken or waited for by a killed, restarted or finished device.</summary>
+    private void AssertComputeGateIsWhole()
+    {
+        var gate = ComputeGates.Get(Sys).For(Configuration.RingActorsSettings.DefaultComputeDispatcher)!;
+        Assert.Equal((gate.Slots, 0), (gate.Free, gate.Waiting));
     }
 
     [Fact]
