@@ -65,6 +65,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     // The backward's one-shot messages, kept so the watchdog can send them again: each device's StartBackward, and the
     // requests to recompute a contribution for a home re-created during the backward (by home).
     private readonly StartBackward?[] _backwardStarts;
+    private int[] _startOrder = [];
     private readonly Dictionary<int, List<(IActorRef To, RecomputeContribution Request)>> _recomputes = [];
 
     // Devices lost after their forward result but before the backward started: the backward still needs them (their chunk's
@@ -271,6 +272,11 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         _startedAt = Now;
         var input = _job.Input;
         _layout = new SequenceLayout(_job.Settings.Layout, input.Shape.SeqLen, Devices);
+
+        // Each pass starts the devices with the most work first: their first kernels take the free compute slots before the
+        // lighter devices' (ComputeGate orders only the kernels that wait).
+        _startOrder = Enumerable.Range(0, Devices)
+            .OrderByDescending(r => PairCounting.PairsBound(_job.Settings.Causal, input.Shape.SeqLen, _layout.Positions(r))).ToArray();
         if (_placement is not null && _nodeFaults.Unresolved(_placement) is { } unresolved)
         {
             Fail(unresolved);
@@ -297,7 +303,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         }
 
         _ringStartedAt = Now;
-        for (var r = 0; r < Devices; r++)
+        foreach (var r in _startOrder)
         {
             _timelines.Ordered(r, 0, _ringStartedAt, !RingWire.IsRemote(_current[r]));
             _networkBytes += RingWire.Tell(Context.System, _current[r], new StartRing(_job.JobId), Self);
@@ -445,7 +451,7 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
         var epochs = Enumerable.Range(0, Devices).Select(_recovery.EpochOf).ToArray();
         _outputGradients = new float[Devices][];
         var gradientInput = new Math.AttentionInput(_job.Input.Shape, _job.Settings.Backward!.OutputGradient, _job.Input.K, _job.Input.V);
-        for (var r = 0; r < Devices; r++)
+        foreach (var r in _startOrder)
         {
             _outputGradients[r] = _layout!.QueryChunkOf(gradientInput, r).Data;
             _backwardStarts[r] = new StartBackward(_job.JobId, _outputGradients[r], homes, epochs);

@@ -135,7 +135,7 @@ public sealed class DeviceState
 
         _queries = queries;
         _rows = rows;
-        _pairsLeft = PairsBound(setup, queries.Positions);
+        _pairsLeft = PairCounting.PairsBound(setup.Options.Causal, setup.SeqLen, queries.Positions) * setup.Heads.Batch * setup.Heads.Heads;
         Pass = rows is null ? RingPass.Forward : RingPass.Backward;
         _seen = new bool[_topology.Devices];
         _done = new bool[_topology.Devices];
@@ -522,20 +522,6 @@ public sealed class DeviceState
     /// <summary>Query–key pairs this device has still to compute in its pass (an upper bound under a sparse pattern); never negative.</summary>
     public long WorkLeft => System.Math.Max(0, _pairsLeft);
 
-    /// <summary>
-    /// The pairs a query chunk meets over the whole sequence: every key, or under the causal mask the keys up to each query.
-    /// O(chunk), unlike an exact count over a pattern; only the compute gate's order depends on it.
-    /// </summary>
-    private static long PairsBound(DeviceSetup setup, int[] positions)
-    {
-        long perHead = 0;
-        foreach (var position in positions)
-        {
-            perHead += setup.Options.Causal ? position + 1 : setup.SeqLen;
-        }
-
-        return perHead * setup.Heads.Batch * setup.Heads.Heads;
-    }
 
     /// <summary>Records the worker's answer: the step is done, the block is released once handed on too.</summary>
     public void CompleteCompute(ComputeOutcome outcome, long now)

@@ -35,6 +35,22 @@ public static class PairCounting
     public static double Flops(AttentionOptions options, AttentionHeads heads, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
         4.0 * heads.HeadDim * AllowedPairs(options, heads, queries, keys);
 
+    /// <summary>
+    /// Pairs a query chunk at <paramref name="positions"/> meets over the whole sequence of <paramref name="seqLen"/> tokens,
+    /// per (batch, head): every key, or under the causal mask the keys up to each query. Exact without a pattern, an upper
+    /// bound with one; O(chunk), unlike <see cref="AllowedPairs"/> over a pattern. Orders compute, never charges it.
+    /// </summary>
+    public static long PairsBound(bool causal, int seqLen, ReadOnlySpan<int> positions)
+    {
+        long pairs = 0;
+        foreach (var position in positions)
+        {
+            pairs += causal ? position + 1 : seqLen;
+        }
+
+        return pairs;
+    }
+
     /// <summary>Pairs one mask allows (null: every pair), counted exactly by <see cref="Coverage.CountAllowed"/>.</summary>
     public static long Count(IAttentionMask? mask, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
         mask is null ? (long)queries.Length * keys.Length : Coverage.CountAllowed(mask, queries, keys);
