@@ -148,6 +148,7 @@ public sealed class ReportBuilder(ActorSystem system)
             Memory = memory,
             LawBytesPerDevice = JobMemory.LawBytesPerDevice(shape, chunk),
             Backward = ring.BackwardDevices is { } backward ? new BackwardReport(ring.BackwardRingTime, backward) : null,
+            MedianRun = median,
         };
     }
 

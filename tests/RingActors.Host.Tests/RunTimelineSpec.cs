@@ -56,6 +56,12 @@ public sealed class RunTimelineSpec : IDisposable
             Assert.True(double.IsFinite(ratio) && ratio > 0, $"ratio {ratio}");
             Assert.Equal(line.GetProperty("predictedSeconds").GetDouble() / line.GetProperty("measuredSeconds").GetDouble(), ratio, 1e-12);
         });
+
+        // Measured is the timeline the JSON carries, a timed run's: not the job's own first run, which also timed the JIT.
+        var measured = lines[0].GetProperty("measuredSeconds").GetDouble();
+        Assert.Equal(document.RootElement.GetProperty("timeline").GetProperty("measured").GetProperty("totalSeconds").GetDouble(), measured);
+        var timed = document.RootElement.GetProperty("ring").GetProperty("ringTiming");
+        Assert.InRange(measured, 0, (timed.GetProperty("maxSeconds").GetDouble() * 1.01) + 1e-3);
     }
 
     [Fact]

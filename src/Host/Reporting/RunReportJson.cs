@@ -35,7 +35,8 @@ public static class RunReportJson
 
         if (outcome.Ring is { } ring)
         {
-            document["timeline"] = JsonSerializer.SerializeToNode(Timelines(ring), Options);
+            // The timeline drawn and calibrated against (the median timed run's), not the first run's, which also times the JIT.
+            document["timeline"] = JsonSerializer.SerializeToNode(Timelines(outcome.Report.MedianRun ?? ring), Options);
             if (ring.Placement is { } placement)
             {
                 document["nodes"] = JsonSerializer.SerializeToNode(placement.Distinct().ToArray(), Options);

@@ -17,7 +17,8 @@ public static class RunTimelineView
     /// </summary>
     public static async Task<RunOutcome> WriteAsync(IAnsiConsole console, ActorSystem system, AttentionInput input, RunOutcome outcome, string? timelinePath, bool calibrate, CancellationToken cancellationToken, string? tracePath = null)
     {
-        var ring = outcome.Ring ?? throw new ArgumentException("the outcome holds no ring result", nameof(outcome));
+        // The median timed run, not the job's own first run: that one also times the JIT compiler.
+        var ring = outcome.Report.MedianRun ?? outcome.Ring ?? throw new ArgumentException("the outcome holds no ring result", nameof(outcome));
         if (ring.VirtualTimeline is { } predicted && ring.Settings.VirtualTime is { } time)
         {
             console.MarkupLine(Markup.Escape(Invariant(
