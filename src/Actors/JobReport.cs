@@ -160,8 +160,8 @@ public sealed record JobReport(
 
     /// <summary>
     /// The timed run at N (forward only) whose wall time is the median, the run the report's device statistics come from; its
-    /// forward timeline is the one to draw and to calibrate against. The job's own run is the first of the process and pays for JIT compilation
-    /// (the default job's took 0.23 s where the timed runs took 0.15 s). Null for a report built without timed runs.
+    /// forward timeline is the one to draw and to calibrate against. The job's own run is the first of the process and pays
+    /// for JIT compilation (the default job's took 0.23 s where the timed runs took 0.15 s). Null without timed runs.
     /// </summary>
     public RingResult? MedianRun { get; init; }
 }

@@ -65,8 +65,10 @@ public sealed class RingSupervisor : ReceiveActor, IWithTimers
     // The backward's one-shot messages, kept so the watchdog can send them again: each device's StartBackward, and the
     // requests to recompute a contribution for a home re-created during the backward (by home).
     private readonly StartBackward?[] _backwardStarts;
-    private int[] _startOrder = [];
     private readonly Dictionary<int, List<(IActorRef To, RecomputeContribution Request)>> _recomputes = [];
+
+    // The order in which each pass starts the devices: the most work first (see Launch).
+    private int[] _startOrder = [];
 
     // Devices lost after their forward result but before the backward started: the backward still needs them (their chunk's
     // dQ, their block's dK/dV), so they are re-created when it starts.

@@ -522,7 +522,6 @@ public sealed class DeviceState
     /// <summary>Query–key pairs this device has still to compute in its pass (an upper bound under a sparse pattern); never negative.</summary>
     public long WorkLeft => System.Math.Max(0, _pairsLeft);
 
-
     /// <summary>Records the worker's answer: the step is done, the block is released once handed on too.</summary>
     public void CompleteCompute(ComputeOutcome outcome, long now)
     {
