@@ -302,9 +302,7 @@ public static class BlockwiseAttention
             var qPositions = QueryPositions(queryTile);
             for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
             {
-                var coverage = mask is null ? BlockCoverage.Full
-                    : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
-                    : mask.Classify(qPositions, KeyPositions(keyTile));
+                var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, KeyPositions(keyTile));
                 if (coverage == BlockCoverage.Empty)
                 {
                     scratch.Skipped++;

@@ -476,9 +476,7 @@ public static class BlockwiseBackward
                 for (var slot = 0; slot < tiles; slot++)
                 {
                     var keyTile = firstTile + slot;
-                    var coverage = mask is null ? BlockCoverage.Full
-                        : _sharedCoverage is not null ? _sharedCoverage[(queryTile * _keyTiles) + keyTile]
-                        : mask.Classify(qPositions, KeyPositions(keyTile));
+                    var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, KeyPositions(keyTile));
                     if (coverage == BlockCoverage.Empty)
                     {
                         scratch.Skipped++;

@@ -60,7 +60,12 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
     internal long WorkLeft { get; init; }
 
     /// <summary>A ticket that computes nothing (phantom, or a pair the mask leaves empty) and so needs no compute slot.</summary>
-    internal bool TakesNoSlot => Phantom || BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions);
+    internal bool TakesNoSlot => Phantom || IsEmpty;
+
+    /// <summary>Whether the mask leaves the pair wholly empty; classified once, for the worker's gate and for <see cref="Execute"/>.</summary>
+    private bool IsEmpty => _isEmpty ??= BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions);
+
+    private bool? _isEmpty;
 
     /// <summary>Stopwatch timestamp at which the device issued the ticket.</summary>
     public long IssuedAt { get; }
@@ -84,7 +89,7 @@ public sealed class ComputeTicket : Akka.Actor.INoSerializationVerificationNeede
             Thread.Sleep(delay);
         }
 
-        if (BlockSkipping.IsEmpty(Options, Heads, Queries.Positions, Block.Positions))
+        if (IsEmpty)
         {
             // A skipped pair of the backward still has a contribution for the block's home: zero, sent as empty arrays.
             return new ComputeOutcome(Step, Origin, true, new BlockWork(0, 0, 0, Heads.HeadDim), IssuedAt, started, Stopwatch.GetTimestamp(), CountsExactFlops ? 0 : null)

@@ -82,6 +82,16 @@ internal static class TilePacking
         return coverage;
     }
 
+    /// <summary>
+    /// The coverage of one (query tile, key tile) pair, the same for the forward and the backward: full without a mask,
+    /// entry <paramref name="pair"/> of <paramref name="shared"/> (<see cref="ClassifyTiles"/>, row-major by query tile) when
+    /// every head shares the mask, else classified now from the tiles' positions.
+    /// </summary>
+    public static BlockCoverage CoverageOf(IAttentionMask? mask, BlockCoverage[]? shared, int pair, ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
+        mask is null ? BlockCoverage.Full
+        : shared is not null ? shared[pair]
+        : mask.Classify(queries, keys);
+
     /// <summary>The positions of tile <paramref name="tile"/> of width <paramref name="width"/> (the last one may be short).</summary>
     public static ReadOnlySpan<int> Slice(int[] positions, int tile, int width)
     {
