@@ -11,6 +11,18 @@ public sealed class CausalMask : IAttentionMask
 
     public bool Allows(int query, int key) => key <= query;
 
+    /// <summary>The same test as <see cref="Allows"/>, without an interface call per element.</summary>
+    public void Refuse(int query, ReadOnlySpan<int> keys, Span<float> scores)
+    {
+        for (var j = 0; j < keys.Length; j++)
+        {
+            if (keys[j] > query)
+            {
+                scores[j] = float.NegativeInfinity;
+            }
+        }
+    }
+
     /// <summary>Decided from the ranges alone: O(block) instead of O(block²).</summary>
     public BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
     {

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RingActors.Math.Masks;
 
 /// <summary>How much of a (query block, key block) pair a mask lets through.</summary>
@@ -25,6 +27,22 @@ public interface IAttentionMask
     /// Classifies the pair of position sets exactly: Full when every pair is allowed, Empty when none is, Partial otherwise.
     /// </summary>
     BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys);
+
+    /// <summary>
+    /// Sets <paramref name="scores"/>[j] to −∞ for every key j the query at <paramref name="query"/> may not attend: the
+    /// kernels' per-element mask on a partial tile, one call per row. A mask with a closed form overrides it to test
+    /// without a call per element.
+    /// </summary>
+    void Refuse(int query, ReadOnlySpan<int> keys, Span<float> scores)
+    {
+        for (var j = 0; j < keys.Length; j++)
+        {
+            if (!Allows(query, keys[j]))
+            {
+                scores[j] = float.NegativeInfinity;
+            }
+        }
+    }
 }
 
 /// <summary>Shared helpers for masks.</summary>
@@ -99,18 +117,8 @@ public static class Coverage
     }
 
     /// <summary>Smallest and largest value of a non-empty span.</summary>
-    public static (int Min, int Max) Range(ReadOnlySpan<int> positions)
-    {
-        var min = int.MaxValue;
-        var max = int.MinValue;
-        foreach (var p in positions)
-        {
-            min = System.Math.Min(min, p);
-            max = System.Math.Max(max, p);
-        }
-
-        return (min, max);
-    }
+    public static (int Min, int Max) Range(ReadOnlySpan<int> positions) =>
+        (TensorPrimitives.Min(positions), TensorPrimitives.Max(positions));
 
     /// <summary>The intersection of two coverages of the same pair of blocks, without testing pairs when either answer settles it.</summary>
     public static BlockCoverage Intersect(BlockCoverage a, BlockCoverage b) =>
