@@ -38,7 +38,7 @@ public sealed class KernelBenchCommandSpec : IDisposable
         Assert.Equal(2 * threads, cells.Count);
         foreach (var cell in cells)
         {
-            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakShare", "causalGflops", "numpyGflops", "backwardGflops", "backwardPeakShare" })
+            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakGflops", "peakShare", "causalGflops", "numpyGflops", "backwardGflops", "backwardPeakShare" })
             {
                 Assert.True(cell.TryGetProperty(key, out _), $"cell without {key}: {cell}");
             }
@@ -47,6 +47,12 @@ public sealed class KernelBenchCommandSpec : IDisposable
             Assert.True(cell.GetProperty("gflops").GetDouble() > 0);
             Assert.True(cell.GetProperty("backwardGflops").GetDouble() > 0);
             Assert.True(cell.GetProperty("backwardPeakShare").GetDouble() > 0);
+
+            // Each cell is a share of the probe trials run in turn with its own kernel runs.
+            var peak = cell.GetProperty("peakGflops").GetDouble();
+            Assert.True(peak > 0);
+            Assert.Equal(cell.GetProperty("gflops").GetDouble() / peak, cell.GetProperty("peakShare").GetDouble(), 9);
+            Assert.Equal(cell.GetProperty("backwardGflops").GetDouble() / peak, cell.GetProperty("backwardPeakShare").GetDouble(), 9);
             Assert.Equal(JsonValueKind.Null, cell.GetProperty("numpyGflops").ValueKind);
         }
 
@@ -98,5 +104,8 @@ public sealed class KernelBenchCommandSpec : IDisposable
         Assert.True(peak.ProbeBelowSgemm);
         Assert.Equal(143, peak.Gflops);
         Assert.Equal(190, new KernelPeak("avx2", 2, 190, 143).Gflops);
+        Assert.Equal(143, peak.PeakOf(120)); // a cell whose own trials ran below sgemm is judged against sgemm
+        Assert.Equal(150, peak.PeakOf(150));
+        Assert.Equal(90, new KernelPeak("avx2", 1, 100, null).PeakOf(90));
     }
 }

@@ -24,18 +24,27 @@ public static class FmaPeak
     public static double Measure(int threads, TimeSpan duration)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-        var lanes = KernelIsa.Selected == VectorIsa.Vector512 ? Vector512<float>.Count : Vector256<float>.Count;
-        const int Batches = 16; // ≈ 2·10⁸ FMAs per thread per trial: tens of milliseconds
-        var flopsPerTrial = (double)threads * Batches * Iterations * ChainFlops * lanes;
         var best = 0.0;
         var watch = Stopwatch.StartNew();
         RunTrial(1, 1); // JIT and thread start-up outside the timed trials
         do
         {
-            best = System.Math.Max(best, flopsPerTrial / RunTrial(threads, Batches));
+            best = System.Math.Max(best, Trial(threads));
         }
         while (watch.Elapsed < duration);
         return best;
+    }
+
+    /// <summary>
+    /// FLOP/s of one trial (tens of milliseconds) on <paramref name="threads"/> threads: what <c>bench kernels</c> runs
+    /// between a cell's kernel runs, so the cell's share of the peak compares two rates measured under the same load.
+    /// </summary>
+    public static double Trial(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
+        var lanes = KernelIsa.Selected == VectorIsa.Vector512 ? Vector512<float>.Count : Vector256<float>.Count;
+        const int Batches = 16; // ≈ 2·10⁸ FMAs per thread per trial: tens of milliseconds
+        return (double)threads * Batches * Iterations * ChainFlops * lanes / RunTrial(threads, Batches);
     }
 
     private static double RunTrial(int threads, int batches)

@@ -5,12 +5,16 @@ namespace RingActors.Host.Benchmarks;
 
 /// <summary>One cell of <c>bench kernels</c>: GFLOP/s counted as 4·N²·d, causal runs too (ANCHORS.md §5).</summary>
 /// <param name="Isa"><c>avx512</c> or <c>avx2</c>: the vector path the kernel ran.</param>
-/// <param name="PeakShare">Non-causal GFLOP/s over the FMA peak of the same path and thread count.</param>
+/// <param name="PeakShare">Non-causal GFLOP/s over <paramref name="PeakGflops"/>.</param>
 /// <param name="NumpyGflops">numpy's dense attention on an optimised BLAS, or null when there is no such baseline.</param>
 /// <param name="BackwardGflops">The backward kernel (dQ, dK, dV) non-causal, counted as 10·N²·d (ANCHORS.md §7); null if not run.</param>
-/// <param name="BackwardPeakShare">Backward GFLOP/s over the FMA peak of the same path and thread count.</param>
+/// <param name="BackwardPeakShare">Backward GFLOP/s over <paramref name="PeakGflops"/>.</param>
+/// <param name="PeakGflops">
+/// The FMA peak this cell is a share of: the best of the probe trials run between the cell's own kernel runs (so both
+/// rates saw the same load), never below the run's OpenBLAS sgemm on the same path and thread count.
+/// </param>
 public sealed record KernelCell(
-    int N, int D, int Threads, string Isa, double Gflops, double PeakShare, double CausalGflops, double? NumpyGflops, double? BackwardGflops = null, double? BackwardPeakShare = null);
+    int N, int D, int Threads, string Isa, double Gflops, double PeakShare, double CausalGflops, double? NumpyGflops, double? BackwardGflops = null, double? BackwardPeakShare = null, double PeakGflops = 0);
 
 /// <summary>
 /// The FMA peak of one path and thread count: what the probe measured, what OpenBLAS sgemm reached on the same path
@@ -18,7 +22,10 @@ public sealed record KernelCell(
 /// </summary>
 public sealed record KernelPeak(string Isa, int Threads, double ProbeGflops, double? SgemmGflops)
 {
-    public double Gflops => System.Math.Max(ProbeGflops, SgemmGflops ?? 0);
+    public double Gflops => PeakOf(ProbeGflops);
+
+    /// <summary>The peak a cell whose own probe trials reached <paramref name="probeGflops"/> is a share of: never below sgemm.</summary>
+    public double PeakOf(double probeGflops) => System.Math.Max(probeGflops, SgemmGflops ?? 0);
 
     public bool ProbeBelowSgemm => SgemmGflops > ProbeGflops;
 }

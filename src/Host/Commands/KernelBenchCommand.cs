@@ -32,9 +32,9 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         public string Dims { get; init; } = "64,128";
 
         [CommandOption("--repetitions <R>")]
-        [Description("Timed runs per cell; the best is reported.")]
+        [Description("Timed runs per cell: non-causal, causal, backward and an FMA probe trial in turn, the best of each reported")]
         [DefaultValue(3)]
-        public int Repetitions { get; init; } = 3;
+        public int Repetitions { get; init; } = 5;
 
         [CommandOption("--no-numpy")]
         [Description("Skip the numpy baseline and the sgemm check of the FMA peak even when numpy is installed.")]
@@ -102,12 +102,13 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 foreach (var threads in threadCounts)
                 {
                     var flops = 4.0 * n * (double)n * d;
-                    var full = flops / BestSeconds(n, d, causal: false, threads, settings.Repetitions) / 1e9;
-                    var causal = flops / BestSeconds(n, d, causal: true, threads, settings.Repetitions) / 1e9;
+                    var best = KernelCellTimer.Measure(n, d, threads, settings.Repetitions);
+                    var full = flops / best.ForwardSeconds / 1e9;
+                    var causal = flops / best.CausalSeconds / 1e9;
                     var numpySeconds = baseline is null ? null : NumpyBaseline.AttentionSeconds(baseline, n, d, threads, settings.Repetitions);
-                    var backward = 10.0 * n * (double)n * d / BestBackwardSeconds(n, d, threads, settings.Repetitions) / 1e9;
-                    var peak = peaks.Single(p => p.Threads == threads).Gflops;
-                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null, backward, backward / peak));
+                    var backward = 10.0 * n * (double)n * d / best.BackwardSeconds / 1e9;
+                    var peak = peaks.Single(p => p.Threads == threads).PeakOf(best.PeakFlops / 1e9);
+                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null, backward, backward / peak, peak));
                 }
             }
         }
@@ -123,9 +124,9 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 peaks.AddRange(childPeaks);
                 cells.AddRange(child.Cells.Select(c =>
                 {
-                    var peak = childPeaks.Single(p => p.Threads == c.Threads).Gflops;
+                    var peak = childPeaks.Single(p => p.Threads == c.Threads).PeakOf(c.PeakGflops);
                     var numpyRate = cells.FirstOrDefault(n => n.N == c.N && n.D == c.D && n.Threads == c.Threads)?.NumpyGflops;
-                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate, BackwardPeakShare = c.BackwardGflops / peak };
+                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate, BackwardPeakShare = c.BackwardGflops / peak, PeakGflops = peak };
                 }));
             }
         }
@@ -144,7 +145,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
     {
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"blockwise kernel, one head, fp32, {result.Cpu}; GFLOP/s counted as 4·N²·d");
-        table.AddColumns("ISA", "N", "d", "threads", "non-causal GFLOP/s", "% of FMA peak", "causal GFLOP/s", "causal speed-up", "numpy GFLOP/s", "kernel / numpy");
+        table.AddColumns("ISA", "N", "d", "threads", "non-causal GFLOP/s", "FMA peak GFLOP/s", "% of FMA peak", "causal GFLOP/s", "causal speed-up", "numpy GFLOP/s", "kernel / numpy");
         foreach (var cell in result.Cells)
         {
             table.AddRow(
@@ -153,6 +154,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 Text(cell.D),
                 Text(cell.Threads),
                 Units.Fixed(cell.Gflops, 1),
+                Units.Fixed(cell.PeakGflops, 1),
                 Units.Percent(cell.PeakShare),
                 Units.Fixed(cell.CausalGflops, 1),
                 Units.Ratio(cell.CausalGflops / cell.Gflops),
@@ -180,9 +182,11 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         foreach (var peak in result.Peaks)
         {
             var sgemm = peak.SgemmGflops is { } s ? string.Create(CultureInfo.InvariantCulture, $", OpenBLAS sgemm {SgemmSize}³ {s:F1}") : "";
-            var verdict = peak.ProbeBelowSgemm ? " — the probe is below sgemm, so sgemm is the peak" : "";
-            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {Describe(peak.Isa)}, {peak.Threads} thread(s): probe {peak.ProbeGflops:F1} GFLOP/s{sgemm}{verdict}; cells use {peak.Gflops:F1}"));
+            var verdict = peak.ProbeBelowSgemm ? " — the probe is below sgemm: a wrong peak" : "";
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {Describe(peak.Isa)}, {peak.Threads} thread(s): probe {peak.ProbeGflops:F1} GFLOP/s over 1 s{sgemm}{verdict}"));
         }
+
+        console.WriteLine("each cell's FMA peak: the best probe trial run in turn with its kernel runs, never below that path's sgemm");
 
         console.WriteLine(result.Numpy is { } numpy ? numpy.Describe() + (result.NumpyNote is { } note ? "; " + note : "") : result.NumpyNote ?? "");
         if (childNote is not null)
@@ -289,62 +293,6 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         }
 
         return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-    }
-
-    private static double BestSeconds(int n, int d, bool causal, int threads, int repetitions)
-    {
-        var input = AttentionInput.Random(new AttentionShape(1, 1, 1, n, d), seed: n + d);
-        var options = new AttentionOptions(Causal: causal, Threads: threads);
-        var positions = Enumerable.Range(0, n).ToArray();
-        var queries = new QueryChunk(input.Q, positions);
-        var block = new KeyValueBlock(input.K, input.V, positions);
-        var heads = AttentionHeads.Of(input.Shape);
-        // The result is allocated once and reset outside the timed region, as a ring device reuses its partial.
-        var result = new PartialAttention(1, 1, n, d);
-        BlockwiseAttention.Accumulate(queries, block, heads, options, result); // warm-up: tiered JIT and pooled buffers
-        var best = double.MaxValue;
-        for (var r = 0; r < repetitions; r++)
-        {
-            result.Reset();
-            var watch = Stopwatch.StartNew();
-            BlockwiseAttention.Accumulate(queries, block, heads, options, result);
-            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-
-        return best;
-    }
-
-    /// <summary>
-    /// The best time of the backward kernel over the whole problem as one block, non-causal. The forward and D are computed
-    /// once, untimed (a ring device holds them from its forward); the gradient accumulators are allocated once and cleared
-    /// outside the timed region, as a device reuses its own.
-    /// </summary>
-    private static double BestBackwardSeconds(int n, int d, int threads, int repetitions)
-    {
-        var shape = new AttentionShape(1, 1, 1, n, d);
-        var input = AttentionInput.Random(shape, seed: n + d);
-        var outputGradient = AttentionInput.Random(shape, seed: n + d + 1).Q;
-        var options = new AttentionOptions(Threads: threads);
-        var positions = Enumerable.Range(0, n).ToArray();
-        var heads = AttentionHeads.Of(shape);
-        var (forward, _) = BlockwiseAttention.Compute(input, options);
-        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), outputGradient, forward);
-        var block = new KeyValueBlock(input.K, input.V, positions);
-        var queryGradient = new float[shape.QueryLength];
-        var blockGradients = KeyValueGradients.Zero(heads, n);
-        BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients); // warm-up
-        var best = double.MaxValue;
-        for (var r = 0; r < repetitions; r++)
-        {
-            Array.Clear(queryGradient);
-            Array.Clear(blockGradients.Keys);
-            Array.Clear(blockGradients.Values);
-            var watch = Stopwatch.StartNew();
-            BlockwiseBackward.Accumulate(rows, block, heads, options, queryGradient, blockGradients);
-            best = System.Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-
-        return best;
     }
 
     private static int[] ParseList(string text, string option)
