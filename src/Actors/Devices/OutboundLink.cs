@@ -88,12 +88,15 @@ public sealed class OutboundLink
     private TimeSpan AckTimeout => _plan!.Timeout + _faults!.MaxDelay;
 
     /// <summary>Largest factor by which the acknowledgement timeout grows over a frame's retransmissions.</summary>
-    private const int MaxBackoff = 4;
+    private const int MaxBackoff = 16;
 
     /// <summary>
     /// The wait for attempt <paramref name="attempts"/>'s acknowledgement: the timeout, doubled per retransmission up to
     /// <see cref="MaxBackoff"/> times. A first contact between two device nodes (a TLS handshake, an association being set
     /// up on a loaded machine) can take longer than one timeout; backing off rides it out instead of spending every retry.
+    /// The default five retries span 11.75 s: longer than the cluster takes to find a crashed receiver's node unreachable
+    /// (3–6 s, more on a loaded machine), after which the coordinator re-creates the receiver and the link resumes. Capped at
+    /// ×4 they spanned 4.75 s, and a loaded test run spent them all before the node was declared unreachable.
     /// </summary>
     private TimeSpan AckTimeoutFor(int attempts) => AckTimeout * System.Math.Min(1 << System.Math.Min(attempts, 30), MaxBackoff);
 

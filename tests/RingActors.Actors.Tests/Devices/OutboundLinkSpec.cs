@@ -51,19 +51,38 @@ public class OutboundLinkSpec
     }
 
     [Fact]
-    public void OutboundLink_must_wait_longer_for_each_retransmission_up_to_four_timeouts()
+    public void OutboundLink_must_wait_longer_for_each_retransmission_up_to_sixteen_timeouts()
     {
         var effects = new RecordingEffects();
         var timeout = TimeSpan.FromMilliseconds(100);
         var link = new OutboundLink(Job, 0, P, 0, FaultPlan.None with { AckTimeout = timeout }, 0, effects);
 
         link.Send(HandOff(step: 1));
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < 5; i++)
         {
             link.OnAckTimeout(0);
         }
 
-        Assert.Equal([timeout, timeout * 2, timeout * 4, timeout * 4, timeout * 4], effects.Timers.Select(t => t.After));
+        Assert.Equal([timeout, timeout * 2, timeout * 4, timeout * 8, timeout * 16, timeout * 16], effects.Timers.Select(t => t.After));
+    }
+
+    [Fact]
+    public void OutboundLink_default_retries_must_outlast_the_cluster_finding_a_crashed_node_unreachable()
+    {
+        // Akka's failure detector marks a crashed node unreachable after about 3–6 s (heartbeat 1 s, acceptable pause 3 s);
+        // only then does the coordinator re-create its devices. The default plan's retries must not run out before that.
+        var effects = new RecordingEffects();
+        var link = new OutboundLink(Job, 0, P, 0, FaultPlan.None, 0, effects);
+
+        link.Send(HandOff(step: 1));
+        for (var i = 0; i < FaultPlan.DefaultRetries; i++)
+        {
+            link.OnAckTimeout(0);
+        }
+
+        Assert.Empty(effects.Failures);
+        var span = effects.Timers.Take(FaultPlan.DefaultRetries + 1).Aggregate(TimeSpan.Zero, (sum, timer) => sum + timer.After);
+        Assert.True(span >= TimeSpan.FromSeconds(10), $"the default retries span {span}");
     }
 
     [Fact]
