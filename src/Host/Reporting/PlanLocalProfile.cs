@@ -52,6 +52,37 @@ public static class PlanLocalProfile
     }
 
     /// <summary>
+    /// The profile for <paramref name="job"/> measured in turns with the job itself, for <c>run --calibrate</c>: per
+    /// repetition one probe of device 0's blocks (as <see cref="MeasureForJobAsync"/>) and one run of the job. The profile
+    /// comes from the probes' median and the job's runs are returned beside it, so a prediction and the run it is compared
+    /// with saw the same load: measured minutes apart, one kernel thread on this 2-vCPU VM moved between 43 and 77 GFLOP/s.
+    /// </summary>
+    public static async Task<(DeviceProfile Profile, IReadOnlyList<RingResult> Runs)> MeasureInTurnsWithJobAsync(
+        ActorSystem system, AttentionInput input, RingJobSettings job, HostSharing host, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(host);
+        var layout = new SequenceLayout(job.Layout, input.Shape.SeqLen, job.Devices);
+        var blocks = Enumerable.Range(0, job.Devices).Select(origin => (layout.Positions(0), layout.Positions(origin))).ToArray();
+        var busy = BusyThreads(host, job.Devices);
+        var probe = new KernelProbe(input, job.OptionsFor(1), blocks, busy);
+        var handOff = await HandOffSeconds(system, job.Devices).ConfigureAwait(false);
+        probe.TimeOnce(); // warm-up: JIT and pooled buffers
+        var probeSeconds = new List<double>();
+        var runs = new List<RingResult>();
+        for (var r = 0; r < Repetitions; r++)
+        {
+            probeSeconds.Add(probe.TimeOnce());
+            runs.Add(await RingRunner.RunAsync(system, input, job, null, cancellationToken).ConfigureAwait(false));
+        }
+
+        var threadFlops = probe.Flops / Median(probeSeconds);
+        var (profile, _) = Build(threadFlops, host, job.Devices, handOff, $"one kernel thread on device 0's {job.Devices} blocks of this job while {busy} run at once, exact FLOPs, median of {Repetitions} taken in turns with {Repetitions} runs of the job");
+        return (profile, runs);
+    }
+
+    /// <summary>
     /// The profile for <paramref name="job"/> on <paramref name="input"/>'s shape: one kernel thread measured on the blocks
     /// device 0 of this job computes (its query chunk against every device's key block, with the job's mask and exact
     /// FLOPs), the hand-off on a ring of the job's P devices in <paramref name="system"/>. Independent of any run's timings.
@@ -96,48 +127,71 @@ public static class PlanLocalProfile
     /// </summary>
     private static double KernelRate(AttentionInput input, AttentionOptions options, (int[] Queries, int[] Keys)[] blocks, int concurrent)
     {
-        var shape = input.Shape;
-        var heads = AttentionHeads.Of(shape);
-        var prepared = blocks.Select(b =>
+        var probe = new KernelProbe(input, options, blocks, concurrent);
+        probe.TimeOnce(); // warm-up: JIT and pooled buffers
+        return probe.Flops / Median(Enumerable.Range(0, Repetitions).Select(_ => probe.TimeOnce()).ToList());
+    }
+
+    /// <summary>
+    /// The median, not the best: one kernel thread's rate moves by ±20% from run to run on a shared 2-vCPU VM, and what is
+    /// predicted is a typical run (run --calibrate compares with the median run), not the luckiest.
+    /// </summary>
+    private static double Median(List<double> seconds)
+    {
+        seconds.Sort();
+        return seconds[seconds.Count / 2];
+    }
+
+    /// <summary>
+    /// Blocks (query positions, key positions) gathered once from the input, timed on as many threads computing them at
+    /// once as asked: each <see cref="TimeOnce"/> is the slowest thread's seconds.
+    /// </summary>
+    private sealed class KernelProbe
+    {
+        private readonly (QueryChunk Queries, KeyValueBlock Block)[] _prepared;
+        private readonly AttentionHeads _heads;
+        private readonly AttentionOptions _options;
+        private readonly PartialAttention[] _results;
+
+        public KernelProbe(AttentionInput input, AttentionOptions options, (int[] Queries, int[] Keys)[] blocks, int concurrent)
         {
-            var q = Gather(input.Q, shape.Batch * shape.Heads, shape.SeqLen, shape.HeadDim, b.Queries);
-            var k = Gather(input.K, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
-            var v = Gather(input.V, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
-            return (Queries: new QueryChunk(q, b.Queries), Block: new KeyValueBlock(k, v, b.Keys));
-        }).ToArray();
-        var flops = blocks.Sum(b => PairCounting.Flops(options, heads, b.Queries, b.Keys));
-        var results = Enumerable.Range(0, concurrent).Select(_ => new PartialAttention(shape.Batch, shape.Heads, blocks[0].Queries.Length, shape.HeadDim)).ToArray();
-        var timed = new List<double>();
-        for (var r = 0; r <= Repetitions; r++)
-        {
-            var seconds = new double[concurrent];
-            using var start = new Barrier(concurrent);
-            var threads = Enumerable.Range(0, concurrent).Select(t => new Thread(() =>
+            var shape = input.Shape;
+            _heads = AttentionHeads.Of(shape);
+            _options = options;
+            _prepared = blocks.Select(b =>
             {
-                results[t].Reset();
+                var q = Gather(input.Q, shape.Batch * shape.Heads, shape.SeqLen, shape.HeadDim, b.Queries);
+                var k = Gather(input.K, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
+                var v = Gather(input.V, shape.Batch * shape.KvHeads, shape.SeqLen, shape.HeadDim, b.Keys);
+                return (new QueryChunk(q, b.Queries), new KeyValueBlock(k, v, b.Keys));
+            }).ToArray();
+            Flops = blocks.Sum(b => PairCounting.Flops(options, _heads, b.Queries, b.Keys));
+            _results = Enumerable.Range(0, concurrent).Select(_ => new PartialAttention(shape.Batch, shape.Heads, blocks[0].Queries.Length, shape.HeadDim)).ToArray();
+        }
+
+        /// <summary>The exact FLOPs of one pass over the blocks, by one thread.</summary>
+        public double Flops { get; }
+
+        public double TimeOnce()
+        {
+            var seconds = new double[_results.Length];
+            using var start = new Barrier(_results.Length);
+            var threads = Enumerable.Range(0, _results.Length).Select(t => new Thread(() =>
+            {
+                _results[t].Reset();
                 start.SignalAndWait();
                 var watch = Stopwatch.StartNew();
-                foreach (var (queries, block) in prepared)
+                foreach (var (queries, block) in _prepared)
                 {
-                    BlockwiseAttention.Accumulate(queries, block, heads, options, results[t]);
+                    BlockwiseAttention.Accumulate(queries, block, _heads, _options, _results[t]);
                 }
 
                 seconds[t] = watch.Elapsed.TotalSeconds;
             })).ToList();
             threads.ForEach(thread => thread.Start());
             threads.ForEach(thread => thread.Join());
-
-            // Run 0 warms up the JIT and the pooled buffers.
-            if (r > 0)
-            {
-                timed.Add(seconds.Max());
-            }
+            return seconds.Max();
         }
-
-        // The median, not the best: one kernel thread's rate moves by ±20% from run to run on a shared 2-vCPU VM, and what is
-        // predicted is a typical run (run --calibrate compares with the median timed run), not the luckiest.
-        timed.Sort();
-        return flops / timed[timed.Count / 2];
     }
 
     /// <summary>Rows <paramref name="positions"/> of every head of a [heads, tokens, d] array.</summary>

@@ -21,6 +21,9 @@ public sealed record CalibrationLine(
     double MeasuredComputeSeconds)
 {
     public double Ratio => PredictedSeconds / MeasuredSeconds;
+
+    /// <summary>The ring time of every run the measured one is the median of (by ring time), in the order they ran.</summary>
+    public IReadOnlyList<double> MeasuredRunSeconds { get; init; } = [];
 }
 
 /// <summary>

@@ -64,6 +64,7 @@ public static class RunReportJson
                 source = line.Profile.Source,
                 predictedSeconds = line.PredictedSeconds,
                 measuredSeconds = line.MeasuredSeconds,
+                measuredRunSeconds = line.MeasuredRunSeconds,
                 ratio = line.Ratio,
                 predictedOverlap = line.PredictedOverlap,
                 measuredOverlap = line.MeasuredOverlap,

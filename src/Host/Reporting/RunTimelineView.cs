@@ -49,11 +49,15 @@ public static class RunTimelineView
 
         var settings = Actors.Configuration.RingActorsSettings.Create(system);
         var host = new Math.Modelling.HostSharing(Environment.ProcessorCount, settings.ComputeThreads, ring.Settings.ThreadsPerDevice ?? settings.ThreadsPerDevice);
-        var local = (await PlanLocalProfile.MeasureForJobAsync(system, input, ring.Settings, host)).Profile;
+        // Both profiles are compared with the median of the job's runs taken in turns with the local probe, not with the
+        // report's runs: those ran before the probe, and this VM's load moved between them.
+        var (local, runs) = await PlanLocalProfile.MeasureInTurnsWithJobAsync(system, input, ring.Settings with { JobId = null }, host, cancellationToken);
+        var measured = runs.OrderBy(RingSeconds).ElementAt(runs.Count / 2);
+        var runSeconds = runs.Select(RingSeconds).ToArray();
         var lines = new List<CalibrationLine>
         {
-            await RunCalibration.PredictAsync(system, input, ring, RunCalibration.FromRun(input, ring, host), cancellationToken),
-            await RunCalibration.PredictAsync(system, input, ring, local, cancellationToken),
+            (await RunCalibration.PredictAsync(system, input, measured, RunCalibration.FromRun(input, measured, host), cancellationToken)) with { MeasuredRunSeconds = runSeconds },
+            (await RunCalibration.PredictAsync(system, input, measured, local, cancellationToken)) with { MeasuredRunSeconds = runSeconds },
         };
         var table = new Table().Title("calibration: the same job predicted in virtual time vs measured on the wall clock")
             .AddColumns("profile", "predicted s", "measured s", "predicted / measured", "predicted overlap", "measured overlap", "source");
@@ -72,6 +76,10 @@ public static class RunTimelineView
         console.Write(table);
         return outcome with { Calibration = lines };
     }
+
+    /// <summary>A run's ring time as its timeline measured it: what a calibration line compares with.</summary>
+    private static double RingSeconds(Actors.RingResult ring) =>
+        (ring.MeasuredTimeline ?? throw new ArgumentException("the run recorded no timeline", nameof(ring))).TotalSeconds;
 
     /// <summary>The timeline a run draws: the virtual one when it ran with a profile, else the measured one (on the coordinator's clock for a cluster run).</summary>
     private static (Math.Modelling.RingTimeline Timeline, string Clock) Chosen(Actors.RingResult ring) =>
