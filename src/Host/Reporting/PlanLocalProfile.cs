@@ -53,9 +53,11 @@ public static class PlanLocalProfile
 
     /// <summary>
     /// The profile for <paramref name="job"/> measured in turns with the job itself, for <c>run --calibrate</c>: per
-    /// repetition one probe of device 0's blocks (as <see cref="MeasureForJobAsync"/>) and one run of the job. The profile
-    /// comes from the probes' median and the job's runs are returned beside it, so a prediction and the run it is compared
-    /// with saw the same load: measured minutes apart, one kernel thread on this 2-vCPU VM moved between 43 and 77 GFLOP/s.
+    /// repetition one probe and one run of the job. The probe times one kernel thread on the blocks device 0 of this job
+    /// computes (its query chunk against every device's key block, with the job's mask and exact FLOPs); the hand-off is
+    /// timed on a ring of the job's P devices in <paramref name="system"/>. The profile comes from the probes' median and the
+    /// job's runs are returned beside it, so a prediction and the run it is compared with saw the same load: measured
+    /// minutes apart, one kernel thread on this 2-vCPU VM moved between 43 and 77 GFLOP/s.
     /// </summary>
     public static async Task<(DeviceProfile Profile, IReadOnlyList<RingResult> Runs)> MeasureInTurnsWithJobAsync(
         ActorSystem system, AttentionInput input, RingJobSettings job, HostSharing host, CancellationToken cancellationToken = default)
@@ -80,24 +82,6 @@ public static class PlanLocalProfile
         var threadFlops = probe.Flops / Median(probeSeconds);
         var (profile, _) = Build(threadFlops, host, job.Devices, handOff, $"one kernel thread on device 0's {job.Devices} blocks of this job while {busy} run at once, exact FLOPs, median of {Repetitions} taken in turns with {Repetitions} runs of the job");
         return (profile, runs);
-    }
-
-    /// <summary>
-    /// The profile for <paramref name="job"/> on <paramref name="input"/>'s shape: one kernel thread measured on the blocks
-    /// device 0 of this job computes (its query chunk against every device's key block, with the job's mask and exact
-    /// FLOPs), the hand-off on a ring of the job's P devices in <paramref name="system"/>. Independent of any run's timings.
-    /// </summary>
-    public static async Task<(DeviceProfile Profile, string Measured)> MeasureForJobAsync(ActorSystem system, AttentionInput input, RingJobSettings job, HostSharing host)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(job);
-        ArgumentNullException.ThrowIfNull(host);
-        var layout = new SequenceLayout(job.Layout, input.Shape.SeqLen, job.Devices);
-        var blocks = Enumerable.Range(0, job.Devices).Select(origin => (layout.Positions(0), layout.Positions(origin))).ToArray();
-        var busy = BusyThreads(host, job.Devices);
-        var threadFlops = KernelRate(input, job.OptionsFor(1), blocks, busy);
-        var handOff = await HandOffSeconds(system, job.Devices).ConfigureAwait(false);
-        return Build(threadFlops, host, job.Devices, handOff, $"one kernel thread on device 0's {job.Devices} blocks of this job while {busy} run at once, exact FLOPs, median of {Repetitions}");
     }
 
     private static (DeviceProfile Profile, string Measured) Build(double threadFlops, HostSharing host, int devices, double handOff, string kernel)
