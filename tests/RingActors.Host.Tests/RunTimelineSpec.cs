@@ -60,10 +60,10 @@ public sealed class RunTimelineSpec : IDisposable
         // Measured is the median of the job's runs taken in turns with the local probe (warmed up: not the job's first run,
         // which also timed the JIT), the same run for both profiles.
         var runs = lines[0].GetProperty("measuredRunSeconds").EnumerateArray().Select(r => r.GetDouble()).ToList();
-        Assert.Equal(5, runs.Count);
+        Assert.Equal(RingActors.Host.Reporting.PlanLocalProfile.CalibrationRuns, runs.Count);
         Assert.All(runs, r => Assert.True(r > 0));
         var measured = lines[0].GetProperty("measuredSeconds").GetDouble();
-        Assert.Equal(runs.Order().ElementAt(2), measured);
+        Assert.Equal(runs.Order().ElementAt(runs.Count / 2), measured);
         Assert.Equal(measured, lines[1].GetProperty("measuredSeconds").GetDouble());
         Assert.Equal(runs, lines[1].GetProperty("measuredRunSeconds").EnumerateArray().Select(r => r.GetDouble()));
     }
