@@ -82,10 +82,12 @@ public static class PlanLocalProfile
         for (var r = 0; r < CalibrationRuns; r++)
         {
             probeSeconds.Add(probe.TimeOnce());
-            runs.Add(await RingRunner.RunAsync(system, input, job, null, cancellationToken).ConfigureAwait(false));
+            // Only the times and timelines are kept: nine outputs of a large job would hold gigabytes until the calibration ends.
+            var run = await RingRunner.RunAsync(system, input, job, null, cancellationToken).ConfigureAwait(false);
+            runs.Add(run with { Output = [], Lse = [], Gradients = null });
         }
 
-        var threadFlops = probe.Flops / Median(probeSeconds);
+        var threadFlops = probe.Flops / TypicalSeconds(probeSeconds);
         var (profile, _) = Build(threadFlops, host, job.Devices, handOff, $"one kernel thread on device 0's {job.Devices} blocks of this job while {busy} run at once, exact FLOPs, median of {CalibrationRuns} taken in turns with {CalibrationRuns} runs of the job");
         return (profile, runs);
     }
@@ -119,18 +121,14 @@ public static class PlanLocalProfile
     {
         var probe = new KernelProbe(input, options, blocks, concurrent);
         probe.TimeOnce(); // warm-up: JIT and pooled buffers
-        return probe.Flops / Median(Enumerable.Range(0, Repetitions).Select(_ => probe.TimeOnce()).ToList());
+        return probe.Flops / TypicalSeconds(Enumerable.Range(0, Repetitions).Select(_ => probe.TimeOnce()));
     }
 
     /// <summary>
     /// The median, not the best: one kernel thread's rate moves by ±20% from run to run on a shared 2-vCPU VM, and what is
     /// predicted is a typical run (run --calibrate compares with the median run), not the luckiest.
     /// </summary>
-    private static double Median(List<double> seconds)
-    {
-        seconds.Sort();
-        return seconds[seconds.Count / 2];
-    }
+    private static double TypicalSeconds(IEnumerable<double> seconds) => Benchmarks.TransferRate.Median(seconds);
 
     /// <summary>
     /// Blocks (query positions, key positions) gathered once from the input, timed on as many threads computing them at
