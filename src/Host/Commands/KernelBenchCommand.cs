@@ -33,7 +33,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
 
         [CommandOption("--repetitions <R>")]
         [Description("Timed runs per cell: non-causal, causal, backward and an FMA probe trial in turn, the best of each reported")]
-        [DefaultValue(3)]
+        [DefaultValue(5)]
         public int Repetitions { get; init; } = 5;
 
         [CommandOption("--no-numpy")]
