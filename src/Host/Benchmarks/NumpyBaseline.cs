@@ -11,6 +11,12 @@ namespace RingActors.Host.Benchmarks;
 /// <param name="Source">Who reported it: <c>threadpoolctl</c>, <c>openblas</c> (its own C API) or <c>loaded library</c>.</param>
 public sealed record NumpyInfo(string Version, string Library, string Path, int? Threads, string Source)
 {
+    /// <summary>The OpenBLAS core (kernel family) numpy's BLAS runs, e.g. <c>Prescott</c>, or null when it is no OpenBLAS or did not say.</summary>
+    public string? BlasCore => OpenBlasCore.Parse(Library);
+
+    /// <summary>Whether the BLAS is an OpenBLAS, the one library OPENBLAS_CORETYPE steers.</summary>
+    public bool IsOpenBlas => Library.Contains("openblas", StringComparison.OrdinalIgnoreCase) || Path.Contains("openblas", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// Whether numpy runs an optimised BLAS (OpenBLAS, MKL, BLIS). The reference BLAS (Debian's <c>libblas3</c>, what
     /// <c>python3-numpy</c> alone installs) is 10–30× slower and no baseline for a kernel (ANCHORS.md §5b).
@@ -26,7 +32,8 @@ public sealed record NumpyInfo(string Version, string Library, string Path, int?
 /// <summary>
 /// numpy's dense attention (Q·Kᵀ, softmax, P·V) and sgemm timed in a python3 child process on the same sizes, when numpy
 /// is installed. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed for that process only: inherited from this machine's
-/// environment they force OpenBLAS's Haswell kernels and halve its speed (ANCHORS.md §5).
+/// environment they force OpenBLAS's Haswell kernels and halve its speed (ANCHORS.md §5). A caller sets OPENBLAS_CORETYPE
+/// itself (<c>coreType</c>) where OpenBLAS's own choice is known to be narrower than the machine (<see cref="OpenBlasCore"/>).
 /// </summary>
 public static class NumpyBaseline
 {
@@ -34,7 +41,8 @@ public static class NumpyBaseline
 
     // One script, three modes; every mode prints one JSON object. The BLAS is found as it is loaded, not as numpy was
     // built: Debian's numpy is built against libblas.so.3 and show_config() says "blas" whichever library the
-    // alternatives system puts behind that name.
+    // alternatives system puts behind that name. An OpenBLAS's library ends in "core <Name>" from either source
+    // (threadpoolctl calls it "architecture"), the kernels it runs, which OpenBlasCore.Parse reads.
     private const string Script = """
         import sys, json, time, os, ctypes, numpy as np
         mode = sys.argv[1]
@@ -45,7 +53,10 @@ public static class NumpyBaseline
                 pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
                 if pools:
                     p = pools[0]
-                    out.update(library=(p.get("internal_api") or "?") + " " + (p.get("version") or ""), path=os.path.realpath(p.get("filepath") or ""), threads=p.get("num_threads"), source="threadpoolctl")
+                    library = (p.get("internal_api") or "?") + " " + (p.get("version") or "")
+                    if p.get("architecture"):
+                        library += " core " + p["architecture"]
+                    out.update(library=library, path=os.path.realpath(p.get("filepath") or ""), threads=p.get("num_threads"), source="threadpoolctl")
                     return out
             except Exception:
                 pass
@@ -118,9 +129,10 @@ public static class NumpyBaseline
     }
 
     /// <summary>numpy's own account of its BLAS with <paramref name="threads"/> BLAS threads requested, or null if it failed.</summary>
-    public static NumpyInfo? Describe(string python, int threads)
+    /// <remarks><paramref name="coreType"/> sets OPENBLAS_CORETYPE, to see which core OpenBLAS takes under it; null leaves it unset.</remarks>
+    public static NumpyInfo? Describe(string python, int threads, string? coreType = null)
     {
-        var json = RunScript(python, ["info"], threads);
+        var json = RunScript(python, ["info"], threads, coreType);
         if (json is null)
         {
             return null;
@@ -137,8 +149,9 @@ public static class NumpyBaseline
     }
 
     /// <summary>Best-of-<paramref name="repetitions"/> seconds of numpy's dense attention, or null if it failed.</summary>
-    public static double? AttentionSeconds(string python, int n, int d, int threads, int repetitions) =>
-        Seconds(RunScript(python, ["attention", Text(n), Text(d), Text(repetitions)], threads));
+    /// <remarks><paramref name="coreType"/> sets OPENBLAS_CORETYPE; null leaves it unset.</remarks>
+    public static double? AttentionSeconds(string python, int n, int d, int threads, int repetitions, string? coreType = null) =>
+        Seconds(RunScript(python, ["attention", Text(n), Text(d), Text(repetitions)], threads, coreType));
 
     /// <summary>FLOP/s of numpy's float32 n×n·n×n product (2·n³ FLOPs) on <paramref name="threads"/> BLAS threads, or null.</summary>
     /// <remarks><paramref name="coreType"/> sets OPENBLAS_CORETYPE (e.g. <c>Haswell</c> for OpenBLAS's AVX2 kernels); null leaves it unset.</remarks>
