@@ -89,8 +89,17 @@ public sealed class OpenBlasCoreSpec
         // A build without AVX-512 kernels maps SkylakeX to Haswell: the line must say so rather than claim SkylakeX.
         var notTaken = prescott.Describe(null, "Haswell");
         Assert.StartsWith("OpenBLAS chose its Prescott (SSE) kernels", notTaken);
-        Assert.Contains("OPENBLAS_CORETYPE=SkylakeX, but OpenBLAS then reports core Haswell", notTaken);
+        Assert.Contains("OPENBLAS_CORETYPE=SkylakeX (but OpenBLAS reports core Haswell", notTaken);
         Assert.DoesNotContain("fastest", notTaken);
         Assert.Contains("could not be asked", prescott.Describe("0.3.21", null));
+        Assert.DoesNotContain("fastest", prescott.Describe("0.3.21", null));
     }
+
+    [Theory]
+    [InlineData("Haswell", "Haswell", "core Haswell")]
+    [InlineData("SkylakeX", "skylakex", "core skylakex")]
+    [InlineData("SapphireRapids", "Cooperlake", "but OpenBLAS reports core Cooperlake: the numpy column is on those kernels")]
+    [InlineData("Haswell", null, "OpenBLAS could not be asked which core it took")]
+    public void Taken_must_report_the_core_openblas_took_not_the_one_asked_for(string coreType, string? reported, string words) =>
+        Assert.Equal(words, OpenBlasCore.Taken(coreType, reported));
 }

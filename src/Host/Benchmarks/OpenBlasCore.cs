@@ -36,14 +36,9 @@ public sealed record OpenBlasOverride(string Chosen, string CoreType, BlasIsa Ma
     {
         var blas = version is null ? "OpenBLAS" : $"OpenBLAS {version}";
         var machine = OpenBlasCore.Describe(Machine);
-        var chose = $"{blas} chose its {Chosen} ({OpenBlasCore.Describe(OpenBlasCore.IsaOf(Chosen))}) kernels on this {machine} CPU, which it does not recognise";
-        return confirmed switch
-        {
-            null => $"{chose}; the baseline runs with OPENBLAS_CORETYPE={CoreType} (OpenBLAS could not be asked which core it then took)",
-            _ when string.Equals(confirmed, CoreType, StringComparison.OrdinalIgnoreCase) =>
-                $"{chose}; the baseline runs with OPENBLAS_CORETYPE={CoreType} (core {confirmed}), the fastest kernels it has for {machine}",
-            _ => $"{chose}; the baseline runs with OPENBLAS_CORETYPE={CoreType}, but OpenBLAS then reports core {confirmed}: the numpy column is on those kernels",
-        };
+        var fastest = OpenBlasCore.Took(CoreType, confirmed) ? $", the fastest kernels it has for {machine}" : "";
+        return $"{blas} chose its {Chosen} ({OpenBlasCore.Describe(OpenBlasCore.IsaOf(Chosen))}) kernels on this {machine} CPU, which it does not recognise; "
+            + $"the baseline runs with OPENBLAS_CORETYPE={CoreType} ({OpenBlasCore.Taken(CoreType, confirmed)}){fastest}";
     }
 }
 
@@ -135,6 +130,21 @@ public static partial class OpenBlasCore
             ? new OpenBlasOverride(chosen, target, machine)
             : null;
     }
+
+    /// <summary>Whether OpenBLAS reported taking the core it was asked for (it compares names without case).</summary>
+    public static bool Took(string coreType, string? reported) => string.Equals(coreType, reported, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// What OpenBLAS reported under OPENBLAS_CORETYPE=<paramref name="coreType"/>, in a note's words: a build without
+    /// those kernels maps them to narrower ones (and 0.3.21 cannot force SapphireRapids: it takes Cooperlake), which
+    /// the note must say rather than claim the core asked for.
+    /// </summary>
+    public static string Taken(string coreType, string? reported) => reported switch
+    {
+        null => "OpenBLAS could not be asked which core it took",
+        _ when Took(coreType, reported) => $"core {reported}",
+        _ => $"but OpenBLAS reports core {reported}: the numpy column is on those kernels",
+    };
 
     /// <summary>The instruction set as a reader knows it: <c>SSE</c>, <c>AVX</c>, <c>AVX2</c>, <c>AVX-512</c>.</summary>
     public static string Describe(BlasIsa? isa) => isa switch
