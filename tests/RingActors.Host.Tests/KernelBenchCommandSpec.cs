@@ -38,7 +38,7 @@ public sealed class KernelBenchCommandSpec : IDisposable
         Assert.Equal(2 * threads, cells.Count);
         foreach (var cell in cells)
         {
-            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakGflops", "peakShare", "causalGflops", "numpyGflops", "backwardGflops", "backwardPeakShare" })
+            foreach (var key in new[] { "n", "d", "threads", "isa", "gflops", "peakGflops", "peakShare", "causalGflops", "numpyGflops", "numpyCoreType", "backwardGflops", "backwardPeakShare" })
             {
                 Assert.True(cell.TryGetProperty(key, out _), $"cell without {key}: {cell}");
             }
@@ -54,7 +54,10 @@ public sealed class KernelBenchCommandSpec : IDisposable
             Assert.Equal(cell.GetProperty("gflops").GetDouble() / peak, cell.GetProperty("peakShare").GetDouble(), 9);
             Assert.Equal(cell.GetProperty("backwardGflops").GetDouble() / peak, cell.GetProperty("backwardPeakShare").GetDouble(), 9);
             Assert.Equal(JsonValueKind.Null, cell.GetProperty("numpyGflops").ValueKind);
+            Assert.Equal(JsonValueKind.Null, cell.GetProperty("numpyCoreType").ValueKind);
         }
+
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("numpyCoreType").ValueKind);
 
         int[] sizes = [64, 100];
         Assert.Equal(sizes.SelectMany(n => Enumerable.Repeat(n, threads)), cells.Select(c => c.GetProperty("n").GetInt32()));
@@ -69,7 +72,7 @@ public sealed class KernelBenchCommandSpec : IDisposable
             [new KernelPeak("avx2", 1, 100, null)],
             [
                 new KernelCell(4096, 64, 1, "avx2", 70, 0.70, 140, 30, 55, 0.55),
-                new KernelCell(8192, 64, 1, "avx2", 64, 0.64, 128, 20, 45, 0.45),
+                new KernelCell(8192, 64, 1, "avx2", 64, 0.64, 128, 20, 45, 0.45, 100, "Haswell"),
                 new KernelCell(4096, 64, 2, "avx2", 130, 0.61, 200, null),
             ],
             null,
@@ -88,6 +91,11 @@ public sealed class KernelBenchCommandSpec : IDisposable
 
         var back = KernelBenchResult.FromJson(result.ToJson());
         Assert.Equal(result.Cells, back.Cells);
+        Assert.Equal("Haswell", back.Cells[1].NumpyCoreType);
+
+        var overridden = KernelBenchResult.FromJson((result with { NumpyCoreType = "SkylakeX", Peaks = [new KernelPeak("avx512", 1, 200, 150, "SkylakeX")] }).ToJson());
+        Assert.Equal("SkylakeX", overridden.NumpyCoreType);
+        Assert.Equal("SkylakeX", overridden.Peaks[0].SgemmCoreType);
     }
 
     [Theory]

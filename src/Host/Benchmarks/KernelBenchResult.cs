@@ -13,14 +13,19 @@ namespace RingActors.Host.Benchmarks;
 /// The FMA peak this cell is a share of: the best of the probe trials run between the cell's own kernel runs (so both
 /// rates saw the same load), never below the run's OpenBLAS sgemm on the same path and thread count.
 /// </param>
+/// <param name="NumpyCoreType">
+/// The OPENBLAS_CORETYPE numpy's attention ran under for this cell (<c>SkylakeX</c>, <c>Haswell</c>), or null for
+/// OpenBLAS's own choice.
+/// </param>
 public sealed record KernelCell(
-    int N, int D, int Threads, string Isa, double Gflops, double PeakShare, double CausalGflops, double? NumpyGflops, double? BackwardGflops = null, double? BackwardPeakShare = null, double PeakGflops = 0);
+    int N, int D, int Threads, string Isa, double Gflops, double PeakShare, double CausalGflops, double? NumpyGflops, double? BackwardGflops = null, double? BackwardPeakShare = null, double PeakGflops = 0, string? NumpyCoreType = null);
 
 /// <summary>
 /// The FMA peak of one path and thread count: what the probe measured, what OpenBLAS sgemm reached on the same path
 /// (null without numpy), and the peak the cells are divided by — the larger, since a peak below a measured sgemm is wrong.
+/// <see cref="SgemmCoreType"/> is the OPENBLAS_CORETYPE that sgemm ran under, or null for OpenBLAS's own choice.
 /// </summary>
-public sealed record KernelPeak(string Isa, int Threads, double ProbeGflops, double? SgemmGflops)
+public sealed record KernelPeak(string Isa, int Threads, double ProbeGflops, double? SgemmGflops, string? SgemmCoreType = null)
 {
     public double Gflops => PeakOf(ProbeGflops);
 
@@ -37,7 +42,13 @@ public sealed record KernelTarget(string Name, string Isa, double Worst, double 
 }
 
 /// <summary>Everything <c>bench kernels</c> measured, in the form <c>--json</c> writes.</summary>
-public sealed record KernelBenchResult(string Cpu, IReadOnlyList<KernelPeak> Peaks, IReadOnlyList<KernelCell> Cells, NumpyInfo? Numpy, string? NumpyNote)
+/// <param name="Numpy">numpy's BLAS as the native rows' baseline ran it: under <paramref name="NumpyCoreType"/> when set.</param>
+/// <param name="NumpyNote">How the baseline ran, or why there is none; says what OpenBLAS chose when it was overridden.</param>
+/// <param name="NumpyCoreType">
+/// The OPENBLAS_CORETYPE the native rows' numpy and sgemm ran under because OpenBLAS chose kernels narrower than this
+/// CPU (<see cref="OpenBlasCore"/>), or null when OpenBLAS's own choice stood.
+/// </param>
+public sealed record KernelBenchResult(string Cpu, IReadOnlyList<KernelPeak> Peaks, IReadOnlyList<KernelCell> Cells, NumpyInfo? Numpy, string? NumpyNote, string? NumpyCoreType = null)
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -77,7 +88,7 @@ public sealed record KernelBenchResult(string Cpu, IReadOnlyList<KernelPeak> Pea
     }
 
     /// <summary>The result as JSON (camelCase), with the targets checked beside the cells.</summary>
-    public string ToJson() => JsonSerializer.Serialize(new { Cpu, Peaks, Cells, Numpy, NumpyNote, Targets = Targets() }, Options);
+    public string ToJson() => JsonSerializer.Serialize(new { Cpu, Peaks, Cells, Numpy, NumpyNote, NumpyCoreType, Targets = Targets() }, Options);
 
     public static KernelBenchResult FromJson(string json) =>
         JsonSerializer.Deserialize<KernelBenchResult>(json, Options) ?? throw new InvalidDataException("empty bench result");

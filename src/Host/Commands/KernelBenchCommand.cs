@@ -92,8 +92,20 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         var baseline = python is not null && numpy is { IsOptimised: true } ? python : null;
         var numpyNote = NumpyNote(settings.NoNumpy, python, numpy);
 
+        // An OpenBLAS that does not recognise this CPU falls back to narrower kernels (0.3.21 on this Xeon: Prescott, a
+        // fifth of its SkylakeX sgemm); a kernel compared with that is compared with a crippled baseline. The baseline
+        // then runs on the widest kernels OpenBLAS has for this CPU, and numpy is asked again which core it took.
+        var coreOverride = baseline is not null && numpy?.BlasCore is { } chosen ? OpenBlasCore.Override(chosen, OpenBlasCore.Machine()) : null;
+        var coreType = coreOverride?.CoreType;
+        if (coreOverride is not null)
+        {
+            var forced = NumpyBaseline.Describe(baseline!, threadCounts[^1], coreOverride.CoreType);
+            numpyNote = coreOverride.Describe(OpenBlasCore.Version(numpy!.Library), forced?.BlasCore) + "; OPENBLAS_L2_SIZE unset, best of runs";
+            numpy = forced ?? numpy;
+        }
+
         // Native path: this process. The AVX2 path on an AVX-512 machine: the same program with AVX-512 switched off.
-        var peaks = threadCounts.Select(t => new KernelPeak(isa, t, FmaPeak.Measure(t, TimeSpan.FromSeconds(1)) / 1e9, Sgemm(baseline, t, coreType: null))).ToList();
+        var peaks = threadCounts.Select(t => new KernelPeak(isa, t, FmaPeak.Measure(t, TimeSpan.FromSeconds(1)) / 1e9, Sgemm(baseline, t, coreType), coreType)).ToList();
         var cells = new List<KernelCell>();
         foreach (var n in sizes)
         {
@@ -105,34 +117,51 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                     var best = KernelCellTimer.Measure(n, d, threads, settings.Repetitions);
                     var full = flops / best.ForwardSeconds / 1e9;
                     var causal = flops / best.CausalSeconds / 1e9;
-                    var numpySeconds = baseline is null ? null : NumpyBaseline.AttentionSeconds(baseline, n, d, threads, settings.Repetitions);
+                    var numpyRate = NumpyGflops(baseline, n, d, threads, settings.Repetitions, coreType);
                     var backward = 10.0 * n * (double)n * d / best.BackwardSeconds / 1e9;
                     var peak = peaks.Single(p => p.Threads == threads).PeakOf(best.PeakFlops / 1e9);
-                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpySeconds is { } s ? flops / s / 1e9 : null, backward, backward / peak, peak));
+                    cells.Add(new KernelCell(n, d, threads, isa, full, full / peak, causal, numpyRate, backward, backward / peak, peak, numpyRate is null ? null : coreType));
                 }
             }
         }
 
-        string? childNote = null;
+        var childNotes = new List<string>();
         if (KernelIsa.Selected == VectorIsa.Vector512 && !settings.NoAvx2)
         {
-            (var child, childNote) = RunAvx2Child(settings);
+            var (child, childNote) = RunAvx2Child(settings);
+            childNotes.Add(childNote);
             if (child is not null)
             {
-                // The AVX2 peak is checked against OpenBLAS's Haswell (AVX2) sgemm: its AVX-512 sgemm is no bound for 256-bit code.
-                var childPeaks = child.Peaks.Select(p => p with { SgemmGflops = Sgemm(baseline, p.Threads, coreType: "Haswell") }).ToList();
+                // The AVX2 rows are judged as an AVX2 machine would judge them: the peak against OpenBLAS's Haswell (AVX2)
+                // sgemm, since its AVX-512 sgemm is no bound for 256-bit code, and numpy on those same Haswell kernels.
+                // OPENBLAS_CORETYPE steers OpenBLAS alone: another BLAS keeps the AVX-512 rows' numpy rate.
+                var haswell = baseline is not null && numpy is { IsOpenBlas: true } ? OpenBlasCore.Avx2CoreType : null;
+                var childPeaks = child.Peaks.Select(p => Sgemm(baseline, p.Threads, OpenBlasCore.Avx2CoreType) is { } sgemm
+                    ? p with { SgemmGflops = sgemm, SgemmCoreType = OpenBlasCore.Avx2CoreType }
+                    : p with { SgemmGflops = null }).ToList();
                 peaks.AddRange(childPeaks);
                 cells.AddRange(child.Cells.Select(c =>
                 {
                     var peak = childPeaks.Single(p => p.Threads == c.Threads).PeakOf(c.PeakGflops);
-                    var numpyRate = cells.FirstOrDefault(n => n.N == c.N && n.D == c.D && n.Threads == c.Threads)?.NumpyGflops;
-                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate, BackwardPeakShare = c.BackwardGflops / peak, PeakGflops = peak };
+                    var native = cells.FirstOrDefault(n => n.N == c.N && n.D == c.D && n.Threads == c.Threads);
+                    var numpyRate = haswell is null ? native?.NumpyGflops : NumpyGflops(baseline, c.N, c.D, c.Threads, settings.Repetitions, haswell);
+                    var numpyCore = haswell is null || numpyRate is null ? native?.NumpyCoreType : haswell;
+                    return c with { PeakShare = c.Gflops / peak, NumpyGflops = numpyRate, BackwardPeakShare = c.BackwardGflops / peak, PeakGflops = peak, NumpyCoreType = numpyCore };
                 }));
+                if (haswell is not null)
+                {
+                    var reported = NumpyBaseline.Describe(baseline!, threadCounts[^1], haswell)?.BlasCore;
+                    childNotes.Add($"AVX2 rows: numpy with OPENBLAS_CORETYPE={haswell} ({OpenBlasCore.Taken(haswell, reported)}), OpenBLAS's AVX2 kernels, the baseline an AVX2 machine gets, as for their sgemm check");
+                }
+                else if (baseline is not null)
+                {
+                    childNotes.Add("AVX2 rows: numpy's rate is the AVX-512 rows' (its BLAS is not OpenBLAS, so OPENBLAS_CORETYPE cannot give it AVX2 kernels)");
+                }
             }
         }
 
-        var result = new KernelBenchResult(CpuModel(), peaks, cells, numpy, numpyNote);
-        Print(result, childNote);
+        var result = new KernelBenchResult(CpuModel(), peaks, cells, numpy, numpyNote, coreType);
+        Print(result, childNotes);
         if (settings.Json is { } path)
         {
             File.WriteAllText(path, result.ToJson());
@@ -141,7 +170,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         return 0;
     }
 
-    private void Print(KernelBenchResult result, string? childNote)
+    private void Print(KernelBenchResult result, IEnumerable<string> childNotes)
     {
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"blockwise kernel, one head, fp32, {result.Cpu}; GFLOP/s counted as 4·N²·d");
@@ -181,17 +210,27 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         console.Write(backward);
         foreach (var peak in result.Peaks)
         {
-            var sgemm = peak.SgemmGflops is { } s ? string.Create(CultureInfo.InvariantCulture, $", OpenBLAS sgemm {SgemmSize}³ {s:F1}") : "";
+            var kernels = peak.SgemmCoreType is { } core ? $" ({core} kernels)" : "";
+            var sgemm = peak.SgemmGflops is { } s ? string.Create(CultureInfo.InvariantCulture, $", OpenBLAS sgemm {SgemmSize}³ {s:F1}{kernels}") : "";
             var verdict = peak.ProbeBelowSgemm ? " — the probe is below sgemm: a wrong peak" : "";
             console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FMA peak {Describe(peak.Isa)}, {peak.Threads} thread(s): probe {peak.ProbeGflops:F1} GFLOP/s over 1 s{sgemm}{verdict}"));
         }
 
         console.WriteLine("each cell's FMA peak: the best probe trial run in turn with its kernel runs, never below that path's sgemm");
 
-        console.WriteLine(result.Numpy is { } numpy ? numpy.Describe() + (result.NumpyNote is { } note ? "; " + note : "") : result.NumpyNote ?? "");
-        if (childNote is not null)
+        if (result.Numpy is { } numpy)
         {
-            console.WriteLine(childNote);
+            console.WriteLine(numpy.Describe());
+        }
+
+        if (result.NumpyNote is { } numpyNote)
+        {
+            console.WriteLine(numpyNote);
+        }
+
+        foreach (var note in childNotes)
+        {
+            console.WriteLine(note);
         }
 
         foreach (var target in result.Targets())
@@ -216,11 +255,17 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         _ => "numpy with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, best of runs",
     };
 
+    /// <summary>numpy's dense attention in GFLOP/s counted as the kernel's are (4·N²·d), or null without a baseline.</summary>
+    private static double? NumpyGflops(string? python, int n, int d, int threads, int repetitions, string? coreType) =>
+        python is not null && NumpyBaseline.AttentionSeconds(python, n, d, threads, repetitions, coreType) is { } seconds
+            ? 4.0 * n * (double)n * d / seconds / 1e9
+            : null;
+
     private static double? Sgemm(string? python, int threads, string? coreType) =>
         python is null ? null : NumpyBaseline.SgemmRate(python, SgemmSize, threads, repetitions: 3, coreType) / 1e9;
 
     /// <summary>The same program and sizes with AVX-512 disabled for the JIT; its rows, or why there are none.</summary>
-    private static (KernelBenchResult? Result, string? Note) RunAvx2Child(Settings settings)
+    private static (KernelBenchResult? Result, string Note) RunAvx2Child(Settings settings)
     {
         var json = Path.Combine(Path.GetTempPath(), $"ringactors-avx2-{Environment.ProcessId}.json");
         try
