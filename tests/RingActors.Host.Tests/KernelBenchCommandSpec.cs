@@ -1,5 +1,8 @@
+using System.ComponentModel;
+using System.Reflection;
 using System.Text.Json;
 using RingActors.Host.Benchmarks;
+using RingActors.Host.Commands;
 using RingActors.Math.Kernels;
 
 namespace RingActors.Host.Tests;
@@ -96,6 +99,21 @@ public sealed class KernelBenchCommandSpec : IDisposable
         var overridden = KernelBenchResult.FromJson((result with { NumpyCoreType = "SkylakeX", Peaks = [new KernelPeak("avx512", 1, 200, 150, "SkylakeX")] }).ToJson());
         Assert.Equal("SkylakeX", overridden.NumpyCoreType);
         Assert.Equal("SkylakeX", overridden.Peaks[0].SgemmCoreType);
+    }
+
+    [Fact]
+    public void Help_must_print_each_option_default_the_option_really_has()
+    {
+        var settings = new KernelBenchCommand.Settings();
+        var defaults = typeof(KernelBenchCommand.Settings).GetProperties()
+            .Select(p => (Property: p, Attribute: p.GetCustomAttribute<DefaultValueAttribute>()))
+            .Where(p => p.Attribute is not null)
+            .ToList();
+        Assert.Contains(defaults, p => p.Property.Name == nameof(settings.Repetitions));
+        foreach (var (property, attribute) in defaults)
+        {
+            Assert.Equal(property.GetValue(settings), attribute!.Value);
+        }
     }
 
     [Theory]
