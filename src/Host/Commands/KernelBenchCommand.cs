@@ -45,7 +45,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
         public bool NoAvx2 { get; init; }
 
         [CommandOption("--json <FILE>")]
-        [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops, backwardGflops, backwardPeakShare), the peaks, numpy's BLAS and the targets as JSON.")]
+        [Description("Also write every cell (n, d, threads, isa, gflops, peakShare, causalGflops, numpyGflops, numpyCoreType, backwardGflops, backwardPeakShare), the peaks, numpy's BLAS and the targets as JSON.")]
         public string? Json { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
