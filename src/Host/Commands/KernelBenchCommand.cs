@@ -137,7 +137,7 @@ public sealed class KernelBenchCommand(IAnsiConsole console) : Command<KernelBen
                 // OPENBLAS_CORETYPE steers OpenBLAS alone: another BLAS keeps the AVX-512 rows' numpy rate.
                 var haswell = baseline is not null && numpy is { IsOpenBlas: true } ? OpenBlasCore.Avx2CoreType : null;
                 var childPeaks = child.Peaks.Select(p => Sgemm(baseline, p.Threads, OpenBlasCore.Avx2CoreType) is { } sgemm
-                    ? p with { SgemmGflops = sgemm, SgemmCoreType = OpenBlasCore.Avx2CoreType }
+                    ? p with { SgemmGflops = sgemm, SgemmCoreType = haswell }
                     : p with { SgemmGflops = null }).ToList();
                 peaks.AddRange(childPeaks);
                 cells.AddRange(child.Cells.Select(c =>
