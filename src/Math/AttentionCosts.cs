@@ -30,8 +30,7 @@ public static class AttentionCosts
     public static long BlockwisePeakBytes(AttentionShape shape, int blockTokens, int threads)
     {
         var paddedDim = (shape.HeadDim + 15) / 16 * 16;
-        var paddedKeys = (System.Math.Min(blockTokens, shape.SeqLen) + 15) / 16 * 16;
-        long packed = 2L * paddedKeys * paddedDim;
+        var packed = BlockwiseAttention.PackedFloats(System.Math.Min(blockTokens, shape.SeqLen), shape.HeadDim);
         long tiles = (long)threads * ((BlockwiseAttention.QueryTile * (shape.HeadDim + paddedDim + 2)) + (BlockwiseAttention.QueryTile * BlockwiseAttention.KeyTile));
         long io = (2L * shape.QueryLength) + (2L * shape.KeyValueLength) + ((long)shape.Batch * shape.Heads * shape.SeqLen);
         return (io + packed + tiles) * sizeof(float);

@@ -13,7 +13,8 @@ namespace RingActors.Math;
 /// Tiles of 64 queries × 128 keys; per tile pair the mask decides skip (empty), no mask (full) or a per-element mask (partial).
 /// Vector512 micro-kernels (4 rows × 4 vectors) where the processor has them, Vector256 (6 rows × 2 vectors, to fit AVX2's
 /// 16 registers) otherwise, chosen once (<see cref="KernelIsa.Selected"/>); padding handles any N and d.
-/// Large buffers are rented from the shared pool and returned, never allocated per call (ANCHORS.md §5).
+/// Large buffers are rented from the shared pool and returned, never allocated per call (ANCHORS.md §5), and used from a
+/// 64-byte boundary (<see cref="AlignedRental"/>), with row strides that avoid L1 set conflicts (<see cref="TilePacking.ConflictFreeStride"/>).
 /// </summary>
 public static class BlockwiseAttention
 {
@@ -118,6 +119,17 @@ public static class BlockwiseAttention
         }
     }
 
+    /// <summary>
+    /// Floats of the packed keys and values of one (batch, kv head) of a block of <paramref name="keyTokens"/> tokens: Kᵀ
+    /// tiles of [d][key stride] and V rows of the value stride (<see cref="TilePacking.ConflictFreeStride"/>), as one call rents them.
+    /// </summary>
+    public static long PackedFloats(int keyTokens, int headDim)
+    {
+        long keyTiles = (keyTokens + KeyTile - 1) / KeyTile;
+        long paddedKeys = RoundUp(keyTokens, ColumnAlign);
+        return (keyTiles * headDim * TilePacking.ConflictFreeStride(KeyTile)) + (paddedKeys * TilePacking.ConflictFreeStride(RoundUp(headDim, ColumnAlign)));
+    }
+
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Per-thread tiles; small enough that renting them per call costs nothing measurable.</summary>
@@ -126,8 +138,8 @@ public static class BlockwiseAttention
         public Scratch(int headDim, int paddedDim)
         {
             Queries = ArrayPool<float>.Shared.Rent(QueryTile * headDim);
-            Scores = ArrayPool<float>.Shared.Rent(QueryTile * KeyTile);
-            Output = ArrayPool<float>.Shared.Rent(QueryTile * paddedDim);
+            Scores = new AlignedRental(QueryTile * KeyTile);
+            Output = new AlignedRental(QueryTile * paddedDim);
             RowMax = ArrayPool<float>.Shared.Rent(QueryTile);
             RowSum = ArrayPool<float>.Shared.Rent(QueryTile);
             RowRescale = ArrayPool<float>.Shared.Rent(QueryTile);
@@ -135,10 +147,10 @@ public static class BlockwiseAttention
 
         public float[] Queries { get; }
 
-        public float[] Scores { get; }
+        public AlignedRental Scores { get; }
 
         /// <summary>The query tile's unnormalised output over the key tiles so far: Σ exp(s − <see cref="RowMax"/>) · v.</summary>
-        public float[] Output { get; }
+        public AlignedRental Output { get; }
 
         /// <summary>Per row, the largest score over the key tiles so far (−∞ before the first key it may attend).</summary>
         public float[] RowMax { get; }
@@ -158,8 +170,8 @@ public static class BlockwiseAttention
         public void Dispose()
         {
             ArrayPool<float>.Shared.Return(Queries);
-            ArrayPool<float>.Shared.Return(Scores);
-            ArrayPool<float>.Shared.Return(Output);
+            Scores.Dispose();
+            Output.Dispose();
             ArrayPool<float>.Shared.Return(RowMax);
             ArrayPool<float>.Shared.Return(RowSum);
             ArrayPool<float>.Shared.Return(RowRescale);
@@ -179,6 +191,8 @@ public static class BlockwiseAttention
         private readonly PartialAttention _into;
         private readonly int _d;
         private readonly int _paddedDim;
+        private readonly int _keyStride;
+        private readonly int _valueStride;
         private readonly int _queryTokens;
         private readonly int _keyTokens;
         private readonly int _paddedKeys;
@@ -187,8 +201,8 @@ public static class BlockwiseAttention
         private readonly float _scale;
         private readonly IAttentionMask? _sharedMask;
         private readonly BlockCoverage[]? _sharedCoverage;
-        private float[] _keysTransposed = [];
-        private float[] _values = [];
+        private AlignedRental _keysTransposed = null!;
+        private AlignedRental _values = null!;
         private int _batch;
         private int _kvHead;
 
@@ -201,6 +215,8 @@ public static class BlockwiseAttention
             _into = into;
             _d = heads.HeadDim;
             _paddedDim = RoundUp(_d, ColumnAlign);
+            _keyStride = TilePacking.ConflictFreeStride(KeyTile);
+            _valueStride = TilePacking.ConflictFreeStride(_paddedDim);
             _queryTokens = queries.Tokens;
             _keyTokens = block.Tokens;
             _paddedKeys = RoundUp(_keyTokens, ColumnAlign);
@@ -217,8 +233,8 @@ public static class BlockwiseAttention
 
         public BlockWork Execute()
         {
-            _keysTransposed = ArrayPool<float>.Shared.Rent(_keyTiles * _d * KeyTile);
-            _values = ArrayPool<float>.Shared.Rent(_paddedKeys * _paddedDim);
+            _keysTransposed = new AlignedRental(_keyTiles * _d * _keyStride); // PackedFloats counts these two
+            _values = new AlignedRental(_paddedKeys * _valueStride);
             long pairs = 0, tiles = 0, skipped = 0;
             try
             {
@@ -287,8 +303,8 @@ public static class BlockwiseAttention
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(_keysTransposed);
-                ArrayPool<float>.Shared.Return(_values);
+                _keysTransposed.Dispose();
+                _values.Dispose();
             }
 
             return new BlockWork(pairs, tiles, skipped, _d);
@@ -299,8 +315,9 @@ public static class BlockwiseAttention
         private ReadOnlySpan<int> KeyPositions(int keyTile) => TilePacking.Slice(_block.Positions, keyTile, KeyTile);
 
         /// <summary>
-        /// Key tile <paramref name="keyTile"/> of the current (batch, kv head) packed: its Kᵀ as [d][128] at [keyTile] of the
-        /// transposed tiles, its V rows as [128][paddedDim] (the last tile's up to the padded key count); padding zeroed
+        /// Key tile <paramref name="keyTile"/> of the current (batch, kv head) packed: its Kᵀ as [d][128] (row stride
+        /// <see cref="_keyStride"/>) at [keyTile] of the transposed tiles, its V rows as [128][paddedDim] (row stride
+        /// <see cref="_valueStride"/>; the last tile's up to the padded key count); padding zeroed
         /// (<see cref="TilePacking"/>). Tiles are independent, so workers can pack them in parallel.
         /// </summary>
         // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
@@ -311,9 +328,9 @@ public static class BlockwiseAttention
             var first = keyTile * KeyTile;
             var count = System.Math.Min(KeyTile, _keyTokens - first);
             var source = headOffset + (first * _d);
-            TilePacking.Transpose(_block.Keys.AsSpan(source, count * _d), count, _d, _keysTransposed.AsSpan(keyTile * _d * KeyTile, _d * KeyTile), KeyTile);
+            TilePacking.Transpose(_block.Keys.AsSpan(source, count * _d), count, _d, _keysTransposed.Slice(keyTile * _d * _keyStride, _d * _keyStride), _keyStride);
             var paddedRows = System.Math.Min(KeyTile, _paddedKeys - first);
-            TilePacking.PaddedRows(_block.Values.AsSpan(source, count * _d), count, _d, _paddedDim, paddedRows, _values.AsSpan(first * _paddedDim, paddedRows * _paddedDim));
+            TilePacking.PaddedRows(_block.Values.AsSpan(source, count * _d), count, _d, _valueStride, paddedRows, _values.Slice(first * _valueStride, paddedRows * _valueStride));
         }
 
         // Full optimisation from the first call: tiering would run the first blocks of every job (tens of ms) as unoptimised code.
@@ -336,7 +353,7 @@ public static class BlockwiseAttention
             // The online softmax runs inside the query tile (FlashAttention-2): one running max and sum per row, the output
             // accumulated unnormalised, and one merge into the partial per block, not per key tile. Per key tile the merge
             // cost two exps and two logs per row and a pass over the output: measured 7% of a d = 64 run.
-            scratch.Output.AsSpan(0, paddedRows * _paddedDim).Clear();
+            scratch.Output.Slice(0, paddedRows * _paddedDim).Clear();
             scratch.RowMax.AsSpan(0, rows).Fill(float.NegativeInfinity);
             scratch.RowSum.AsSpan(0, rows).Clear();
             var mask = _options.SameMaskForAllHeads ? _sharedMask : _options.MaskFor(_batch, head);
@@ -356,7 +373,7 @@ public static class BlockwiseAttention
                 scratch.Tiles++;
                 scratch.Pairs += (long)rows * columns;
 
-                ScoreTile(scratch.Queries, paddedRows, firstKey, paddedColumns, scratch.Scores);
+                ScoreTile(scratch.Queries, paddedRows, keyTile, paddedColumns, scratch.Scores);
                 SoftmaxRows(scratch, rows, qPositions, firstKey, columns, paddedColumns, coverage == BlockCoverage.Partial ? mask : null);
                 RescaleOutput(scratch, rows);
                 WeightValues(scratch.Scores, paddedRows, firstKey, paddedColumns, scratch.Output);
@@ -371,7 +388,7 @@ public static class BlockwiseAttention
                     SoftmaxMerge.MergeRow(
                         _into.Output.AsSpan(outputRow * _d, _d),
                         ref _into.Lse[outputRow],
-                        scratch.Output.AsSpan(r * _paddedDim, _d),
+                        scratch.Output.Slice(r * _paddedDim, _d),
                         scratch.RowMax[r] + MathF.Log(sum),
                         1f / sum);
                 }
@@ -389,7 +406,7 @@ public static class BlockwiseAttention
             var kPositions = _block.Positions.AsSpan(firstKey, columns);
             for (var r = 0; r < rows; r++)
             {
-                var row = scratch.Scores.AsSpan(r * KeyTile, paddedColumns);
+                var row = scratch.Scores.Slice(r * KeyTile, paddedColumns);
                 mask?.Refuse(qPositions[r], kPositions, row);
                 row[columns..].Fill(float.NegativeInfinity);
                 var tileMax = VectorMath.Max<TOps, TVec>(row);
@@ -424,26 +441,26 @@ public static class BlockwiseAttention
                 var rescale = scratch.RowRescale[r];
                 if (rescale is not 1f and not 0f)
                 {
-                    var row = scratch.Output.AsSpan(r * _paddedDim, _d);
+                    var row = scratch.Output.Slice(r * _paddedDim, _d);
                     VectorMath.Scale(row, rescale, row);
                 }
             }
         }
 
-        /// <summary>S[r, c] = q_r · k_c for a tile of queries against a tile of packed Kᵀ.</summary>
-        private void ScoreTile(float[] queries, int paddedRows, int firstKey, int paddedColumns, float[] scores) =>
+        /// <summary>S[r, c] = q_r · k_c for a tile of queries against key tile <paramref name="keyTile"/>'s packed Kᵀ.</summary>
+        private void ScoreTile(float[] queries, int paddedRows, int keyTile, int paddedColumns, AlignedRental scores) =>
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref MemoryMarshal.GetArrayDataReference(queries), _d,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), firstKey * _d), KeyTile,
-                ref MemoryMarshal.GetArrayDataReference(scores), KeyTile,
+                ref _keysTransposed.At(keyTile * _d * _keyStride), _keyStride,
+                ref scores.At(0), KeyTile,
                 paddedRows, paddedColumns, _d);
 
         /// <summary>O[r, :] += Σ_c P[r, c] · V[c, :] for a tile of weights against the tile's rows of packed V.</summary>
-        private void WeightValues(float[] weights, int paddedRows, int firstKey, int paddedColumns, float[] output) =>
+        private void WeightValues(AlignedRental weights, int paddedRows, int firstKey, int paddedColumns, AlignedRental output) =>
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref MemoryMarshal.GetArrayDataReference(weights), KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_values), firstKey * _paddedDim), _paddedDim,
-                ref MemoryMarshal.GetArrayDataReference(output), _paddedDim,
+                ref weights.At(0), KeyTile,
+                ref _values.At(firstKey * _valueStride), _valueStride,
+                ref output.At(0), _paddedDim,
                 paddedRows, _paddedDim, paddedColumns);
     }
 }

@@ -146,7 +146,6 @@ public static class SparseAttention
         const int Align = 16;
         var n = shape.SeqLen;
         var d = shape.HeadDim;
-        long paddedKeys = RoundUp(n, Align);
         long paddedDim = RoundUp(d, Align);
         var queryTiles = (n + BlockwiseAttention.QueryTile - 1) / BlockwiseAttention.QueryTile;
         var keyTiles = (n + BlockwiseAttention.KeyTile - 1) / BlockwiseAttention.KeyTile;
@@ -155,7 +154,7 @@ public static class SparseAttention
         var inputs = ((long)shape.QueryLength + (2L * shape.KeyValueLength)) * sizeof(float);
         var result = ((long)shape.QueryLength + ((long)shape.Batch * shape.Heads * n)) * sizeof(float);
         var positions = (long)n * sizeof(int);
-        var packed = ((d * paddedKeys) + (paddedKeys * paddedDim)) * sizeof(float);
+        var packed = BlockwiseAttention.PackedFloats(n, d) * sizeof(float);
         var tiles = workers * ((BlockwiseAttention.QueryTile * (d + BlockwiseAttention.KeyTile + paddedDim + 2)) * sizeof(float));
         var coverage = options.Pattern is StaticPattern ? (long)queryTiles * keyTiles * sizeof(BlockCoverage) : 0;
         return inputs + result + positions + packed + tiles + coverage + (options.Pattern?.MemoryBytes ?? 0);

@@ -83,6 +83,38 @@ public class VectorMathSpec
     }
 
     [Fact]
+    public void Every_vector_path_must_agree_with_the_scalar_exp_bit_for_bit()
+    {
+        // A dense sweep over the whole range plus the edges: −∞, the exact-zero threshold (2ᵗ at t = −126, where p < 1
+        // gives a subnormal), the saturation at 127, and the integer points where the rounding to 2ⁿ switches.
+        var inputs = new List<float> { float.NegativeInfinity, -1000f, 88.5f, 1000f, 0f, -0f };
+        for (var x = -90f; x <= 90f; x += 0.0137f)
+        {
+            inputs.Add(x);
+        }
+
+        foreach (var t in new[] { -126f, 127f, 127.49f, -0.5f, 0.5f })
+        {
+            var x = t / ExpConstants.Log2E;
+            inputs.AddRange([float.BitDecrement(x), x, float.BitIncrement(x)]);
+        }
+
+        var source = inputs.ToArray();
+        var expected = source.Select(ExpConstants.Exp).ToArray();
+        foreach (var kernel in Kernels())
+        {
+            var destination = new float[source.Length];
+            kernel.ExpSubtractSum(source, 0f, destination);
+            for (var i = 0; i < source.Length; i++)
+            {
+                Assert.True(
+                    BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(destination[i]),
+                    $"{kernel.Name}: exp({source[i]:R}) = {destination[i]:R}, the scalar route gives {expected[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
     public void Helpers_must_refuse_destinations_of_another_length()
     {
         var error = Assert.Throws<ArgumentException>(() => VectorMath.ExpSubtractSum(new float[4], 0, new float[3]));

@@ -50,6 +50,16 @@ internal static class TilePacking
         }
     }
 
+    /// <summary>
+    /// A row stride (in floats, a multiple of 16) that a micro-kernel can walk down without L1 set conflicts: strides of a
+    /// multiple of 512 bytes get one more 64-byte line. A 4-vector register block reads 256 bytes of each of up to 128 rows;
+    /// at a 512-byte stride those rows fall in half of the 64 sets, 16 lines a set against 12 ways (Intel's 48 KiB L1)
+    /// or 8 (Zen's 32 KiB), and are evicted before the next row group reuses them. Measured on an Intel Xeon (family 6
+    /// model 207), one thread, N = 4096, best of 10 in turns: the forward at d = 128 (Kᵀ and V padded) ran 1.38× faster;
+    /// at d = 64 (Kᵀ padded, V rows of 256 bytes left alone) the same as before.
+    /// </summary>
+    public static int ConflictFreeStride(int floats) => floats % 128 == 0 ? floats + 16 : floats;
+
     /// <summary>Rows of d floats copied to rows of <paramref name="paddedDim"/>, then zero rows up to <paramref name="paddedTokens"/>.</summary>
     public static void PaddedRows(ReadOnlySpan<float> source, int tokens, int d, int paddedDim, int paddedTokens, Span<float> into)
     {
