@@ -408,7 +408,12 @@ public static class BlockwiseAttention
             {
                 var row = scratch.Scores.Slice(r * KeyTile, paddedColumns);
                 mask?.Refuse(qPositions[r], kPositions, row);
-                row[columns..].Fill(float.NegativeInfinity);
+                if (columns < paddedColumns)
+                {
+                    // Only the last key tile of a block has padding; a Fill of nothing is still a call per row.
+                    row[columns..].Fill(float.NegativeInfinity);
+                }
+
                 var tileMax = VectorMath.Max<TOps, TVec>(row);
                 if (float.IsNegativeInfinity(tileMax))
                 {
