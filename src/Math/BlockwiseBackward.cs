@@ -109,9 +109,10 @@ public static class BlockwiseBackward
         long dimRows = System.Math.Max(RoundUp(headDim, 4), RoundUp(headDim, 6));
         long keyTiles = (System.Math.Max(keyTokens, 0) + KeyTile - 1) / KeyTile;
         long items = (long)groupSize * ((System.Math.Max(queryTokens, 0) + QueryTile - 1) / QueryTile);
-        long keys = (2 * keyTiles * headDim * KeyTile) + (RoundUp(System.Math.Max(keyTokens, 0), 16) * padded);
+        long tileStride = TilePacking.ConflictFreeStride(KeyTile);
+        long keys = (2 * keyTiles * headDim * tileStride) + (RoundUp(System.Math.Max(keyTokens, 0), 16) * TilePacking.ConflictFreeStride((int)padded));
         long queries = (2 * items * QueryTile * padded) + (2 * items * QueryTile);
-        long worker = (2L * QueryTile * KeyTile) + (2 * MaxPanelTiles * dimRows * KeyTile) + (items * QueryTile * padded);
+        long worker = (2L * QueryTile * tileStride) + (2 * MaxPanelTiles * dimRows * tileStride) + (items * QueryTile * padded);
         return (keys + queries + (System.Math.Max(1, System.Math.Min(threads, keyTiles)) * worker)) * sizeof(float);
     }
 
@@ -190,26 +191,26 @@ public static class BlockwiseBackward
     /// </summary>
     private sealed class Scratch : IDisposable
     {
-        public Scratch(int dimRows, int panelTiles, int queryGradientLength)
+        public Scratch(int dimRows, int panelTiles, int tileStride, int queryGradientLength)
         {
-            Probabilities = Rent(QueryTile * KeyTile);
-            ScoreGradient = Rent(QueryTile * KeyTile);
-            KeyGradient = Rent(panelTiles * dimRows * KeyTile);
-            ValueGradient = Rent(panelTiles * dimRows * KeyTile);
+            Probabilities = new AlignedRental(QueryTile * tileStride);
+            ScoreGradient = new AlignedRental(QueryTile * tileStride);
+            KeyGradient = new AlignedRental(panelTiles * dimRows * tileStride);
+            ValueGradient = new AlignedRental(panelTiles * dimRows * tileStride);
             Cleared = new bool[panelTiles];
             QueryGradient = Rent(queryGradientLength);
             QueryGradientLength = queryGradientLength;
         }
 
-        public float[] Probabilities { get; }
+        public AlignedRental Probabilities { get; }
 
-        public float[] ScoreGradient { get; }
+        public AlignedRental ScoreGradient { get; }
 
-        /// <summary>dKᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
-        public float[] KeyGradient { get; }
+        /// <summary>dKᵀ of the panel's key tiles, [tile][dimRows][tile stride].</summary>
+        public AlignedRental KeyGradient { get; }
 
-        /// <summary>dVᵀ of the panel's key tiles, [tile][dimRows][128].</summary>
-        public float[] ValueGradient { get; }
+        /// <summary>dVᵀ of the panel's key tiles, [tile][dimRows][tile stride].</summary>
+        public AlignedRental ValueGradient { get; }
 
         /// <summary>Which of the panel's tiles have their dKᵀ and dVᵀ cleared, i.e. met a query tile that is not masked out.</summary>
         public bool[] Cleared { get; }
@@ -227,10 +228,12 @@ public static class BlockwiseBackward
 
         public void Dispose()
         {
-            foreach (var buffer in new[] { Probabilities, ScoreGradient, KeyGradient, ValueGradient, QueryGradient })
+            foreach (var buffer in new[] { Probabilities, ScoreGradient, KeyGradient, ValueGradient })
             {
-                ArrayPool<float>.Shared.Return(buffer);
+                buffer.Dispose();
             }
+
+            ArrayPool<float>.Shared.Return(QueryGradient);
         }
 
         private static float[] Rent(int length) => ArrayPool<float>.Shared.Rent(length);
@@ -275,6 +278,8 @@ public static class BlockwiseBackward
         private readonly KeyValueGradients _blockGradients;
         private readonly int _d;
         private readonly int _paddedDim;
+        private readonly int _tileStride;
+        private readonly int _keyStride;
         private readonly int _dimRows;
         private readonly int _queryTokens;
         private readonly int _keyTokens;
@@ -288,9 +293,9 @@ public static class BlockwiseBackward
         private readonly IAttentionMask? _sharedMask;
         private readonly BlockCoverage[]? _sharedCoverage;
         private readonly IAttentionMask?[] _itemMasks;
-        private float[] _keysTransposed = [];
-        private float[] _valuesTransposed = [];
-        private float[] _keys = [];
+        private AlignedRental _keysTransposed = null!;
+        private AlignedRental _valuesTransposed = null!;
+        private AlignedRental _keys = null!;
         private float[] _queries = [];
         private float[] _outputGradient = [];
         private float[] _lse = [];
@@ -308,6 +313,10 @@ public static class BlockwiseBackward
             _blockGradients = blockGradients;
             _d = heads.HeadDim;
             _paddedDim = RoundUp(_d, ColumnAlign);
+
+            // Rows of 128 keys (Kᵀ, Vᵀ, P, dS, dKᵀ, dVᵀ) and K's rows at d = 128 are 512 bytes: padded apart (TilePacking.ConflictFreeStride).
+            _tileStride = TilePacking.ConflictFreeStride(KeyTile);
+            _keyStride = TilePacking.ConflictFreeStride(_paddedDim);
             _dimRows = RoundUp(_d, TileProduct<TOps, TVec, TMain, TRowTail>.RowStep);
             _queryTokens = rows.Tokens;
             _keyTokens = block.Tokens;
@@ -328,9 +337,9 @@ public static class BlockwiseBackward
 
         public BlockWork Execute()
         {
-            _keysTransposed = Rent(_keyTiles * _d * KeyTile);
-            _valuesTransposed = Rent(_keyTiles * _d * KeyTile);
-            _keys = Rent(_paddedKeys * _paddedDim);
+            _keysTransposed = new AlignedRental(_keyTiles * _d * _tileStride);
+            _valuesTransposed = new AlignedRental(_keyTiles * _d * _tileStride);
+            _keys = new AlignedRental(_paddedKeys * _keyStride);
             _queries = Rent(_queryItems * QueryTile * _paddedDim);
             _outputGradient = Rent(_queryItems * QueryTile * _paddedDim);
             _lse = Rent(_queryItems * QueryTile);
@@ -340,7 +349,7 @@ public static class BlockwiseBackward
             {
                 for (var t = 0; t < workers.Length; t++)
                 {
-                    workers[t] = new Scratch(_dimRows, _panelTiles, _queryItems * QueryTile * _paddedDim);
+                    workers[t] = new Scratch(_dimRows, _panelTiles, _tileStride, _queryItems * QueryTile * _paddedDim);
                 }
 
                 for (_batch = 0; _batch < _heads.Batch; _batch++)
@@ -393,7 +402,10 @@ public static class BlockwiseBackward
                     worker?.Dispose();
                 }
 
-                foreach (var buffer in new[] { _keysTransposed, _valuesTransposed, _keys, _queries, _outputGradient, _lse, _delta })
+                _keysTransposed.Dispose();
+                _valuesTransposed.Dispose();
+                _keys.Dispose();
+                foreach (var buffer in new[] { _queries, _outputGradient, _lse, _delta })
                 {
                     ArrayPool<float>.Shared.Return(buffer);
                 }
@@ -411,9 +423,9 @@ public static class BlockwiseBackward
         private void PackKeyValueHead()
         {
             var keys = _block.Keys.AsSpan(KvOffset, _keyTokens * _d);
-            TilePacking.TransposedTiles(keys, _keyTokens, _d, KeyTile, _keysTransposed);
-            TilePacking.TransposedTiles(_block.Values.AsSpan(KvOffset, _keyTokens * _d), _keyTokens, _d, KeyTile, _valuesTransposed);
-            TilePacking.PaddedRows(keys, _keyTokens, _d, _paddedDim, _paddedKeys, _keys);
+            TilePacking.TransposedTiles(keys, _keyTokens, _d, KeyTile, _tileStride, _keysTransposed.Slice(0, _keysTransposed.Length));
+            TilePacking.TransposedTiles(_block.Values.AsSpan(KvOffset, _keyTokens * _d), _keyTokens, _d, KeyTile, _tileStride, _valuesTransposed.Slice(0, _valuesTransposed.Length));
+            TilePacking.PaddedRows(keys, _keyTokens, _d, _keyStride, _paddedKeys, _keys.Slice(0, _keys.Length));
         }
 
         /// <summary>Every query tile of the group's heads (item = group · queryTiles + queryTile): Q and dO as zero-padded rows of paddedDim, lse and D.</summary>
@@ -485,8 +497,8 @@ public static class BlockwiseBackward
 
                     if (!scratch.Cleared[slot])
                     {
-                        scratch.KeyGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
-                        scratch.ValueGradient.AsSpan(slot * _dimRows * KeyTile, _dimRows * KeyTile).Clear();
+                        scratch.KeyGradient.Slice(slot * _dimRows * _tileStride, _dimRows * _tileStride).Clear();
+                        scratch.ValueGradient.Slice(slot * _dimRows * _tileStride, _dimRows * _tileStride).Clear();
                         scratch.Cleared[slot] = true;
                     }
 
@@ -516,8 +528,8 @@ public static class BlockwiseBackward
             var dV = _blockGradients.Values.AsSpan(KvOffset + (firstKey * _d), columns * _d);
             for (var c = 0; c < _d; c++)
             {
-                var keyRow = scratch.KeyGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
-                var valueRow = scratch.ValueGradient.AsSpan(((slot * _dimRows) + c) * KeyTile, columns);
+                var keyRow = scratch.KeyGradient.Slice(((slot * _dimRows) + c) * _tileStride, columns);
+                var valueRow = scratch.ValueGradient.Slice(((slot * _dimRows) + c) * _tileStride, columns);
                 for (var j = 0; j < columns; j++)
                 {
                     dK[(j * _d) + c] += keyRow[j];
@@ -533,35 +545,35 @@ public static class BlockwiseBackward
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void ComputeTile(Scratch scratch, int item, int slot, int keyTile, int firstKey, int rows, int paddedRows, int columns, int paddedColumns, ReadOnlySpan<int> qPositions, IAttentionMask? mask)
         {
-            ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
-            ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
-            var tileOffset = keyTile * _d * KeyTile;
+            ref var p = ref scratch.Probabilities.At(0);
+            ref var dS = ref scratch.ScoreGradient.At(0);
+            var tileOffset = keyTile * _d * _tileStride;
             var rowsOffset = item * QueryTile * _paddedDim;
-            var accumulatorOffset = slot * _dimRows * KeyTile;
+            var accumulatorOffset = slot * _dimRows * _tileStride;
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keysTransposed), tileOffset), KeyTile,
-                ref p, KeyTile, paddedRows, paddedColumns, _d);
+                ref _keysTransposed.At(tileOffset), _tileStride,
+                ref p, _tileStride, paddedRows, paddedColumns, _d);
             TileProduct<TOps, TVec, TMain, TRowTail>.Multiply(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_valuesTransposed), tileOffset), KeyTile,
-                ref dS, KeyTile, paddedRows, paddedColumns, _d);
+                ref _valuesTransposed.At(tileOffset), _tileStride,
+                ref dS, _tileStride, paddedRows, paddedColumns, _d);
 
             ProbabilitiesAndScoreGradient(scratch, _lse.AsSpan(item * QueryTile, QueryTile), _delta.AsSpan(item * QueryTile, QueryTile), rows, paddedRows, firstKey, columns, paddedColumns, qPositions, mask);
 
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_outputGradient), rowsOffset), _paddedDim,
-                ref p, KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.ValueGradient), accumulatorOffset), KeyTile,
+                ref p, _tileStride,
+                ref scratch.ValueGradient.At(accumulatorOffset), _tileStride,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAddTransposed(
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_queries), rowsOffset), _paddedDim,
-                ref dS, KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.KeyGradient), accumulatorOffset), KeyTile,
+                ref dS, _tileStride,
+                ref scratch.KeyGradient.At(accumulatorOffset), _tileStride,
                 _dimRows, paddedColumns, paddedRows);
             TileProduct<TOps, TVec, TMain, TRowTail>.MultiplyAdd(
-                ref dS, KeyTile,
-                ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), firstKey * _paddedDim), _paddedDim,
+                ref dS, _tileStride,
+                ref _keys.At(firstKey * _keyStride), _keyStride,
                 ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(scratch.QueryGradient), item * QueryTile * _paddedDim), _paddedDim,
                 paddedRows, _paddedDim, paddedColumns);
         }
@@ -575,16 +587,16 @@ public static class BlockwiseBackward
         {
             var w = TOps.Count;
             var scale = TOps.Broadcast(_scale);
-            ref var p = ref MemoryMarshal.GetArrayDataReference(scratch.Probabilities);
-            ref var dS = ref MemoryMarshal.GetArrayDataReference(scratch.ScoreGradient);
+            ref var p = ref scratch.Probabilities.At(0);
+            ref var dS = ref scratch.ScoreGradient.At(0);
             var kPositions = _block.Positions.AsSpan(firstKey, columns);
             for (var r = 0; r < paddedRows; r++)
             {
-                var start = (nuint)(r * KeyTile);
+                var start = (nuint)(r * _tileStride);
                 if (r >= rows || float.IsNegativeInfinity(rowLse[r]))
                 {
-                    scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns).Clear();
-                    scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns).Clear();
+                    scratch.Probabilities.Slice(r * _tileStride, paddedColumns).Clear();
+                    scratch.ScoreGradient.Slice(r * _tileStride, paddedColumns).Clear();
                     continue;
                 }
 
@@ -599,8 +611,8 @@ public static class BlockwiseBackward
                     TOps.Store(gradient, ref dS, offset);
                 }
 
-                var probabilities = scratch.Probabilities.AsSpan(r * KeyTile, paddedColumns);
-                var gradients = scratch.ScoreGradient.AsSpan(r * KeyTile, paddedColumns);
+                var probabilities = scratch.Probabilities.Slice(r * _tileStride, paddedColumns);
+                var gradients = scratch.ScoreGradient.Slice(r * _tileStride, paddedColumns);
                 if (mask is not null)
                 {
                     var query = qPositions[r];

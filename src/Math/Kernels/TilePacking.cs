@@ -36,17 +36,18 @@ internal static class TilePacking
     }
 
     /// <summary>
-    /// Kᵀ (or Vᵀ) tile by tile, [tile][d][<paramref name="tileWidth"/>]: a micro-kernel walks 512-byte rows (a [d][N] layout
-    /// strides by N·4 bytes, a multiple of 4 KiB that maps every row to the same L1 sets); padding zeroed.
+    /// Kᵀ (or Vᵀ) tile by tile, [tile][d][<paramref name="stride"/>] with <paramref name="tileWidth"/> tokens a row: a
+    /// micro-kernel walks rows of one tile (a [d][N] layout strides by N·4 bytes, a multiple of 4 KiB that maps every row to
+    /// the same L1 sets; <see cref="ConflictFreeStride"/> keeps a tile's rows apart too); padding zeroed.
     /// </summary>
-    public static void TransposedTiles(ReadOnlySpan<float> source, int tokens, int d, int tileWidth, Span<float> into)
+    public static void TransposedTiles(ReadOnlySpan<float> source, int tokens, int d, int tileWidth, int stride, Span<float> into)
     {
         var tiles = (tokens + tileWidth - 1) / tileWidth;
         for (var tile = 0; tile < tiles; tile++)
         {
             var first = tile * tileWidth;
             var count = System.Math.Min(tileWidth, tokens - first);
-            Transpose(source.Slice(first * d, count * d), count, d, into.Slice(tile * d * tileWidth, d * tileWidth), tileWidth);
+            Transpose(source.Slice(first * d, count * d), count, d, into.Slice(tile * d * stride, d * stride), stride);
         }
     }
 
