@@ -87,18 +87,24 @@ public class BackwardFaultSpec(ITestOutputHelper output) : RingTestKit(output)
     [Fact]
     public async Task BackwardRing_must_recover_a_device_killed_with_unacknowledged_contributions()
     {
-        // Every contribution (and hand-off) arrives 60 ms late: device 2 dies at its backward step 2 with the contributions of
-        // steps 0 and 1 still unacknowledged. Its re-created incarnation sends them again; the homes that had them count them once.
-        var shape = new AttentionShape(1, 2, 1, 40, 8);
+        // Every contribution and hand-off is held 150 ms by its sender (on a timer of the sender: what is held dies with it), so
+        // backward step s begins about s hops in. Device 2 of 6 dies as it starts backward step 3: its contribution of step 1
+        // left a whole hop before step 3's block could arrive and was summed by its home, the one of step 2 is held or
+        // unacknowledged. The re-created incarnation recomputes and sends every contribution again, and the repeat reaches that
+        // home about two hops before its last contribution (of backward step 5) does: the home counts device 2 once and the
+        // repeat as a duplicate. Each margin is a hop or more; a kill at step 2 of 4 raced step 1's contribution against step
+        // 2's block, both held from about the same moment, and lost now and then on a loaded machine. The acknowledgement
+        // timeout is far above the delay, so no retransmission makes a duplicate of its own.
+        var shape = new AttentionShape(1, 2, 1, 48, 8);
         var input = AttentionInput.Random(shape, seed: 77);
-        var plan = FaultPlan.FromSpecs(["delay:60", "kill-device:2@6"], seed: 1) with { AckTimeout = TimeSpan.FromMilliseconds(200), Retries = 20 };
-        var settings = BackwardRingSpec.Settings(new RingJobSettings(4, LayoutKind.Zigzag) { Faults = plan }, input, seed: 8);
+        var plan = FaultPlan.FromSpecs(["delay:150", "kill-device:2@9"], seed: 1) with { AckTimeout = TimeSpan.FromSeconds(2), Retries = 20 };
+        var settings = BackwardRingSpec.Settings(new RingJobSettings(6, LayoutKind.Zigzag) { Faults = plan }, input, seed: 8);
 
         var result = await RingRunner.RunAsync(Sys, input, settings);
 
         BackwardRingSpec.AssertGradients(input, settings, result);
         Assert.Equal(1, result.Faults!.Restarts);
-        Assert.All(result.BackwardDevices!, d => Assert.Equal(4, d.ContributionsSummed));
+        Assert.All(result.BackwardDevices!, d => Assert.Equal(6, d.ContributionsSummed));
         Assert.True(result.BackwardDevices!.Sum(d => d.ContributionDuplicates) > 0, "the re-created device's resent contributions must reach homes that had them");
     }
 
