@@ -25,6 +25,8 @@ public class TileLayoutSpec
         var rentals = Enumerable.Range(0, 64).Select(_ => new AlignedRental(length)).ToList();
         try
         {
+            // A compacting collection moves unpinned small arrays; a rented one must stay where its offset was taken.
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             foreach (var rental in rentals)
             {
                 Assert.InRange(rental.Offset, 0, 15);
@@ -42,6 +44,19 @@ public class TileLayoutSpec
         {
             rentals.ForEach(r => r.Dispose());
         }
+    }
+
+    [Fact]
+    public void A_rental_disposed_twice_must_return_its_array_once()
+    {
+        var rental = new AlignedRental(100);
+        rental.Dispose();
+        rental.Dispose();
+        var first = new AlignedRental(100);
+        var second = new AlignedRental(100);
+        Assert.NotSame(first.Array, second.Array);
+        first.Dispose();
+        second.Dispose();
     }
 
     [Theory]
