@@ -115,12 +115,69 @@ public class VectorMathSpec
     }
 
     [Fact]
+    public void Four_row_max_and_exp_must_agree_with_the_one_row_routines_bit_for_bit()
+    {
+        // The attention tile's softmax runs four rows at a time; a row refused outright (all −∞) is shifted by +∞ and
+        // must come out zeros with sum 0. Odd stride, lengths from one vector to a tile and a half.
+        foreach (var length in new[] { 16, 48, 128, 192 })
+        {
+            if (Vector256.IsHardwareAccelerated)
+            {
+                AssertFourRowsAgree<Simd256, Vector256<float>>(length);
+            }
+
+            if (Vector512.IsHardwareAccelerated)
+            {
+                AssertFourRowsAgree<Simd512, Vector512<float>>(length);
+            }
+        }
+    }
+
+    [Fact]
     public void Helpers_must_refuse_destinations_of_another_length()
     {
         var error = Assert.Throws<ArgumentException>(() => VectorMath.ExpSubtractSum(new float[4], 0, new float[3]));
         Assert.Equal("destination", error.ParamName);
         Assert.Contains("3", error.Message);
         Assert.Contains("4", error.Message);
+    }
+
+    private static void AssertFourRowsAgree<TOps, TVec>(int length)
+        where TOps : struct, ISimd<TVec>
+        where TVec : struct
+    {
+        var stride = length + 35;
+        var rows = new float[4 * stride];
+        for (var j = 0; j < 4; j++)
+        {
+            var row = j == 2 ? Enumerable.Repeat(float.NegativeInfinity, length).ToArray() : RandomRow(length, seed: (10 * length) + j, scale: 20);
+            if (j == 3)
+            {
+                row[length / 3] = float.NegativeInfinity; // a masked key among attended ones
+            }
+
+            row.CopyTo(rows, j * stride);
+        }
+
+        var expectedMax = new float[4];
+        var expectedSum = new float[4];
+        var expected = (float[])rows.Clone();
+        for (var j = 0; j < 4; j++)
+        {
+            var row = expected.AsSpan(j * stride, length);
+            expectedMax[j] = VectorMath.Max<TOps, TVec>(row);
+            var shift = float.IsNegativeInfinity(expectedMax[j]) ? float.PositiveInfinity : expectedMax[j];
+            expectedSum[j] = VectorMath.ExpSubtractSum<TOps, TVec>(row, shift, row);
+        }
+
+        VectorMath.Max4<TOps, TVec>(ref rows[0], (nuint)stride, length, out var max0, out var max1, out var max2, out var max3);
+        Assert.Equal(expectedMax, new[] { max0, max1, max2, max3 });
+        VectorMath.ExpSubtractSum4<TOps, TVec>(ref rows[0], (nuint)stride, length, max0, max1, float.PositiveInfinity, max3, out var sum0, out var sum1, out var sum2, out var sum3);
+        var name = $"{typeof(TVec).Name}, length {length}";
+        Assert.True(expectedSum.SequenceEqual(new[] { sum0, sum1, sum2, sum3 }), $"{name}: sums {sum0} {sum1} {sum2} {sum3}, one row at a time {string.Join(' ', expectedSum)}");
+        Assert.True(expected.SequenceEqual(rows), $"{name}: the four-row weights differ from the one-row weights");
+        Assert.Equal(0f, sum2);
+        Assert.All(rows.AsSpan(2 * stride, length).ToArray(), weight => Assert.Equal(0f, weight));
     }
 
     private static float[] RandomRow(int length, int seed, float scale)
