@@ -85,15 +85,15 @@ public class VectorMathSpec
     [Fact]
     public void Every_vector_path_must_agree_with_the_scalar_exp_bit_for_bit()
     {
-        // A dense sweep over the whole range plus the edges: −∞, the exact-zero threshold (2ᵗ at t = −126, where p < 1
-        // gives a subnormal), the saturation at 127, and the integer points where the rounding to 2ⁿ switches.
+        // A dense sweep over the whole range plus the edges: −∞, the exact-zero threshold at t = −126, the saturation at
+        // 127.49, the half-integers where round(t) switches, and the integers where the fraction t − round(t) changes sign.
         var inputs = new List<float> { float.NegativeInfinity, -1000f, 88.5f, 1000f, 0f, -0f };
         for (var x = -90f; x <= 90f; x += 0.0137f)
         {
             inputs.Add(x);
         }
 
-        foreach (var t in new[] { -126f, 127f, 127.49f, -0.5f, 0.5f })
+        foreach (var t in new[] { -126f, -125f, -2f, -1f, 1f, 127f, 127.49f, -0.5f, 0.5f })
         {
             var x = t / ExpConstants.Log2E;
             inputs.AddRange([float.BitDecrement(x), x, float.BitIncrement(x)]);
