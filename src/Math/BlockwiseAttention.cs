@@ -360,7 +360,8 @@ public static class BlockwiseAttention
             var qPositions = QueryPositions(queryTile);
             for (var keyTile = 0; keyTile < _keyTiles; keyTile++)
             {
-                var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, KeyPositions(keyTile));
+                var kPositions = KeyPositions(keyTile);
+                var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, kPositions);
                 if (coverage == BlockCoverage.Empty)
                 {
                     scratch.Skipped++;
@@ -368,7 +369,7 @@ public static class BlockwiseAttention
                 }
 
                 var firstKey = keyTile * KeyTile;
-                var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
                 var paddedColumns = RoundUp(columns, ColumnAlign);
                 scratch.Tiles++;
                 scratch.Pairs += (long)rows * columns;

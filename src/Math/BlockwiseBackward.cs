@@ -488,7 +488,8 @@ public static class BlockwiseBackward
                 for (var slot = 0; slot < tiles; slot++)
                 {
                     var keyTile = firstTile + slot;
-                    var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, KeyPositions(keyTile));
+                    var kPositions = KeyPositions(keyTile);
+                    var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, kPositions);
                     if (coverage == BlockCoverage.Empty)
                     {
                         scratch.Skipped++;
@@ -503,7 +504,7 @@ public static class BlockwiseBackward
                     }
 
                     var firstKey = keyTile * KeyTile;
-                    var columns = System.Math.Min(KeyTile, _keyTokens - firstKey);
+                    var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
                     scratch.Tiles++;
                     scratch.Pairs += (long)rows * columns;
                     ComputeTile(scratch, item, slot, keyTile, firstKey, rows, paddedRows, columns, RoundUp(columns, ColumnAlign), qPositions, coverage == BlockCoverage.Partial ? mask : null);

@@ -28,4 +28,43 @@ public class CausalMaskSpec
         Assert.Equal(BlockCoverage.Empty, CausalMask.Instance.Classify([4, 2, 3], [9, 5, 7]));
         Assert.Equal(BlockCoverage.Partial, CausalMask.Instance.Classify([9, 2], [5, 1]));
     }
+
+    [Fact]
+    public void AttendedKeys_must_drop_only_the_trailing_keys_every_query_is_refused()
+    {
+        IAttentionMask mask = CausalMask.Instance;
+        Assert.Equal(64, mask.AttendedKeys([.. Enumerable.Range(0, 64)], [.. Enumerable.Range(0, 128)]));
+        Assert.Equal(128, mask.AttendedKeys([.. Enumerable.Range(64, 64)], [.. Enumerable.Range(0, 128)]));
+
+        // Unordered keys: a refused key before an attended one stays (the per-element mask refuses it).
+        Assert.Equal(3, mask.AttendedKeys([7, 4], [9, 2, 5, 8, 11]));
+        Assert.Equal(0, mask.AttendedKeys([1], [5, 6]));
+
+        // An intersection keeps the shorter of the two prefixes.
+        var window = new SlidingWindowPattern(8);
+        var both = new IntersectionMask(window, CausalMask.Instance);
+        Assert.Equal(5, ((IAttentionMask)both).AttendedKeys([0, 4], [.. Enumerable.Range(0, 16)]));
+        Assert.Equal(16, ((IAttentionMask)window).AttendedKeys([0, 4], [.. Enumerable.Range(0, 16)]));
+    }
+
+    [Fact]
+    public void Kernels_must_compute_half_a_key_tile_on_a_contiguous_causal_diagonal()
+    {
+        // N = 250: query tiles of 64 (the last 58) against key tiles of 128 (the last 122). Per query tile the attended
+        // prefix of each key tile it does not skip: 64 | 128 | 128 + 64 | 128 + 122.
+        var shape = new AttentionShape(1, 1, 1, 250, 8);
+        var input = AttentionInput.Random(shape, seed: 11);
+        var options = new AttentionOptions(Causal: true);
+        const long Expected = (64 * 64) + (64 * 128) + (64 * (128 + 64)) + (58 * (128 + 122));
+
+        var (forward, work) = BlockwiseAttention.Compute(input, options);
+        Assert.Equal(Expected, work.PairsComputed);
+
+        var outputGradient = AttentionInput.Random(shape, seed: 12).Q;
+        var positions = Enumerable.Range(0, shape.SeqLen).ToArray();
+        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), outputGradient, forward);
+        var gradients = new KeyValueGradients(new float[shape.KeyValueLength], new float[shape.KeyValueLength]);
+        var backward = BlockwiseBackward.Accumulate(rows, new KeyValueBlock(input.K, input.V, positions), AttentionHeads.Of(shape), options, new float[shape.QueryLength], gradients);
+        Assert.Equal(Expected, backward.PairsComputed);
+    }
 }

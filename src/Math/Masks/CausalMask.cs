@@ -23,6 +23,27 @@ public sealed class CausalMask : IAttentionMask
         }
     }
 
+    /// <summary>
+    /// The keys up to the last one at or before the latest query: on the diagonal of a contiguous layout a 64-query tile
+    /// needs only half of a 128-key tile.
+    /// </summary>
+    public int AttendedKeys(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
+    {
+        if (queries.IsEmpty)
+        {
+            return 0;
+        }
+
+        var (_, latest) = Coverage.Range(queries);
+        var count = keys.Length;
+        while (count > 0 && keys[count - 1] > latest)
+        {
+            count--;
+        }
+
+        return count;
+    }
+
     /// <summary>Decided from the ranges alone: O(block) instead of O(block²).</summary>
     public BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
     {

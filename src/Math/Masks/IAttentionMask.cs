@@ -43,6 +43,13 @@ public interface IAttentionMask
             }
         }
     }
+
+    /// <summary>
+    /// How many of <paramref name="keys"/>, from the first, a tile must compute for <paramref name="queries"/>: every key
+    /// after them is refused to every one of the queries. The kernels trim a partial tile's columns to it. All of them,
+    /// unless a mask knows better.
+    /// </summary>
+    int AttendedKeys(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) => keys.Length;
 }
 
 /// <summary>Shared helpers for masks.</summary>

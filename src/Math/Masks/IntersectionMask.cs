@@ -5,6 +5,16 @@ public sealed class IntersectionMask(IAttentionMask first, IAttentionMask second
 {
     public bool Allows(int query, int key) => first.Allows(query, key) && second.Allows(query, key);
 
+    /// <summary>Each mask's own closed form in turn: a score either refuses stays −∞.</summary>
+    public void Refuse(int query, ReadOnlySpan<int> keys, Span<float> scores)
+    {
+        first.Refuse(query, keys, scores);
+        second.Refuse(query, keys, scores);
+    }
+
+    public int AttendedKeys(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) =>
+        System.Math.Min(first.AttendedKeys(queries, keys), second.AttendedKeys(queries, keys));
+
     public BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys)
     {
         var a = first.Classify(queries, keys);
