@@ -26,7 +26,7 @@ public static class BlockwiseAttention
     /// per sweep and stays in L2 for the other three. At N = 8192, d = 128 the key and value panels (9.4 MB) no longer stayed
     /// in cache between query tiles, and one tile per sweep ran 11–19% slower than N = 4096. In-process A/B in turns on an AMD
     /// EPYC (family 25 model 17, 1 MB L2), one thread, N = 8192, d = 128: 2 against 1 +8.6% (AVX-512) and +15% (AVX2), 4
-    /// against 2 +4% and +11%, 4 against 3 +2.5% on both; causal 4 against 1 +9%; d = 64 and N = 4096 within ±1%. Four tiles' scratch and
+    /// against 2 +4% and +11%, 4 against 3 +2.5% on both; causal 4 against 1 +9%; N = 4096 within ±1% on both paths, N = 8192 d = 64 +14% on AVX2. Four tiles' scratch and
     /// one key tile make 530 KB at d = 128, more than a Zen 3's 512 KB L2: not measured there.
     /// </summary>
     private const int QueryTilesPerSweep = 4;
