@@ -25,9 +25,10 @@ public static class BlockwiseAttention
     /// Query tiles one sweep over the key tiles serves: each packed key tile (Kᵀ and V, 147 KB at d = 128) comes from L3 once
     /// per sweep and stays in L2 for the other three. At N = 8192, d = 128 the key and value panels (9.4 MB) no longer stayed
     /// in cache between query tiles, and one tile per sweep ran 11–19% slower than N = 4096. In-process A/B in turns on an AMD
-    /// EPYC (family 25 model 17, 1 MB L2), one thread, N = 8192, d = 128: 2 against 1 +8.6% (AVX-512) and +15% (AVX2), 4
-    /// against 2 +4% and +11%, 4 against 3 +2.5% on both; causal 4 against 1 +9%; N = 4096 within ±1% on both paths, N = 8192 d = 64 +14% on AVX2. Four tiles' scratch and
-    /// one key tile make 530 KB at d = 128, more than a Zen 3's 512 KB L2: not measured there.
+    /// EPYC (family 25 model 17, 1 MB L2), one thread, N = 8192, d = 128: 2 against 1 +8.6% (AVX-512) and +15% (AVX2),
+    /// 4 against 2 +4% and +11%, 4 against 3 +2.5% on both; causal 4 against 1 +9%. N = 4096 within ±1% on both paths;
+    /// N = 8192, d = 64 +14% on AVX2. Four tiles' scratch and one key tile make 530 KB at d = 128, more than a Zen 3's
+    /// 512 KB L2: not measured there.
     /// </summary>
     private const int QueryTilesPerSweep = 4;
     private const int ColumnAlign = 16;
@@ -142,7 +143,10 @@ public static class BlockwiseAttention
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>One query tile's buffers and running state, one per tile of a worker's sweep; small enough that renting them per call costs nothing measurable.</summary>
+    /// <summary>
+    /// One query tile's buffers and running state, one per tile of a worker's sweep; small enough that renting them per call
+    /// costs nothing measurable.
+    /// </summary>
     private sealed class Scratch : IDisposable
     {
         public Scratch(int headDim, int paddedDim)
@@ -350,7 +354,8 @@ public static class BlockwiseAttention
         /// </summary>
         private (long Pairs, long Tiles, long Skipped) ComputeItems(int worker, int workers, int items)
         {
-            var sweep = new Scratch[QueryTilesPerSweep];
+            // A worker with fewer items than a sweep rents no scratch it would not use (a ring's small blocks).
+            var sweep = new Scratch[System.Math.Min(QueryTilesPerSweep, (items - worker + workers - 1) / workers)];
             try
             {
                 for (var s = 0; s < sweep.Length; s++)
