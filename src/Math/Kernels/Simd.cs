@@ -92,8 +92,9 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
         // vreduceps gives the fraction t − round(t) in one instruction where rounding by a magic constant took two; with the
         // degree-6 polynomial, 14 vector operations per exp(s − max) + sum against 16 (all 512-bit arithmetic shares two ports
         // on Intel): +1.3–2.8% on the whole forward kernel (N = 4096, d = 64, one thread, in-process A/B runs in turns on an
-        // Intel Xeon, family 6 model 167). Rounding down instead would leave out the n = t − f too, but t − ⌊t⌋ is not exact for negative t (it
-        // needs a bit below t's last), and vreduceps rounds it otherwise than a subtraction: the paths would not agree.
+        // Intel Xeon, family 6 model 167). Rounding down instead would leave out the n = t − f too, but t − ⌊t⌋ is not exact
+        // for negative t (it needs a bit below t's last), and vreduceps rounds it otherwise than a subtraction: the paths
+        // would not agree.
         // t − round(t) and n are exact, vscalefps's p·2ⁿ is exactly rounded, so this route, the 256-bit one and the
         // scalar tail agree bit for bit.
         // Vector512 is accelerated only where AVX-512 F, BW, CD, DQ and VL all are, so vreduceps (DQ) is always there.
