@@ -435,7 +435,8 @@ public static class BlockwiseAttention
             var kPositions = KeyPositions(keyTile);
             var mask = scratch.Mask;
             var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (scratch.QueryTileIndex * _keyTiles) + keyTile, qPositions, kPositions);
-            if (coverage == BlockCoverage.Empty)
+            var columns = coverage == BlockCoverage.Empty ? 0 : TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
+            if (columns == 0)
             {
                 scratch.Skipped++;
                 return;
@@ -443,7 +444,6 @@ public static class BlockwiseAttention
 
             var rows = scratch.Rows;
             var firstKey = keyTile * KeyTile;
-            var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
             var paddedColumns = RoundUp(columns, ColumnAlign);
             scratch.Tiles++;
             scratch.Pairs += (long)rows * columns;

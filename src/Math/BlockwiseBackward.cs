@@ -490,7 +490,8 @@ public static class BlockwiseBackward
                     var keyTile = firstTile + slot;
                     var kPositions = KeyPositions(keyTile);
                     var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, kPositions);
-                    if (coverage == BlockCoverage.Empty)
+                    var columns = coverage == BlockCoverage.Empty ? 0 : TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
+                    if (columns == 0)
                     {
                         scratch.Skipped++;
                         continue;
@@ -504,7 +505,6 @@ public static class BlockwiseBackward
                     }
 
                     var firstKey = keyTile * KeyTile;
-                    var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
                     scratch.Tiles++;
                     scratch.Pairs += (long)rows * columns;
                     ComputeTile(scratch, item, slot, keyTile, firstKey, rows, paddedRows, columns, RoundUp(columns, ColumnAlign), qPositions, coverage == BlockCoverage.Partial ? mask : null);

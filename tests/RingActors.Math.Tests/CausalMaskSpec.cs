@@ -67,4 +67,37 @@ public class CausalMaskSpec
         var backward = BlockwiseBackward.Accumulate(rows, new KeyValueBlock(input.K, input.V, positions), AttentionHeads.Of(shape), options, new float[shape.QueryLength], gradients);
         Assert.Equal(Expected, backward.PairsComputed);
     }
+
+    [Fact]
+    public void A_partial_tile_with_no_attended_column_must_be_skipped_as_an_empty_one()
+    {
+        var shape = new AttentionShape(1, 1, 1, 200, 8);
+        var input = AttentionInput.Random(shape, seed: 13);
+        var options = new AttentionOptions(Pattern: new NothingAttended());
+
+        var (result, work) = BlockwiseAttention.Compute(input, options);
+
+        Assert.Equal(0, work.PairsComputed);
+        Assert.Equal(0, work.TilesComputed);
+        Assert.All(result.Output, value => Assert.Equal(0f, value));
+        Assert.All(result.Lse, value => Assert.Equal(float.NegativeInfinity, value));
+
+        var positions = Enumerable.Range(0, shape.SeqLen).ToArray();
+        var rows = BackwardRows.Create(new QueryChunk(input.Q, positions), AttentionInput.Random(shape, seed: 14).Q, result);
+        var gradients = new KeyValueGradients(new float[shape.KeyValueLength], new float[shape.KeyValueLength]);
+        var backward = BlockwiseBackward.Accumulate(rows, new KeyValueBlock(input.K, input.V, positions), AttentionHeads.Of(shape), options, new float[shape.QueryLength], gradients);
+        Assert.Equal(work, backward);
+    }
+
+    /// <summary>A pattern that calls every tile partial but attends no key in it: the kernels must not compute zero columns.</summary>
+    private sealed class NothingAttended : StaticPattern, IAttentionMask
+    {
+        public override string Name => "nothing";
+
+        public override bool Allows(int query, int key) => false;
+
+        public override BlockCoverage Classify(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) => BlockCoverage.Partial;
+
+        public int AttendedKeys(ReadOnlySpan<int> queries, ReadOnlySpan<int> keys) => 0;
+    }
 }
