@@ -435,7 +435,7 @@ public static class BlockwiseAttention
             var kPositions = KeyPositions(keyTile);
             var mask = scratch.Mask;
             var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (scratch.QueryTileIndex * _keyTiles) + keyTile, qPositions, kPositions);
-            var columns = coverage == BlockCoverage.Empty ? 0 : TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
+            var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
             if (columns == 0)
             {
                 scratch.Skipped++;

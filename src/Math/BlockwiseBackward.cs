@@ -490,7 +490,7 @@ public static class BlockwiseBackward
                     var keyTile = firstTile + slot;
                     var kPositions = KeyPositions(keyTile);
                     var coverage = TilePacking.CoverageOf(mask, _sharedCoverage, (queryTile * _keyTiles) + keyTile, qPositions, kPositions);
-                    var columns = coverage == BlockCoverage.Empty ? 0 : TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
+                    var columns = TilePacking.AttendedColumns(mask, coverage, qPositions, kPositions);
                     if (columns == 0)
                     {
                         scratch.Skipped++;
